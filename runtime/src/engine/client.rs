@@ -1,0 +1,389 @@
+//! The engine client: connection pooling, API version negotiation, timeouts, and one entry point per
+//! transport shape (`json`, `json-stream`, `raw-stream`, `upload`, `multiplexed`, `hijack`).
+
+use std::{
+    io,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use bytes::Bytes;
+use futures_util::{Stream, TryStreamExt};
+use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use http_body_util::{combinators::BoxBody, BodyDataStream, BodyExt, Empty, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::{
+    client::legacy::Client as HttpClient,
+    rt::{TokioExecutor, TokioTimer},
+};
+use serde::de::DeserializeOwned;
+use tokio::{
+    io::{AsyncBufRead, AsyncRead, ReadBuf},
+    sync::OnceCell,
+};
+use tokio_util::io::StreamReader;
+
+use super::{
+    config::{ApiVersion, Endpoint, EngineConfig, VersionPolicy, MAX_API_VERSION},
+    decode::{FrameReader, JsonStream},
+    error::{Error, Result},
+    hijack::Hijacked,
+    request::Request,
+    transport::Connector,
+    upload::{self, Upload},
+};
+
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The request body type: in memory, or streamed by an [`Upload`].
+pub(crate) type ReqBody = BoxBody<Bytes, BoxError>;
+
+/// The most of an error response's body that is read for its message.
+const MAX_ERROR_BODY: usize = 1 << 20;
+
+/// A client for one Docker engine. Cheap to clone; clones share the connection pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: HttpClient<Connector, ReqBody>,
+    config: EngineConfig,
+    authority: String,
+    version: OnceCell<ApiVersion>,
+}
+
+/// What `/_ping` tells about the daemon.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ping {
+    /// The newest API version the daemon speaks (`Api-Version`).
+    pub api_version: Option<ApiVersion>,
+    /// `linux` or `windows` (`OSType`).
+    pub os_type: Option<String>,
+    /// Whether experimental features are on (`Docker-Experimental`).
+    pub experimental: bool,
+    /// The default builder, `1` (classic) or `2` (BuildKit) (`Builder-Version`).
+    pub builder_version: Option<String>,
+    /// Swarm status, e.g. `inactive` or `active/manager` (`Swarm`, API ≥ 1.42).
+    pub swarm: Option<String>,
+}
+
+/// A streamed response body: a raw-stream download, or the source of a decoder.
+pub struct BodyReader {
+    inner: StreamReader<Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>, Bytes>,
+}
+
+impl BodyReader {
+    pub(crate) fn new(body: Incoming) -> Self {
+        let stream = BodyDataStream::new(body).map_err(io::Error::other);
+        BodyReader {
+            inner: StreamReader::new(Box::pin(stream)),
+        }
+    }
+}
+
+impl AsyncRead for BodyReader {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncBufRead for BodyReader {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        Pin::new(&mut self.get_mut().inner).poll_fill_buf(cx)
+    }
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        Pin::new(&mut self.get_mut().inner).consume(amt)
+    }
+}
+
+/// A `raw-stream` download: the response headers and the body as an `AsyncRead`.
+pub struct Download {
+    /// The response headers (e.g. `X-Docker-Container-Path-Stat` of an archive).
+    pub headers: HeaderMap,
+    /// The bytes.
+    pub body: BodyReader,
+}
+
+impl Ping {
+    fn from_headers(h: &HeaderMap) -> Self {
+        let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Ping {
+            api_version: text("api-version").and_then(|v| v.parse().ok()),
+            os_type: text("ostype"),
+            experimental: text("docker-experimental").is_some_and(|v| v == "true"),
+            builder_version: text("builder-version"),
+            swarm: text("swarm"),
+        }
+    }
+}
+
+impl Client {
+    /// A client for a configuration. Nothing is contacted until the first call.
+    pub fn new(config: EngineConfig) -> Result<Self> {
+        let connector = Connector::new(&config)?;
+        let http = HttpClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(config.pool_idle_timeout)
+            .pool_timer(TokioTimer::new())
+            .build(connector);
+        let authority = match &config.endpoint {
+            Endpoint::Tcp { host, port } if host.contains(':') => format!("[{host}]:{port}"),
+            Endpoint::Tcp { host, port } => format!("{host}:{port}"),
+            // The docker CLI's placeholder host for socket and ssh connections.
+            _ => "api.moby.localhost".to_owned(),
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                config,
+                authority,
+                version: OnceCell::new(),
+            }),
+        })
+    }
+
+    /// A client configured from the environment, like docker-py's `from_env` (see
+    /// [`EngineConfig::from_lookup`]).
+    pub fn from_env() -> Result<Self> {
+        Self::new(EngineConfig::from_env()?)
+    }
+
+    /// The configuration this client was made with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// The API version requests use: pinned, or negotiated once with `/_ping` and capped at
+    /// [`MAX_API_VERSION`].
+    pub async fn api_version(&self) -> Result<ApiVersion> {
+        match self.inner.config.version {
+            VersionPolicy::Pinned(v) => Ok(v),
+            VersionPolicy::Auto => self
+                .inner
+                .version
+                .get_or_try_init(|| self.negotiate())
+                .await
+                .copied(),
+        }
+    }
+
+    /// Asks the daemon which version it speaks. Uses [`Client::dispatch`] directly: the generic paths
+    /// resolve the version themselves.
+    async fn negotiate(&self) -> Result<ApiVersion> {
+        let timeout = self.inner.config.timeout;
+        let unversioned = |path: &'static str| async move {
+            let fut = async {
+                let resp = check_status(
+                    self.dispatch(Request::get(path).unversioned(), in_memory(None), None)
+                        .await?,
+                )
+                .await?;
+                let (parts, body) = resp.into_parts();
+                let body = body
+                    .collect()
+                    .await
+                    .map_err(|e| Error::transport("reading a response body", e))?;
+                Ok::<_, Error>((parts.headers, body.to_bytes()))
+            };
+            tokio::time::timeout(timeout, fut)
+                .await
+                .map_err(|_| Error::Timeout {
+                    what: format!("GET {path} (API version negotiation)"),
+                    after: timeout,
+                })?
+        };
+        let (headers, _) = unversioned("/_ping").await?;
+        if let Some(v) = Ping::from_headers(&headers).api_version {
+            return Ok(v.min(MAX_API_VERSION));
+        }
+        // Daemons before 1.25 do not send Api-Version on /_ping; /version has it.
+        let (_, body) = unversioned("/version").await?;
+        let version: serde_json::Value = serde_json::from_slice(&body).map_err(|e| Error::Decode {
+            context: "/version".into(),
+            message: e.to_string(),
+        })?;
+        let v = version["ApiVersion"]
+            .as_str()
+            .ok_or_else(|| Error::Decode {
+                context: "/version".into(),
+                message: "no ApiVersion".into(),
+            })?
+            .parse::<ApiVersion>()?;
+        Ok(v.min(MAX_API_VERSION))
+    }
+
+    /// `GET /_ping`: whether the daemon answers, and what its headers say.
+    pub async fn ping(&self) -> Result<Ping> {
+        let resp = self.call(Request::get("/_ping").unversioned()).await?;
+        Ok(Ping::from_headers(resp.headers()))
+    }
+
+    /// Sends a request and returns the response head once it arrives (within the configured timeout),
+    /// turning error statuses into [`Error`]s.
+    async fn send(&self, req: Request, body: ReqBody) -> Result<Response<Incoming>> {
+        let timeout = self.inner.config.timeout;
+        let what = format!("{} {}", req.method, req.path);
+        let sent = self.send_untimed(req, body);
+        let resp = tokio::time::timeout(timeout, sent)
+            .await
+            .map_err(|_| Error::Timeout { what, after: timeout })??;
+        check_status(resp).await
+    }
+
+    /// Sends a request without a timeout or a status check.
+    pub(crate) async fn send_untimed(&self, req: Request, body: ReqBody) -> Result<Response<Incoming>> {
+        let version = if req.versioned {
+            Some(self.api_version().await?)
+        } else {
+            None
+        };
+        self.dispatch(req, body, version).await
+    }
+
+    /// Sends a request with the version prefix given (none: unversioned).
+    async fn dispatch(
+        &self,
+        req: Request,
+        body: ReqBody,
+        version: Option<ApiVersion>,
+    ) -> Result<Response<Incoming>> {
+        let version = version.map(|v| v.to_string());
+        let uri = format!(
+            "http://{}{}",
+            self.inner.authority,
+            req.path_and_query(version.as_deref())
+        );
+        let mut builder = http::Request::builder().method(req.method.clone()).uri(&uri);
+        let headers = builder.headers_mut().expect("a fresh builder has headers");
+        *headers = req.headers;
+        headers.insert(
+            header::USER_AGENT,
+            HeaderValue::from_static(concat!("tug/", env!("CARGO_PKG_VERSION"))),
+        );
+        let request = builder
+            .body(body)
+            .map_err(|e| Error::InvalidArgument(format!("request {uri}: {e}")))?;
+        self.inner.http.request(request).await.map_err(|e| {
+            Error::transport(
+                format!("{} {} on {}", req.method, req.path, self.inner.config.endpoint),
+                e,
+            )
+        })
+    }
+
+    /// The `json` shape: the whole call within the timeout; the response with its full body.
+    pub async fn call(&self, req: Request) -> Result<Response<Bytes>> {
+        let timeout = self.inner.config.timeout;
+        let what = format!("{} {}", req.method, req.path);
+        let body = in_memory(req.body.clone());
+        let fut = async {
+            let resp = check_status(self.send_untimed(req, body).await?).await?;
+            let (parts, body) = resp.into_parts();
+            let bytes = body
+                .collect()
+                .await
+                .map_err(|e| Error::transport("reading a response body", e))?
+                .to_bytes();
+            Ok(Response::from_parts(parts, bytes))
+        };
+        tokio::time::timeout(timeout, fut)
+            .await
+            .map_err(|_| Error::Timeout { what, after: timeout })?
+    }
+
+    /// The `json` shape, decoded.
+    pub async fn json<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
+        let what = format!("{} {}", req.method, req.path);
+        let body = self.call(req).await?.into_body();
+        serde_json::from_slice(&body).map_err(|e| Error::Decode {
+            context: what,
+            message: e.to_string(),
+        })
+    }
+
+    /// The `raw-stream` shape: a download read as it arrives.
+    pub async fn download(&self, req: Request) -> Result<Download> {
+        let body = in_memory(req.body.clone());
+        let (parts, body) = self.send(req, body).await?.into_parts();
+        Ok(Download {
+            headers: parts.headers,
+            body: BodyReader::new(body),
+        })
+    }
+
+    /// The `json-stream` shape: progress, events or stats, one document at a time.
+    pub async fn json_stream(&self, req: Request) -> Result<JsonStream<BodyReader>> {
+        Ok(JsonStream::new(self.download(req).await?.body))
+    }
+
+    /// The `multiplexed` shape: a process's output as frames. `tty` says the output is raw; a response
+    /// whose content type says `multiplexed-stream` or `raw-stream` (API ≥ 1.42) overrides it.
+    pub async fn multiplexed(&self, req: Request, tty: bool) -> Result<FrameReader<BodyReader>> {
+        let dl = self.download(req).await?;
+        let tty = match dl.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+            Some("application/vnd.docker.multiplexed-stream") => false,
+            Some("application/vnd.docker.raw-stream")
+                if self.api_version().await? >= ApiVersion::new(1, 42) =>
+            {
+                true
+            }
+            _ => tty,
+        };
+        Ok(FrameReader::new(dl.body, tty))
+    }
+
+    /// The `upload` shape: starts a request whose body the caller streams into [`Upload::body`] with
+    /// backpressure; the answer comes from [`Upload::response`].
+    pub async fn upload(&self, req: Request) -> Result<Upload> {
+        // Resolve the version first so its errors surface here rather than as a broken body.
+        self.api_version().await?;
+        Ok(upload::start(self.clone(), req))
+    }
+
+    /// The `hijack` shape: upgrades the connection (`Connection: Upgrade`, `Upgrade: tcp`) and returns the
+    /// raw bidirectional stream.
+    pub async fn hijack(&self, req: Request) -> Result<Hijacked> {
+        let req = req
+            .header(header::CONNECTION, HeaderValue::from_static("Upgrade"))
+            .header(header::UPGRADE, HeaderValue::from_static("tcp"));
+        let what = format!("{} {}", req.method, req.path);
+        let body = in_memory(req.body.clone());
+        let resp = self.send(req, body).await?;
+        if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
+            return Err(Error::Decode {
+                context: what,
+                message: format!(
+                    "expected 101 Switching Protocols to hijack the connection, got {}",
+                    resp.status()
+                ),
+            });
+        }
+        let upgraded = hyper::upgrade::on(resp)
+            .await
+            .map_err(|e| Error::transport(format!("upgrading {what}"), e))?;
+        Ok(Hijacked::new(upgraded))
+    }
+}
+
+/// A body held in memory (or none).
+pub(crate) fn in_memory(body: Option<Bytes>) -> ReqBody {
+    match body {
+        Some(b) => Full::new(b).map_err(|never| match never {}).boxed(),
+        None => Empty::new().map_err(|never| match never {}).boxed(),
+    }
+}
+
+/// Passes 1xx/2xx responses; reads the (capped) body of an error response into an [`Error`].
+pub(crate) async fn check_status(resp: Response<Incoming>) -> Result<Response<Incoming>> {
+    let status = resp.status();
+    if status.is_success() || status.is_informational() {
+        return Ok(resp);
+    }
+    let body = Limited::new(resp.into_body(), MAX_ERROR_BODY)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    Err(Error::from_status(status, &body))
+}

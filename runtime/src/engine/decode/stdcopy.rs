@@ -1,0 +1,247 @@
+//! The `multiplexed` shape: docker's "stdcopy" framing of a process's output. Each frame is an 8-byte
+//! header — stream id (0 stdin, 1 stdout, 2 stderr, 3 system), three zero bytes, a big-endian u32 length —
+//! followed by that many bytes. A process with a TTY has no framing: every byte is stdout.
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use super::READ_CHUNK;
+use crate::engine::error::{Error, Result};
+
+/// Which stream of a process a frame belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StreamKind {
+    /// Standard input.
+    Stdin,
+    /// Standard output (all output of a TTY).
+    Stdout,
+    /// Standard error.
+    Stderr,
+    /// A message from the engine itself.
+    System,
+}
+
+impl StreamKind {
+    fn from_id(id: u8) -> Option<Self> {
+        Some(match id {
+            0 => StreamKind::Stdin,
+            1 => StreamKind::Stdout,
+            2 => StreamKind::Stderr,
+            3 => StreamKind::System,
+            _ => return None,
+        })
+    }
+}
+
+/// A piece of a process's output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    /// The stream it came on.
+    pub stream: StreamKind,
+    /// The bytes.
+    pub data: Bytes,
+}
+
+const HEADER: usize = 8;
+
+/// Reads frames from a multiplexed (or, with a TTY, raw) byte stream.
+///
+/// A frame larger than the caller's `max` is returned in several pieces of the same stream; a frame that
+/// fits is never split. Payloads are split off the read buffer without copying.
+pub struct FrameReader<R> {
+    reader: R,
+    buf: BytesMut,
+    tty: bool,
+    /// The stream and the bytes still to come of a frame whose header was consumed.
+    current: Option<(StreamKind, usize)>,
+    eof: bool,
+}
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    /// Reads `reader`; `tty` says the output is raw (no framing).
+    pub fn new(reader: R, tty: bool) -> Self {
+        FrameReader {
+            reader,
+            buf: BytesMut::new(),
+            tty,
+            current: None,
+            eof: false,
+        }
+    }
+
+    /// Whether the output is raw TTY bytes.
+    pub fn tty(&self) -> bool {
+        self.tty
+    }
+
+    /// The next frame of at most `max` bytes (at least 1); `None` at the end of the stream.
+    pub async fn next_frame(&mut self, max: usize) -> Result<Option<Frame>> {
+        let max = max.max(1);
+        loop {
+            if let Some(frame) = self.try_frame(max)? {
+                return Ok(Some(frame));
+            }
+            if self.eof {
+                return match (self.current, self.buf.len()) {
+                    (None, 0) => Ok(None),
+                    (Some((_, left)), _) => Err(truncated(format!("a frame ended {left} bytes short"))),
+                    (None, n) => Err(truncated(format!("{n} bytes of a frame header"))),
+                };
+            }
+            self.fill().await?;
+        }
+    }
+
+    async fn fill(&mut self) -> Result<()> {
+        self.buf.reserve(READ_CHUNK);
+        let n = self
+            .reader
+            .read_buf(&mut self.buf)
+            .await
+            .map_err(|e| Error::transport("reading process output", e))?;
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(())
+    }
+
+    fn try_frame(&mut self, max: usize) -> Result<Option<Frame>> {
+        if self.tty {
+            if self.buf.is_empty() {
+                return Ok(None);
+            }
+            let n = self.buf.len().min(max);
+            return Ok(Some(Frame {
+                stream: StreamKind::Stdout,
+                data: self.buf.split_to(n).freeze(),
+            }));
+        }
+        loop {
+            let (stream, left) = match self.current {
+                Some(c) => c,
+                None => {
+                    if self.buf.len() < HEADER {
+                        return Ok(None);
+                    }
+                    let stream = StreamKind::from_id(self.buf[0]).ok_or_else(|| Error::Decode {
+                        context: "multiplexed stream".into(),
+                        message: format!("unknown stream id {} in a frame header", self.buf[0]),
+                    })?;
+                    let len =
+                        u32::from_be_bytes([self.buf[4], self.buf[5], self.buf[6], self.buf[7]]) as usize;
+                    self.buf.advance(HEADER);
+                    if len == 0 {
+                        continue;
+                    }
+                    self.current = Some((stream, len));
+                    (stream, len)
+                }
+            };
+            let want = left.min(max);
+            if self.buf.len() < want {
+                return Ok(None);
+            }
+            self.current = (left > want).then_some((stream, left - want));
+            return Ok(Some(Frame {
+                stream,
+                data: self.buf.split_to(want).freeze(),
+            }));
+        }
+    }
+}
+
+fn truncated(what: String) -> Error {
+    Error::Decode {
+        context: "multiplexed stream".into(),
+        message: format!("the stream ended inside a frame: {what}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    fn frame(id: u8, data: &[u8]) -> Vec<u8> {
+        let mut v = vec![id, 0, 0, 0];
+        v.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        v.extend_from_slice(data);
+        v
+    }
+
+    async fn read_all(
+        input: Vec<u8>,
+        step: usize,
+        tty: bool,
+        max: usize,
+    ) -> Result<Vec<(StreamKind, Vec<u8>)>> {
+        let (mut w, r) = tokio::io::duplex(16);
+        tokio::spawn(async move {
+            for c in input.chunks(step) {
+                w.write_all(c).await.unwrap();
+            }
+        });
+        let mut fr = FrameReader::new(r, tty);
+        let mut out = vec![];
+        while let Some(f) = fr.next_frame(max).await? {
+            out.push((f.stream, f.data.to_vec()));
+        }
+        Ok(out)
+    }
+
+    #[tokio::test]
+    async fn demultiplexes_across_partial_reads() {
+        let mut input = frame(1, b"out one\n");
+        input.extend(frame(2, b"err\n"));
+        input.extend(frame(1, b""));
+        input.extend(frame(3, b"sys"));
+        for step in [1, 3, 8, 9, 100] {
+            let got = read_all(input.clone(), step, false, 1 << 20).await.unwrap();
+            assert_eq!(
+                got,
+                [
+                    (StreamKind::Stdout, b"out one\n".to_vec()),
+                    (StreamKind::Stderr, b"err\n".to_vec()),
+                    (StreamKind::System, b"sys".to_vec())
+                ],
+                "step {step}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn large_frames_come_in_pieces_of_max_bytes() {
+        let big: Vec<u8> = (0..100u8).collect();
+        let got = read_all(frame(2, &big), 7, false, 30).await.unwrap();
+        assert_eq!(
+            got.iter().map(|(_, d)| d.len()).collect::<Vec<_>>(),
+            [30, 30, 30, 10]
+        );
+        assert!(got.iter().all(|(s, _)| *s == StreamKind::Stderr));
+        assert_eq!(got.into_iter().flat_map(|(_, d)| d).collect::<Vec<_>>(), big);
+    }
+
+    #[tokio::test]
+    async fn tty_output_is_raw_stdout() {
+        let got = read_all(b"\x01\x00raw bytes".to_vec(), 4, true, 1 << 20)
+            .await
+            .unwrap();
+        let all: Vec<u8> = got.iter().flat_map(|(_, d)| d.clone()).collect();
+        assert_eq!(all, b"\x01\x00raw bytes");
+        assert!(got.iter().all(|(s, _)| *s == StreamKind::Stdout));
+    }
+
+    #[tokio::test]
+    async fn truncation_and_garbage_are_errors() {
+        let mut cut = frame(1, b"hello");
+        cut.truncate(10);
+        assert!(read_all(cut, 3, false, 64)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("short"));
+        assert!(read_all(vec![1, 0, 0], 3, false, 64).await.is_err());
+        let e = read_all(frame(9, b"x"), 3, false, 64).await.unwrap_err();
+        assert!(e.to_string().contains("unknown stream id 9"), "{e}");
+    }
+}

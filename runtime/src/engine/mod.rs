@@ -1,0 +1,28 @@
+//! The native Docker Engine API client.
+//!
+//! - [`config`]: endpoints (`unix://`, `tcp://`, `https://`, `ssh://`), TLS, API version, timeouts, and
+//!   configuration from the environment and docker CLI contexts;
+//! - [`transport`]: the connector behind hyper-util's pooling client, one connection type for all;
+//! - [`client`]: one method per transport shape — [`Client::call`]/[`Client::json`] (`json`),
+//!   [`Client::json_stream`], [`Client::download`] (`raw-stream`), [`Client::upload`],
+//!   [`Client::multiplexed`] and [`Client::hijack`];
+//! - [`decode`]: the json-stream and stdcopy decoders;
+//! - [`error`]: one typed error that keeps the daemon's message.
+
+pub mod client;
+pub mod config;
+pub mod decode;
+pub mod error;
+pub mod hijack;
+pub mod request;
+mod tls;
+pub mod transport;
+pub mod upload;
+
+pub use client::{BodyReader, Client, Download, Ping};
+pub use config::{ApiVersion, Endpoint, EngineConfig, TlsConfig, VersionPolicy};
+pub use decode::{Frame, FrameReader, JsonStream, StreamKind};
+pub use error::{Error, Result};
+pub use hijack::Hijacked;
+pub use request::{segment, Request};
+pub use upload::{BodyWriter, PendingResponse, Upload};

@@ -1,0 +1,138 @@
+//! The `upload` shape: a request body streamed from the caller with backpressure (a tar into a container,
+//! an image to load, a build context). Only a few chunks are ever in flight; nothing is buffered whole.
+
+use std::{
+    io,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use bytes::Bytes;
+use futures_util::SinkExt;
+use http::Response;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Frame, Incoming};
+use tokio::{
+    io::{AsyncRead, AsyncWrite, AsyncWriteExt},
+    sync::mpsc,
+    task::JoinHandle,
+};
+use tokio_util::{
+    io::{CopyToBytes, SinkWriter},
+    sync::{PollSendError, PollSender},
+};
+
+use super::{
+    client::{check_status, BodyReader, Client, ReqBody},
+    decode::JsonStream,
+    error::{Error, Result},
+    request::Request,
+};
+
+/// How many chunks may wait between the writer and the connection.
+const IN_FLIGHT_CHUNKS: usize = 4;
+
+type ChunkSink = futures_util::sink::SinkMapErr<PollSender<Bytes>, fn(PollSendError<Bytes>) -> io::Error>;
+
+/// A request in flight whose body is being written.
+pub struct Upload {
+    /// Where the body goes. Shut it down (or drop it) to end the body.
+    pub body: BodyWriter,
+    /// The answer, once the body has ended.
+    pub response: PendingResponse,
+}
+
+/// The body of an upload, as an `AsyncWrite`. A write waits while the daemon is not reading; after the
+/// daemon has answered early (an error), writes fail with `BrokenPipe` and [`PendingResponse`] has the
+/// reason.
+pub struct BodyWriter {
+    inner: SinkWriter<CopyToBytes<ChunkSink>>,
+}
+
+/// The response of an upload.
+pub struct PendingResponse {
+    what: String,
+    task: JoinHandle<Result<Response<Incoming>>>,
+}
+
+pub(crate) fn start(client: Client, req: Request) -> Upload {
+    let (tx, rx) = mpsc::channel::<Bytes>(IN_FLIGHT_CHUNKS);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, super::client::BoxError>(Frame::data(chunk)), rx))
+    });
+    let body: ReqBody = BodyExt::boxed(StreamBody::new(stream));
+    let what = format!("{} {}", req.method, req.path);
+    let task = tokio::spawn(async move { check_status(client.send_untimed(req, body).await?).await });
+    let to_io: fn(PollSendError<Bytes>) -> io::Error =
+        |_| io::Error::new(io::ErrorKind::BrokenPipe, "the engine stopped reading the upload");
+    let sink = PollSender::new(tx).sink_map_err(to_io);
+    Upload {
+        body: BodyWriter {
+            inner: SinkWriter::new(CopyToBytes::new(sink)),
+        },
+        response: PendingResponse { what, task },
+    }
+}
+
+impl BodyWriter {
+    /// Writes one chunk without copying it.
+    pub async fn send(&mut self, chunk: Bytes) -> io::Result<()> {
+        self.inner.get_mut().get_mut().send(chunk).await
+    }
+}
+
+impl AsyncWrite for BodyWriter {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+impl PendingResponse {
+    /// Waits for the response head (the body must have ended: shut down or drop the writer first).
+    pub async fn head(self) -> Result<Response<Incoming>> {
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(Error::transport(format!("upload {}", self.what), e)),
+        }
+    }
+
+    /// Waits for the whole response body (the `json` answer of an upload; empty for 200/204 without one).
+    pub async fn bytes(self) -> Result<Bytes> {
+        let body = self.head().await?.into_body();
+        Ok(body
+            .collect()
+            .await
+            .map_err(|e| Error::transport("reading an upload's response", e))?
+            .to_bytes())
+    }
+
+    /// The response as a stream of JSON progress documents (build, load, import).
+    pub async fn json_stream(self) -> Result<JsonStream<BodyReader>> {
+        Ok(JsonStream::new(BodyReader::new(self.head().await?.into_body())))
+    }
+}
+
+impl Upload {
+    /// Streams everything `source` yields as the body, then waits for the whole response body. When the
+    /// daemon answers early with an error, that error is returned rather than the broken pipe.
+    pub async fn send_all(mut self, source: impl AsyncRead + Unpin) -> Result<Bytes> {
+        let mut source = source;
+        let copied = tokio::io::copy(&mut source, &mut self.body).await;
+        let ended = self.body.shutdown().await;
+        drop(self.body);
+        let answer = self.response.bytes().await;
+        match (copied.and(ended), answer) {
+            (_, Err(daemon)) => Err(daemon),
+            (Err(e), Ok(_)) => Err(Error::transport("streaming an upload body", e)),
+            (Ok(()), Ok(bytes)) => Ok(bytes),
+        }
+    }
+}
