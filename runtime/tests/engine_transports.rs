@@ -123,6 +123,38 @@ impl Drop for Daemon {
     }
 }
 
+/// A Linux bridge of the test's own, deleted when dropped.
+struct Bridge {
+    name: String,
+}
+
+impl Bridge {
+    fn new(name: &str, cidr: &str) -> Self {
+        let ip = |args: &[&str]| {
+            let out = Command::new("ip").args(args).output().expect("run ip (iproute2)");
+            assert!(
+                out.status.success(),
+                "ip {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let _ = Command::new("ip").args(["link", "del", name]).output();
+        ip(&["link", "add", "name", name, "type", "bridge"]);
+        let bridge = Bridge {
+            name: name.to_owned(),
+        };
+        ip(&["addr", "add", cidr, "dev", name]);
+        ip(&["link", "set", name, "up"]);
+        bridge
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "del", &self.name]).output();
+    }
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -205,6 +237,7 @@ async fn tls_daemon_accepts_its_clients_and_refuses_strangers() {
     let port = free_port();
     let sock = dir.path().join("docker.sock");
     let log = dir.path().join("dockerd.log");
+    let bridge = Bridge::new(&format!("tugtls{}", port % 10000), "172.31.254.1/24");
     let child = Command::new("dockerd")
         .arg("--tlsverify")
         .arg("--tlscacert")
@@ -223,7 +256,10 @@ async fn tls_daemon_accepts_its_clients_and_refuses_strangers() {
         .arg(dir.path().join("exec"))
         .arg("--pidfile")
         .arg(dir.path().join("docker.pid"))
-        .args(["--bridge", "none", "--iptables=false", "--ip-masq=false"])
+        // Its own bridge: `--bridge none` would delete the first daemon's docker0.
+        .arg("--bridge")
+        .arg(&bridge.name)
+        .args(["--iptables=false", "--ip-masq=false"])
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&log).unwrap())
         .stderr(std::fs::File::create(&log).unwrap())
@@ -289,6 +325,15 @@ async fn tls_daemon_accepts_its_clients_and_refuses_strangers() {
         "{e:?}"
     );
     drop(daemon);
+    drop(bridge);
+    let docker0 = Command::new("ip")
+        .args(["link", "show", "docker0"])
+        .output()
+        .unwrap();
+    assert!(
+        docker0.status.success(),
+        "the first daemon's docker0 bridge is untouched"
+    );
 }
 
 /// `ssh://` through a real sshd on loopback running `docker system dial-stdio`: json and hijack with
