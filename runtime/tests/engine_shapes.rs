@@ -26,6 +26,8 @@ async fn json_create_start_wait_remove() {
         .unwrap();
     let id = created["Id"].as_str().unwrap().to_owned();
     assert_eq!(id.len(), 64);
+    // Removed at the end by the test itself; the guard covers a failure on the way.
+    let _guard = common::Container::adopt(&c, &id);
 
     // The same name again: a typed conflict with the daemon's message.
     let again = c

@@ -445,3 +445,43 @@ async fn ssh_transport_runs_dial_stdio() {
     drop(ctr);
     drop(sshd);
 }
+
+/// Sequential calls reuse one pooled connection; a follow stream dropped mid-read, or never read, gives
+/// its connection back to nobody: it is closed.
+#[tokio::test]
+async fn connections_are_reused_and_abandoned_streams_closed() {
+    let c = Client::new(client().config().clone()).unwrap();
+    for _ in 0..20 {
+        c.call(Request::get("/version")).await.unwrap();
+    }
+    assert_eq!(
+        c.open_connections(),
+        1,
+        "20 sequential calls share one connection"
+    );
+
+    let ctr = create(&c, &["sh", "-c", "while true; do echo tick; done"], json!({})).await;
+    start(&c, &ctr.id).await;
+    let logs = |follow: bool| {
+        Request::get(format!("/containers/{}/logs", ctr.id))
+            .query("stdout", true)
+            .query("follow", follow)
+    };
+    let mut read_some = c.multiplexed(logs(true), false).await.unwrap();
+    assert!(read_some.next_frame(1024).await.unwrap().is_some());
+    let never_read = c.multiplexed(logs(true), false).await.unwrap();
+    assert!(c.open_connections() >= 2);
+    drop(read_some);
+    drop(never_read);
+    let t0 = Instant::now();
+    while c.open_connections() > 1 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "{} connections still open",
+            c.open_connections()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    c.call(Request::get("/version")).await.unwrap();
+    assert!(c.open_connections() <= 1);
+}

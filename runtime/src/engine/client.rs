@@ -49,6 +49,7 @@ pub struct Client {
 
 struct Inner {
     http: HttpClient<Connector, ReqBody>,
+    connector: Connector,
     config: EngineConfig,
     authority: String,
     version: OnceCell<ApiVersion>,
@@ -126,7 +127,7 @@ impl Client {
         let http = HttpClient::builder(TokioExecutor::new())
             .pool_idle_timeout(config.pool_idle_timeout)
             .pool_timer(TokioTimer::new())
-            .build(connector);
+            .build(connector.clone());
         let authority = match &config.endpoint {
             Endpoint::Tcp { host, port } if host.contains(':') => format!("[{host}]:{port}"),
             Endpoint::Tcp { host, port } => format!("{host}:{port}"),
@@ -136,6 +137,7 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                connector,
                 config,
                 authority,
                 version: OnceCell::new(),
@@ -147,6 +149,12 @@ impl Client {
     /// [`EngineConfig::from_lookup`]).
     pub fn from_env() -> Result<Self> {
         Self::new(EngineConfig::from_env()?)
+    }
+
+    /// How many connections to the daemon this client (and its clones) holds open right now: idle ones
+    /// in the pool, ones in use, and hijacked ones. Streams that were dropped no longer count.
+    pub fn open_connections(&self) -> usize {
+        self.inner.connector.open_connections()
     }
 
     /// The configuration this client was made with.
@@ -333,7 +341,7 @@ impl Client {
         Ok(FrameReader::new(dl.body, tty))
     }
 
-    /// The `upload` shape: starts a request whose body the caller streams into [`Upload::body`] with
+    /// The `upload` shape: starts a request whose body the caller streams (see [`Upload::into_parts`]) with
     /// backpressure; the answer comes from [`Upload::response`].
     pub async fn upload(&self, req: Request) -> Result<Upload> {
         // Resolve the version first so its errors surface here rather than as a broken body.

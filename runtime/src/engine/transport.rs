@@ -7,7 +7,10 @@ use std::{
     io,
     pin::Pin,
     process::Stdio,
-    sync::Arc,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
     task::{Context, Poll},
     time::Duration,
 };
@@ -31,8 +34,30 @@ use super::{
     tls,
 };
 
-/// One connection to the daemon, whatever carries it.
-pub enum Conn {
+/// One connection to the daemon, whatever carries it, counted while it is open.
+pub struct Conn {
+    io: ConnIo,
+    _open: OpenGuard,
+}
+
+/// Counts a connection as open until dropped.
+struct OpenGuard(Arc<AtomicUsize>);
+
+impl OpenGuard {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        OpenGuard(count.clone())
+    }
+}
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// What carries a connection.
+pub enum ConnIo {
     /// A unix socket.
     Unix(UnixStream),
     /// Plain tcp.
@@ -51,11 +76,11 @@ impl Connection for Conn {
 
 macro_rules! each_conn {
     ($self:ident, $s:ident => $e:expr) => {
-        match $self.get_mut() {
-            Conn::Unix($s) => $e,
-            Conn::Tcp($s) => $e,
-            Conn::Tls($s) => $e,
-            Conn::Ssh($s) => $e,
+        match &mut $self.get_mut().io {
+            ConnIo::Unix($s) => $e,
+            ConnIo::Tcp($s) => $e,
+            ConnIo::Tls($s) => $e,
+            ConnIo::Ssh($s) => $e,
         }
     };
 }
@@ -85,11 +110,11 @@ impl AsyncWrite for Conn {
         each_conn!(self, s => Pin::new(s).poll_write_vectored(cx, bufs))
     }
     fn is_write_vectored(&self) -> bool {
-        match self {
-            Conn::Unix(s) => s.is_write_vectored(),
-            Conn::Tcp(s) => s.is_write_vectored(),
-            Conn::Tls(s) => s.is_write_vectored(),
-            Conn::Ssh(s) => s.is_write_vectored(),
+        match &self.io {
+            ConnIo::Unix(s) => s.is_write_vectored(),
+            ConnIo::Tcp(s) => s.is_write_vectored(),
+            ConnIo::Tls(s) => s.is_write_vectored(),
+            ConnIo::Ssh(s) => s.is_write_vectored(),
         }
     }
 }
@@ -193,6 +218,7 @@ struct ConnectorInner {
     tls: Option<(TlsConnector, ServerName<'static>)>,
     connect_timeout: Duration,
     ssh_options: Vec<String>,
+    open: Arc<AtomicUsize>,
 }
 
 impl Connector {
@@ -212,8 +238,14 @@ impl Connector {
                 tls,
                 connect_timeout: config.connect_timeout,
                 ssh_options: config.ssh_options.clone(),
+                open: Arc::new(AtomicUsize::new(0)),
             }),
         })
+    }
+
+    /// How many connections this connector opened are still open (pooled, in use, or hijacked).
+    pub fn open_connections(&self) -> usize {
+        self.inner.open.load(Ordering::Relaxed)
     }
 
     /// Opens one new connection.
@@ -221,8 +253,8 @@ impl Connector {
         let inner = &self.inner;
         let what = || format!("connecting to {}", inner.endpoint);
         let fut = async {
-            Ok(match &inner.endpoint {
-                Endpoint::Unix(path) => Conn::Unix(
+            Ok::<_, Error>(match &inner.endpoint {
+                Endpoint::Unix(path) => ConnIo::Unix(
                     UnixStream::connect(path)
                         .await
                         .map_err(|e| Error::transport(what(), e))?,
@@ -234,14 +266,14 @@ impl Connector {
                     tcp.set_nodelay(true).map_err(|e| Error::transport(what(), e))?;
                     match &inner.tls {
                         Some((connector, name)) => {
-                            Conn::Tls(Box::new(connector.connect(name.clone(), tcp).await.map_err(
+                            ConnIo::Tls(Box::new(connector.connect(name.clone(), tcp).await.map_err(
                                 |e| Error::transport(format!("TLS handshake with {}", inner.endpoint), e),
                             )?))
                         }
-                        None => Conn::Tcp(tcp),
+                        None => ConnIo::Tcp(tcp),
                     }
                 }
-                Endpoint::Ssh { user, host, port } => Conn::Ssh(Box::new(SshStream::spawn(
+                Endpoint::Ssh { user, host, port } => ConnIo::Ssh(Box::new(SshStream::spawn(
                     user.as_deref(),
                     host,
                     *port,
@@ -250,12 +282,16 @@ impl Connector {
                 )?)),
             })
         };
-        tokio::time::timeout(inner.connect_timeout, fut)
+        let io = tokio::time::timeout(inner.connect_timeout, fut)
             .await
             .map_err(|_| Error::Timeout {
                 what: what(),
                 after: inner.connect_timeout,
-            })?
+            })??;
+        Ok(Conn {
+            io,
+            _open: OpenGuard::new(&inner.open),
+        })
     }
 }
 

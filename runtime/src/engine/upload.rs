@@ -34,12 +34,10 @@ const IN_FLIGHT_CHUNKS: usize = 4;
 
 type ChunkSink = futures_util::sink::SinkMapErr<PollSender<Bytes>, fn(PollSendError<Bytes>) -> io::Error>;
 
-/// A request in flight whose body is being written.
+/// A request in flight whose body is being written: the body channel and the pending answer.
 pub struct Upload {
-    /// Where the body goes. Shut it down (or drop it) to end the body.
-    pub body: BodyWriter,
-    /// The answer, once the body has ended.
-    pub response: PendingResponse,
+    sender: mpsc::Sender<Bytes>,
+    response: PendingResponse,
 }
 
 /// The body of an upload, as an `AsyncWrite`. A write waits while the daemon is not reading; after the
@@ -65,18 +63,23 @@ pub(crate) fn start(client: Client, req: Request) -> Upload {
     let body: ReqBody = BodyExt::boxed(StreamBody::new(stream));
     let what = format!("{} {}", req.method, req.path);
     let task = tokio::spawn(async move { check_status(client.send_untimed(req, body).await?).await });
-    let to_io: fn(PollSendError<Bytes>) -> io::Error =
-        |_| io::Error::new(io::ErrorKind::BrokenPipe, "the engine stopped reading the upload");
-    let sink = PollSender::new(tx).sink_map_err(to_io);
     Upload {
-        body: BodyWriter {
-            inner: SinkWriter::new(CopyToBytes::new(sink)),
-        },
+        sender: tx,
         response: PendingResponse { what, task },
     }
 }
 
 impl BodyWriter {
+    /// A writer feeding a body channel.
+    pub fn new(sender: mpsc::Sender<Bytes>) -> Self {
+        let to_io: fn(PollSendError<Bytes>) -> io::Error =
+            |_| io::Error::new(io::ErrorKind::BrokenPipe, "the engine stopped reading the upload");
+        let sink = PollSender::new(sender).sink_map_err(to_io);
+        BodyWriter {
+            inner: SinkWriter::new(CopyToBytes::new(sink)),
+        }
+    }
+
     /// Writes one chunk without copying it.
     pub async fn send(&mut self, chunk: Bytes) -> io::Result<()> {
         self.inner.get_mut().get_mut().send(chunk).await
@@ -121,14 +124,26 @@ impl PendingResponse {
 }
 
 impl Upload {
+    /// The body as an `AsyncWrite` (shut it down or drop it to end the body) and the pending answer.
+    pub fn into_parts(self) -> (BodyWriter, PendingResponse) {
+        (BodyWriter::new(self.sender), self.response)
+    }
+
+    /// The body as a channel of chunks — at most a few wait in it; dropping the sender ends the body — and
+    /// the pending answer.
+    pub fn into_channel(self) -> (mpsc::Sender<Bytes>, PendingResponse) {
+        (self.sender, self.response)
+    }
+
     /// Streams everything `source` yields as the body, then waits for the whole response body. When the
     /// daemon answers early with an error, that error is returned rather than the broken pipe.
-    pub async fn send_all(mut self, source: impl AsyncRead + Unpin) -> Result<Bytes> {
+    pub async fn send_all(self, source: impl AsyncRead + Unpin) -> Result<Bytes> {
         let mut source = source;
-        let copied = tokio::io::copy(&mut source, &mut self.body).await;
-        let ended = self.body.shutdown().await;
-        drop(self.body);
-        let answer = self.response.bytes().await;
+        let (mut body, response) = self.into_parts();
+        let copied = tokio::io::copy(&mut source, &mut body).await;
+        let ended = body.shutdown().await;
+        drop(body);
+        let answer = response.bytes().await;
         match (copied.and(ended), answer) {
             (_, Err(daemon)) => Err(daemon),
             (Err(e), Ok(_)) => Err(Error::transport("streaming an upload body", e)),

@@ -19,6 +19,16 @@ pub struct Container {
     client: Client,
 }
 
+impl Container {
+    /// Takes charge of removing a container created some other way.
+    pub fn adopt(client: &Client, id: &str) -> Self {
+        Container {
+            id: id.to_owned(),
+            client: client.clone(),
+        }
+    }
+}
+
 impl Drop for Container {
     fn drop(&mut self) {
         let client = self.client.clone();
