@@ -8,3 +8,5 @@
 
 pub mod cli;
 pub mod engine;
+pub mod host;
+pub mod policy;

@@ -24,9 +24,30 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a plugin (a WASI 0.2 component) against the engine; tug exits with the plugin's exit code.
+    ///
+    /// Exit codes of tug itself: 125 when the plugin cannot be run (no such file, not a component, an
+    /// import tug does not provide, no engine), 134 when the plugin traps, 124 when it runs out of time.
+    Run(RunArgs),
     /// Talk to the engine directly, without a plugin.
     #[command(subcommand)]
     Engine(EngineCommand),
+}
+
+/// `tug run …`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The plugin: a `.wasm` WebAssembly component.
+    pub plugin: std::path::PathBuf,
+    /// Wall-clock limit for the whole run, in seconds (host calls included).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// An environment variable to pass to the plugin (none are passed by default).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Arguments for the plugin (after `--`).
+    #[arg(last = true)]
+    pub args: Vec<String>,
 }
 
 /// `tug engine …`.
@@ -43,6 +64,7 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<ExitCode> {
         let client = self.client()?;
         match self.command {
+            Command::Run(args) => return run_plugin(client, args).await,
             Command::Engine(EngineCommand::Ping) => {
                 let ping = client.ping().await?;
                 println!("{ping:?}");
@@ -81,4 +103,57 @@ impl Cli {
         };
         Ok(Client::new(config)?)
     }
+}
+
+async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
+    use crate::host::{Outcome, PluginHost, RunLimits, RunRequest, DEFAULT_ENGINE};
+
+    let host = PluginHost::new()?;
+    let plugin = match host.load(&args.plugin) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("tug: {e:#}");
+            return Ok(ExitCode::from(125));
+        }
+    };
+    let name = args
+        .plugin
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plugin".to_owned());
+    let mut env = Vec::new();
+    for kv in &args.env {
+        let (k, v) = kv
+            .split_once('=')
+            .with_context(|| format!("--env {kv:?}: expected KEY=VALUE"))?;
+        env.push((k.to_owned(), v.to_owned()));
+    }
+    let wall_time = match args.timeout {
+        Some(s) if s.is_finite() && s > 0.0 => Some(std::time::Duration::from_secs_f64(s)),
+        Some(s) => anyhow::bail!("--timeout {s}: expected a positive number of seconds"),
+        None => None,
+    };
+    let request = RunRequest {
+        name: name.clone(),
+        args: args.args,
+        env,
+        engines: [(DEFAULT_ENGINE.to_owned(), client)].into_iter().collect(),
+        limits: RunLimits {
+            wall_time,
+            ..RunLimits::default()
+        },
+    };
+    Ok(match host.run(&plugin, request).await? {
+        Outcome::Exited(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Outcome::Trapped(message) => {
+            eprintln!("tug: {message}");
+            ExitCode::from(134)
+        }
+        Outcome::TimedOut(limit) => {
+            eprintln!(
+                "tug: plugin {name} ran out of time: the wall-clock limit of {limit:?} passed (--timeout)"
+            );
+            ExitCode::from(124)
+        }
+    })
 }

@@ -1,0 +1,102 @@
+//! `tug:engine/exec` and `tug:engine/exec-streams`.
+
+use serde_json::{json, Value};
+use wasmtime::component::Resource;
+
+use super::{
+    bindings::{
+        exec,
+        exec_streams::{self, StartOptions},
+    },
+    containers::container_path,
+    error::{HostResult, IntoHost},
+    query::{json_body, QueryExt},
+    resources::{HostAttachedSocket, HostEngine, ResizeTarget},
+    state::HostState,
+};
+use crate::engine::{segment, Request};
+
+/// `/exec/{id}{rest}`.
+fn exec_path(id: &str, rest: &str) -> String {
+    format!("/exec/{}{rest}", segment(id))
+}
+
+impl exec::Host for HostState {
+    async fn create(&mut self, e: Resource<HostEngine>, id: String, config: String) -> HostResult<String> {
+        let body = match json_body("exec.create config", &config) {
+            Ok(b) => b,
+            Err(err) => return Err(err).into_host(),
+        };
+        self.json_text(&e, Request::post(container_path(&id, "/exec")).json_bytes(body))
+            .await
+    }
+
+    async fn inspect(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<String> {
+        self.json_text(&e, Request::get(exec_path(&id, "/json"))).await
+    }
+
+    async fn resize(
+        &mut self,
+        e: Resource<HostEngine>,
+        id: String,
+        height: u32,
+        width: u32,
+    ) -> HostResult<()> {
+        let req = Request::post(exec_path(&id, "/resize"))
+            .opt("h", Some(height))
+            .opt("w", Some(width));
+        self.json_unit(&e, req).await
+    }
+
+    async fn start_detached(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<()> {
+        let req = match Request::post(exec_path(&id, "/start")).json(&json!({ "Detach": true, "Tty": false }))
+        {
+            Ok(r) => r,
+            Err(err) => return Err(err).into_host(),
+        };
+        self.json_unit(&e, req).await
+    }
+}
+
+impl exec_streams::Host for HostState {
+    async fn start(
+        &mut self,
+        e: Resource<HostEngine>,
+        id: String,
+        o: StartOptions,
+    ) -> HostResult<Resource<HostAttachedSocket>> {
+        let client = self.client(&e)?;
+        let tty = match o.tty {
+            Some(t) => t,
+            // As the exec instance was created (docker-py asks the caller; we ask the daemon).
+            None => match client.json::<Value>(Request::get(exec_path(&id, "/json"))).await {
+                Ok(v) => v["ProcessConfig"]["tty"].as_bool().unwrap_or(false),
+                Err(err) => return Err(err).into_host(),
+            },
+        };
+        let req = match Request::post(exec_path(&id, "/start")).json(&json!({ "Detach": false, "Tty": tty }))
+        {
+            Ok(r) => r,
+            Err(err) => return Err(err).into_host(),
+        };
+        match client.hijack(req).await {
+            Ok(socket) => {
+                let resize = ResizeTarget {
+                    client,
+                    path: exec_path(&id, "/resize"),
+                };
+                let stdin = o.stdin.unwrap_or(false);
+                let mut s = HostAttachedSocket::new(socket, tty, true, resize);
+                if !stdin {
+                    // The WIT contract: without stdin, the process reads end-of-file at once.
+                    if let Some(tx) = &s.stdin {
+                        super::resources::close(tx);
+                    }
+                    s.stdin = None;
+                }
+                Ok(Ok(self.table.push(s)?))
+            }
+            Err(err) => Err(err).into_host(),
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The wasmtime component host: one module per WIT interface (`containers` ↔ `tug:engine/containers`),
+//! the backing types of the resources, the linker glue, and running a plugin.
+//!
+//! Every host import is async; a plugin runs in its own `Store`; handles are cancel-safe and close their
+//! connections when dropped.
+
+pub mod bindings;
+mod container_streams;
+mod containers;
+mod distribution;
+mod engines;
+pub mod error;
+mod exec;
+mod image_streams;
+mod images;
+pub mod linker;
+pub mod output;
+mod query;
+pub mod resources;
+pub mod run;
+pub mod state;
+mod system;
+mod types_impl;
+
+pub use run::{Outcome, Plugin, PluginHost, RunLimits, RunRequest};
+pub use state::{HostState, DEFAULT_ENGINE};

@@ -1,0 +1,298 @@
+//! The backing types of the WIT resources: an engine capability, and the handles through which the
+//! non-JSON transport shapes reach a plugin. Each is cancel-safe: a plugin may poll, drop or abandon any
+//! handle at any point, and dropping one closes its connection.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use tokio::{
+    io::{AsyncRead, AsyncWriteExt, WriteHalf},
+    sync::mpsc::{self, error::TrySendError},
+    task::JoinHandle,
+};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
+
+use crate::engine::{
+    BodyReader, Client, Frame, FrameReader, Hijacked, JsonStream, PendingResponse, Result as EngineResult,
+};
+
+/// The most a plugin may write into an upload or stdin stream in one `write`.
+const MAX_WRITE: usize = 256 * 1024;
+/// The frame size used when a pollable reads ahead.
+const READ_AHEAD: usize = 64 * 1024;
+
+/// An engine the plugin holds a handle to: the capability every Engine API function takes.
+pub struct HostEngine {
+    /// The name tug knows it by.
+    pub name: String,
+    /// The client that reaches it.
+    pub client: Client,
+}
+
+/// A `json-stream` handle: one JSON document per `next`.
+pub struct HostJsonStream {
+    stream: JsonStream<BodyReader>,
+    peeked: Option<EngineResult<Option<Bytes>>>,
+}
+
+impl HostJsonStream {
+    /// Wraps a decoder.
+    pub fn new(stream: JsonStream<BodyReader>) -> Self {
+        HostJsonStream { stream, peeked: None }
+    }
+
+    /// The next document (read ahead by `ready`, or read now).
+    pub async fn next(&mut self) -> EngineResult<Option<Bytes>> {
+        match self.peeked.take() {
+            Some(p) => p,
+            None => self.stream.next_document().await,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for HostJsonStream {
+    async fn ready(&mut self) {
+        if self.peeked.is_none() {
+            self.peeked = Some(self.stream.next_document().await);
+        }
+    }
+}
+
+/// Frames read from a process's output, with one frame of read-ahead for pollables.
+pub struct Frames {
+    reader: FrameReader<Box<dyn AsyncRead + Send + Unpin>>,
+    peeked: Option<EngineResult<Option<Frame>>>,
+}
+
+impl Frames {
+    /// Frames from any byte source; `tty` says the bytes are raw.
+    pub fn new(source: Box<dyn AsyncRead + Send + Unpin>, tty: bool) -> Self {
+        Frames {
+            reader: FrameReader::new(source, tty),
+            peeked: None,
+        }
+    }
+
+    /// Whether the output is raw TTY bytes.
+    pub fn tty(&self) -> bool {
+        self.reader.tty()
+    }
+
+    /// The next frame of at most `max` bytes; the rest of a read-ahead frame stays for the next call.
+    pub async fn next(&mut self, max: usize) -> EngineResult<Option<Frame>> {
+        let max = max.max(1);
+        match self.peeked.take() {
+            Some(Ok(Some(mut frame))) if frame.data.len() > max => {
+                let head = frame.data.split_to(max);
+                let stream = frame.stream;
+                self.peeked = Some(Ok(Some(frame)));
+                Ok(Some(Frame { stream, data: head }))
+            }
+            Some(p) => p,
+            None => self.reader.next_frame(max).await,
+        }
+    }
+
+    /// Reads ahead one frame unless one is waiting.
+    pub async fn ready(&mut self) {
+        if self.peeked.is_none() {
+            self.peeked = Some(self.reader.next_frame(READ_AHEAD).await);
+        }
+    }
+}
+
+/// A `frame-reader` handle (logs).
+pub struct HostFrameReader(pub Frames);
+
+#[async_trait::async_trait]
+impl Pollable for HostFrameReader {
+    async fn ready(&mut self) {
+        self.0.ready().await
+    }
+}
+
+/// A body channel shared by an upload (or socket) and the output-stream the plugin writes: whoever
+/// takes the sender out ends the body.
+pub type SharedSender = Arc<Mutex<Option<mpsc::Sender<Bytes>>>>;
+
+fn shared(sender: mpsc::Sender<Bytes>) -> SharedSender {
+    Arc::new(Mutex::new(Some(sender)))
+}
+
+fn sender_of(shared: &SharedSender) -> Option<mpsc::Sender<Bytes>> {
+    shared.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// Ends a shared body: no more bytes can be written, and the receiving side sees the end.
+pub fn close(shared: &SharedSender) {
+    shared.lock().unwrap_or_else(|p| p.into_inner()).take();
+}
+
+/// The `output-stream` of an upload body or a process's stdin: each write is one chunk on a bounded
+/// channel (backpressure: `check-write` is 0 while the channel is full). No copy beyond the one from the
+/// plugin's memory; nothing is lost when the stream is dropped.
+pub struct ChannelOutputStream {
+    sender: SharedSender,
+    what: &'static str,
+}
+
+impl ChannelOutputStream {
+    /// A stream writing into a shared channel; `what` names it in errors ("upload body", "stdin").
+    pub fn new(sender: SharedSender, what: &'static str) -> Self {
+        ChannelOutputStream { sender, what }
+    }
+
+    fn broken(&self) -> StreamError {
+        StreamError::LastOperationFailed(wasmtime::format_err!(
+            "the engine stopped reading the {}; the call's result says why",
+            self.what
+        ))
+    }
+}
+
+#[async_trait::async_trait]
+impl OutputStream for ChannelOutputStream {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        let Some(tx) = sender_of(&self.sender) else {
+            return Err(StreamError::Closed);
+        };
+        match tx.try_send(bytes) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(StreamError::Trap(wasmtime::format_err!(
+                "write to the {} beyond what check-write permitted",
+                self.what
+            ))),
+            Err(TrySendError::Closed(_)) => Err(self.broken()),
+        }
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        // Written chunks are already on their way; there is no buffer of ours to flush.
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        let Some(tx) = sender_of(&self.sender) else {
+            return Err(StreamError::Closed);
+        };
+        if tx.is_closed() {
+            return Err(self.broken());
+        }
+        Ok(if tx.capacity() > 0 { MAX_WRITE } else { 0 })
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for ChannelOutputStream {
+    async fn ready(&mut self) {
+        if let Some(tx) = sender_of(&self.sender) {
+            // Ready when a chunk fits, or when the channel closed (the next call reports it).
+            let _ = tx.reserve().await;
+        }
+    }
+}
+
+/// An `upload` handle: a streamed request body and its pending single-document answer.
+pub struct HostUpload {
+    /// The body channel, shared with the output-stream once taken.
+    pub sender: SharedSender,
+    /// Whether `body` was called.
+    pub body_taken: bool,
+    /// The answer.
+    pub response: PendingResponse,
+}
+
+impl HostUpload {
+    /// Wraps a started upload.
+    pub fn new(upload: crate::engine::Upload) -> Self {
+        let (sender, response) = upload.into_channel();
+        HostUpload {
+            sender: shared(sender),
+            body_taken: false,
+            response,
+        }
+    }
+}
+
+/// A `progress-upload` handle: a streamed request body answered by a progress stream.
+pub struct HostProgressUpload(pub HostUpload);
+
+/// What `resize` on an attached socket resizes.
+pub struct ResizeTarget {
+    /// The engine.
+    pub client: Client,
+    /// `/containers/{id}/resize` or `/exec/{id}/resize`.
+    pub path: String,
+}
+
+/// An `attached-socket` handle: a hijacked connection to a process.
+pub struct HostAttachedSocket {
+    /// The output.
+    pub frames: Frames,
+    /// The stdin channel, when the socket was opened with stdin.
+    pub stdin: Option<SharedSender>,
+    /// Whether `stdin` was called.
+    pub stdin_taken: bool,
+    /// Feeds stdin to the connection, then half-closes it.
+    writer: Option<JoinHandle<()>>,
+    /// The write half, kept open (not half-closed) when there is no stdin.
+    _idle_write: Option<WriteHalf<Hijacked>>,
+    /// Where `resize` goes.
+    pub resize: ResizeTarget,
+}
+
+impl HostAttachedSocket {
+    /// Wraps a hijacked connection. With `stdin`, a task feeds what the plugin writes to the process and
+    /// half-closes the connection when the stdin channel ends.
+    pub fn new(socket: Hijacked, tty: bool, stdin: bool, resize: ResizeTarget) -> Self {
+        let (read, mut write) = socket.split();
+        let frames = Frames::new(Box::new(read), tty);
+        if !stdin {
+            return HostAttachedSocket {
+                frames,
+                stdin: None,
+                stdin_taken: false,
+                writer: None,
+                _idle_write: Some(write),
+                resize,
+            };
+        }
+        let (tx, mut rx) = mpsc::channel::<Bytes>(4);
+        let writer = tokio::spawn(async move {
+            while let Some(chunk) = rx.recv().await {
+                if let Err(e) = write.write_all(&chunk).await {
+                    tracing::debug!("stdin of an attached process: {e}");
+                    return;
+                }
+            }
+            if let Err(e) = write.shutdown().await {
+                tracing::debug!("half-closing an attached process's stdin: {e}");
+            }
+        });
+        HostAttachedSocket {
+            frames,
+            stdin: Some(shared(tx)),
+            stdin_taken: false,
+            writer: Some(writer),
+            _idle_write: None,
+            resize,
+        }
+    }
+}
+
+impl Drop for HostAttachedSocket {
+    fn drop(&mut self) {
+        // A process that never reads its stdin must not keep the connection alive after the plugin let go.
+        if let Some(w) = self.writer.take() {
+            w.abort();
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for HostAttachedSocket {
+    async fn ready(&mut self) {
+        self.frames.ready().await
+    }
+}

@@ -1,0 +1,201 @@
+//! Loading and running plugins: one wasmtime engine per process, one `Store` per run, clear errors for
+//! every way a plugin can fail to start or finish.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use anyhow::{bail, Context};
+use wasmtime::{
+    component::{Component, Linker, ResourceTable},
+    Config, Engine, Store, StoreLimitsBuilder,
+};
+use wasmtime_wasi::{p2::bindings::CommandPre, I32Exit, WasiCtxBuilder};
+
+use super::{
+    linker,
+    output::{Forward, Target},
+    state::HostState,
+};
+use crate::engine::Client;
+
+/// How often running wasm is interrupted to let the host check its deadline.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// What a run may use, beyond the engines.
+#[derive(Clone, Debug)]
+pub struct RunLimits {
+    /// The most linear memory one memory of the plugin may grow to.
+    pub memory_bytes: usize,
+    /// Wall-clock time for the whole run, host calls included.
+    pub wall_time: Option<Duration>,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits {
+            memory_bytes: 1 << 30,
+            wall_time: None,
+        }
+    }
+}
+
+/// One plugin run.
+pub struct RunRequest {
+    /// The plugin's name (its file stem), used in messages and as the output prefix.
+    pub name: String,
+    /// Arguments after argv[0].
+    pub args: Vec<String>,
+    /// Environment variables passed in (none by default).
+    pub env: Vec<(String, String)>,
+    /// The engines the run may reach, by name (`default` is the one `tug run` was given).
+    pub engines: BTreeMap<String, Client>,
+    /// Limits.
+    pub limits: RunLimits,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The plugin finished with this exit code (0 for `Ok` from `run`, 1 for `Err`).
+    Exited(i32),
+    /// The plugin trapped; the message names it and carries the wasm backtrace.
+    Trapped(String),
+    /// The run hit its wall-clock limit; every pending host call was cancelled.
+    TimedOut(Duration),
+}
+
+/// A loaded plugin, ready to be run (pre-instantiated: imports resolved and type-checked once).
+pub struct Plugin {
+    /// Where it came from.
+    pub path: PathBuf,
+    pre: CommandPre<HostState>,
+}
+
+/// The process-wide plugin host: the wasmtime engine (with an epoch ticker) and the linker.
+pub struct PluginHost {
+    engine: Engine,
+    linker: Linker<HostState>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Drop for PluginHost {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl PluginHost {
+    /// Configures wasmtime (component model, epoch interruption, backtraces) and links WASI and tug.
+    pub fn new() -> anyhow::Result<Self> {
+        let mut config = Config::new();
+        config.wasm_component_model(true).epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("configuring wasmtime: {e:?}"))?;
+        let mut linker = Linker::new(&engine);
+        linker::add_to_linker(&mut linker)
+            .map_err(|e| anyhow::anyhow!("linking the host interfaces: {e:?}"))?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let (e, stop) = (engine.clone(), ticker_stop.clone());
+        std::thread::Builder::new()
+            .name("tug-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    e.increment_epoch();
+                }
+            })
+            .context("starting the epoch ticker")?;
+        Ok(PluginHost {
+            engine,
+            linker,
+            ticker_stop,
+        })
+    }
+
+    /// Loads a plugin file: it must exist, be a WebAssembly component, and import nothing tug does not
+    /// provide.
+    pub fn load(&self, path: &Path) -> anyhow::Result<Plugin> {
+        let name = path.display();
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!("plugin {name}: no such file"),
+            Err(e) => bail!("plugin {name}: cannot read it: {e}"),
+        };
+        if wasmparser::Parser::is_core_wasm(&bytes) {
+            bail!(
+                "plugin {name} is a core WebAssembly module, not a component: build it for wasm32-wasip2 \
+                 (or wrap it with `wasm-tools component new`)"
+            );
+        }
+        if !wasmparser::Parser::is_component(&bytes) {
+            bail!("plugin {name} is not a WebAssembly component (no component header)");
+        }
+        let component = Component::from_binary(&self.engine, &bytes)
+            .map_err(|e| anyhow::anyhow!("plugin {name} is not a valid WebAssembly component: {e}"))?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| anyhow::anyhow!("plugin {name} imports something tug does not provide: {e}"))?;
+        let pre = CommandPre::new(pre).map_err(|e| {
+            anyhow::anyhow!("plugin {name} is not a WASI command (no wasi:cli/run export): {e}")
+        })?;
+        Ok(Plugin {
+            path: path.to_owned(),
+            pre,
+        })
+    }
+
+    /// Runs a plugin to the end in a fresh `Store`. When the run ends, however it ends, the store is
+    /// dropped and with it every handle and connection the plugin held.
+    pub async fn run(&self, plugin: &Plugin, req: RunRequest) -> anyhow::Result<Outcome> {
+        let mut argv = vec![req.name.clone()];
+        argv.extend(req.args.iter().cloned());
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.args(&argv)
+            .envs(&req.env)
+            .stdout(Forward::new(Target::Stdout, &req.name))
+            .stderr(Forward::new(Target::Stderr, &req.name));
+        let state = HostState {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            engines: req.engines,
+            limits: StoreLimitsBuilder::new()
+                .memory_size(req.limits.memory_bytes)
+                .trap_on_grow_failure(true)
+                .build(),
+            plugin: req.name.clone(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        // Running wasm yields to the executor every tick, so the wall deadline can fire even in a loop.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+
+        let name = req.name;
+        let run = async {
+            let command = plugin.pre.instantiate_async(&mut store).await?;
+            command.wasi_cli_run().call_run(&mut store).await
+        };
+        let result = match req.limits.wall_time {
+            Some(limit) => match tokio::time::timeout(limit, run).await {
+                Ok(r) => r,
+                Err(_) => return Ok(Outcome::TimedOut(limit)),
+            },
+            None => run.await,
+        };
+        Ok(match result {
+            Ok(Ok(())) => Outcome::Exited(0),
+            Ok(Err(())) => Outcome::Exited(1),
+            Err(e) => match e.downcast_ref::<I32Exit>() {
+                Some(exit) => Outcome::Exited(exit.0),
+                None => Outcome::Trapped(format!("plugin {name} trapped: {e:?}")),
+            },
+        })
+    }
+}

@@ -1,0 +1,107 @@
+//! `tug:engine/system` and `tug:engine/system-streams`.
+
+use base64::Engine as _;
+use wasmtime::component::Resource;
+
+use super::{
+    bindings::{
+        system::{self, PingInfo},
+        system_streams::{self, EventsOptions},
+        types::AuthConfig,
+    },
+    error::{HostResult, IntoHost},
+    query::{auth_json, QueryExt},
+    resources::{HostEngine, HostJsonStream},
+    state::HostState,
+    types_impl::text,
+};
+use crate::engine::Request;
+
+impl HostState {
+    /// A `json` call whose answer is returned as text.
+    pub(crate) async fn json_text(&mut self, e: &Resource<HostEngine>, req: Request) -> HostResult<String> {
+        let client = self.client(e)?;
+        client.call(req).await.map(|r| text(r.into_body())).into_host()
+    }
+
+    /// A `json` call whose answer is discarded.
+    pub(crate) async fn json_unit(&mut self, e: &Resource<HostEngine>, req: Request) -> HostResult<()> {
+        let client = self.client(e)?;
+        client.call(req).await.map(|_| ()).into_host()
+    }
+
+    /// A `json-stream` call, as a handle.
+    pub(crate) async fn json_stream(
+        &mut self,
+        e: &Resource<HostEngine>,
+        req: Request,
+    ) -> HostResult<Resource<HostJsonStream>> {
+        let client = self.client(e)?;
+        match client.json_stream(req).await {
+            Ok(s) => Ok(Ok(self.table.push(HostJsonStream::new(s))?)),
+            Err(err) => Err(err).into_host(),
+        }
+    }
+}
+
+impl system::Host for HostState {
+    async fn ping(&mut self, e: Resource<HostEngine>) -> HostResult<PingInfo> {
+        let client = self.client(&e)?;
+        client
+            .ping()
+            .await
+            .map(|p| PingInfo {
+                api_version: p.api_version.map(|v| v.to_string()).unwrap_or_default(),
+                os_type: p.os_type,
+                experimental: p.experimental,
+                builder_version: p.builder_version,
+            })
+            .into_host()
+    }
+
+    async fn version(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
+        self.json_text(&e, Request::get("/version")).await
+    }
+
+    async fn info(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
+        self.json_text(&e, Request::get("/info")).await
+    }
+
+    async fn data_usage(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
+        self.json_text(&e, Request::get("/system/df")).await
+    }
+
+    async fn auth(&mut self, e: Resource<HostEngine>, config: AuthConfig) -> HostResult<String> {
+        let req = match Request::post("/auth").json(&auth_json(&config)) {
+            Ok(r) => r,
+            Err(err) => return Err(err).into_host(),
+        };
+        self.json_text(&e, req).await
+    }
+}
+
+impl system_streams::Host for HostState {
+    async fn events(
+        &mut self,
+        e: Resource<HostEngine>,
+        o: EventsOptions,
+    ) -> HostResult<Resource<HostJsonStream>> {
+        let req = Request::get("/events")
+            .opt("since", o.since)
+            .opt("until", o.until)
+            .filters(o.filters.as_ref());
+        self.json_stream(&e, req).await
+    }
+}
+
+/// Decodes the base64 JSON of an `X-Docker-Container-Path-Stat` header.
+pub(crate) fn path_stat(header: Option<&http::HeaderValue>) -> String {
+    header
+        .and_then(|h| {
+            base64::engine::general_purpose::STANDARD
+                .decode(h.as_bytes())
+                .ok()
+        })
+        .map(|b| text(b.into()))
+        .unwrap_or_else(|| "null".to_owned())
+}

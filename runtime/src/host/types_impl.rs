@@ -1,0 +1,225 @@
+//! `tug:engine/types`: the methods of the handle resources.
+
+use bytes::Bytes;
+use wasmtime::component::Resource;
+use wasmtime_wasi::p2::{subscribe, DynOutputStream, DynPollable};
+
+use super::{
+    bindings::types::{self, Error as WitError, Frame, StreamKind},
+    error::{invalid, HostResult, IntoHost},
+    query::QueryExt,
+    resources::{self as res, close, ChannelOutputStream},
+    state::HostState,
+};
+use crate::engine::{self, Request};
+
+impl types::Host for HostState {}
+
+/// A document's bytes as text (the daemon sends UTF-8 JSON).
+pub(crate) fn text(doc: Bytes) -> String {
+    String::from_utf8(doc.into()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+fn frame(f: engine::Frame) -> Frame {
+    Frame {
+        stream: match f.stream {
+            engine::StreamKind::Stdin => StreamKind::Stdin,
+            engine::StreamKind::Stdout => StreamKind::Stdout,
+            engine::StreamKind::Stderr => StreamKind::Stderr,
+            engine::StreamKind::System => StreamKind::System,
+        },
+        data: f.data.into(),
+    }
+}
+
+impl types::HostJsonStream for HostState {
+    async fn next(&mut self, this: Resource<res::HostJsonStream>) -> HostResult<Option<String>> {
+        let s = self.table.get_mut(&this)?;
+        s.next().await.map(|d| d.map(text)).into_host()
+    }
+
+    async fn subscribe(
+        &mut self,
+        this: Resource<res::HostJsonStream>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        subscribe(&mut self.table, this)
+    }
+
+    async fn drop(&mut self, this: Resource<res::HostJsonStream>) -> wasmtime::Result<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
+
+impl types::HostFrameReader for HostState {
+    async fn tty(&mut self, this: Resource<res::HostFrameReader>) -> wasmtime::Result<bool> {
+        Ok(self.table.get(&this)?.0.tty())
+    }
+
+    async fn next(
+        &mut self,
+        this: Resource<res::HostFrameReader>,
+        max_bytes: u32,
+    ) -> HostResult<Option<Frame>> {
+        let r = self.table.get_mut(&this)?;
+        r.0.next(max_bytes as usize)
+            .await
+            .map(|f| f.map(frame))
+            .into_host()
+    }
+
+    async fn subscribe(
+        &mut self,
+        this: Resource<res::HostFrameReader>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        subscribe(&mut self.table, this)
+    }
+
+    async fn drop(&mut self, this: Resource<res::HostFrameReader>) -> wasmtime::Result<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
+
+/// Marks an upload's body as taken and returns its channel; it can be taken once.
+fn claim_body(up: &mut res::HostUpload) -> Result<res::SharedSender, WitError> {
+    if up.body_taken {
+        return Err(WitError::InvalidArgument(
+            "the body of this upload was already taken".into(),
+        ));
+    }
+    up.body_taken = true;
+    Ok(up.sender.clone())
+}
+
+/// The body output-stream over a claimed channel.
+fn body_stream(
+    state: &mut HostState,
+    claimed: Result<res::SharedSender, WitError>,
+) -> HostResult<Resource<DynOutputStream>> {
+    match claimed {
+        Ok(sender) => {
+            let stream: DynOutputStream = Box::new(ChannelOutputStream::new(sender, "upload body"));
+            Ok(Ok(state.table.push(stream)?))
+        }
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+impl types::HostUpload for HostState {
+    async fn body(&mut self, this: Resource<res::HostUpload>) -> HostResult<Resource<DynOutputStream>> {
+        let claimed = claim_body(self.table.get_mut(&this)?);
+        body_stream(self, claimed)
+    }
+
+    async fn finish(&mut self, this: Resource<res::HostUpload>) -> HostResult<String> {
+        let up = self.table.delete(this)?;
+        close(&up.sender);
+        up.response.bytes().await.map(text).into_host()
+    }
+
+    async fn drop(&mut self, this: Resource<res::HostUpload>) -> wasmtime::Result<()> {
+        // Dropping an unfinished upload abandons the request: the body ends and the answer is discarded.
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
+
+impl types::HostProgressUpload for HostState {
+    async fn body(
+        &mut self,
+        this: Resource<res::HostProgressUpload>,
+    ) -> HostResult<Resource<DynOutputStream>> {
+        let claimed = claim_body(&mut self.table.get_mut(&this)?.0);
+        body_stream(self, claimed)
+    }
+
+    async fn finish(
+        &mut self,
+        this: Resource<res::HostProgressUpload>,
+    ) -> HostResult<Resource<res::HostJsonStream>> {
+        let up = self.table.delete(this)?.0;
+        close(&up.sender);
+        match up.response.json_stream().await {
+            Ok(s) => Ok(Ok(self.table.push(res::HostJsonStream::new(s))?)),
+            Err(e) => Err(e).into_host(),
+        }
+    }
+
+    async fn drop(&mut self, this: Resource<res::HostProgressUpload>) -> wasmtime::Result<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
+
+impl types::HostAttachedSocket for HostState {
+    async fn tty(&mut self, this: Resource<res::HostAttachedSocket>) -> wasmtime::Result<bool> {
+        Ok(self.table.get(&this)?.frames.tty())
+    }
+
+    async fn stdin(
+        &mut self,
+        this: Resource<res::HostAttachedSocket>,
+    ) -> HostResult<Resource<DynOutputStream>> {
+        let s = self.table.get_mut(&this)?;
+        let Some(sender) = s.stdin.clone() else {
+            return invalid("this socket was opened without stdin");
+        };
+        if s.stdin_taken {
+            return invalid("the stdin of this socket was already taken");
+        }
+        s.stdin_taken = true;
+        let stream: DynOutputStream = Box::new(ChannelOutputStream::new(sender, "stdin"));
+        Ok(Ok(self.table.push(stream)?))
+    }
+
+    async fn close_stdin(&mut self, this: Resource<res::HostAttachedSocket>) -> HostResult<()> {
+        match &self.table.get(&this)?.stdin {
+            Some(sender) => {
+                close(sender);
+                Ok(Ok(()))
+            }
+            None => invalid("this socket was opened without stdin"),
+        }
+    }
+
+    async fn next(
+        &mut self,
+        this: Resource<res::HostAttachedSocket>,
+        max_bytes: u32,
+    ) -> HostResult<Option<Frame>> {
+        let s = self.table.get_mut(&this)?;
+        s.frames
+            .next(max_bytes as usize)
+            .await
+            .map(|f| f.map(frame))
+            .into_host()
+    }
+
+    async fn subscribe(
+        &mut self,
+        this: Resource<res::HostAttachedSocket>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        subscribe(&mut self.table, this)
+    }
+
+    async fn resize(
+        &mut self,
+        this: Resource<res::HostAttachedSocket>,
+        height: u32,
+        width: u32,
+    ) -> HostResult<()> {
+        let target = &self.table.get(&this)?.resize;
+        let (client, path) = (target.client.clone(), target.path.clone());
+        client
+            .call(Request::post(path).opt("h", Some(height)).opt("w", Some(width)))
+            .await
+            .map(|_| ())
+            .into_host()
+    }
+
+    async fn drop(&mut self, this: Resource<res::HostAttachedSocket>) -> wasmtime::Result<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
