@@ -1,0 +1,67 @@
+//! Walks away from what it opened, to show that the host neither hangs nor leaks connections.
+//!
+//! `abandon streams NAME` starts a container NAME that prints forever, reads a little of a follow stream
+//! and drops it mid-read, opens a second follow stream, an events stream and an export and never reads
+//! them to the end, then exits while still holding them. `abandon wait NAME` starts a container NAME that
+//! sleeps and waits for it: the host call blocks until the run's deadline cancels it. Either way the
+//! container is left for the caller to remove (the test does).
+
+use serde_json::{json, Value};
+use tug_sdk::{container_streams, containers, engine, system_streams};
+
+type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mode = args.get(1).map(String::as_str).unwrap_or("streams");
+    let name = args.get(2).cloned().unwrap_or_else(|| "tug-abandon".to_owned());
+    if let Err(e) = run(mode, &name) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(mode: &str, name: &str) -> Result<()> {
+    let docker = engine();
+    let cmd = match mode {
+        "streams" => "while true; do echo tick; done",
+        "wait" => "sleep 600",
+        other => return Err(format!("unknown mode {other:?}: streams or wait").into()),
+    };
+    let config = json!({ "Image": "tug-test/busybox:latest", "Cmd": ["sh", "-c", cmd] });
+    let options = containers::CreateOptions {
+        name: Some(name.to_owned()),
+        ..Default::default()
+    };
+    let created: Value = serde_json::from_str(&containers::create(&docker, &config.to_string(), &options)?)?;
+    let id = created["Id"].as_str().ok_or("create answered no Id")?.to_owned();
+    containers::start(&docker, &id, &Default::default())?;
+    println!("started {name}");
+
+    if mode == "wait" {
+        println!("waiting for a container that sleeps for ten minutes");
+        containers::wait(&docker, &id, &Default::default())?;
+        return Err("wait returned, but the container should still be sleeping".into());
+    }
+
+    let follow = container_streams::LogsOptions {
+        follow: Some(true),
+        stdout: Some(true),
+        ..Default::default()
+    };
+    {
+        let logs = container_streams::logs(&docker, &id, &follow)?;
+        let frame = logs.next(16)?.ok_or("the follow stream ended at once")?;
+        println!("read {} bytes of a follow stream, dropping it", frame.data.len());
+    }
+    let never_read = container_streams::logs(&docker, &id, &follow)?;
+    let events = system_streams::events(&docker, &Default::default())?;
+    let export = container_streams::export(&docker, &id)?;
+    let head = export.blocking_read(1024)?;
+    println!("read {} bytes of an export, leaving the rest", head.len());
+    println!("exiting with a follow stream, an events stream and an export open");
+    // Never dropped on purpose (as if the plugin exited abruptly): the host must close them when the run
+    // ends.
+    std::mem::forget((never_read, events, export));
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! The harness of the end-to-end tests: builds the example plugins (once per test binary), finds the `tug`
+//! binary, and runs `tug run` as a subprocess with its output captured and a time limit.
+//!
+//! The plugins are built with `cargo build --target wasm32-wasip2` into their own target directory,
+//! `target/plugins`, so that the build does not wait for the lock on `target/` that the `cargo test`
+//! running the tests holds. `tug` is the one `cargo test --workspace` builds next to the test binaries
+//! (`target/debug/tug`).
+
+use std::ffi::OsStr;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The example plugins: (package, binary). The binary `NAME` is built as `NAME.wasm`.
+pub const PLUGINS: &[(&str, &str)] = &[
+    ("plugin-hello", "hello"),
+    ("plugin-lifecycle", "lifecycle"),
+    ("plugin-shell", "shell"),
+    ("plugin-archive", "archive"),
+    ("plugin-images", "images"),
+    ("plugin-exit-code", "exit-code"),
+    ("plugin-abandon", "abandon"),
+];
+
+/// How long one `tug run` may take.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// The workspace's root directory.
+pub fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+}
+
+/// Builds every plugin (the first call; later calls wait for it or reuse its result) and returns the
+/// directory holding the `.wasm` files. Panics with cargo's output if the build fails.
+pub fn plugins_dir() -> &'static Path {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match BUILT.get_or_init(build_plugins) {
+        Ok(dir) => dir,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+fn build_plugins() -> Result<PathBuf, String> {
+    let target_dir = workspace_root().join("target").join("plugins");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(&cargo);
+    command
+        .current_dir(workspace_root())
+        .args(["build", "--target", "wasm32-wasip2", "--target-dir"])
+        .arg(&target_dir);
+    for (package, _) in PLUGINS {
+        command.args(["-p", package]);
+    }
+    eprintln!("building the plugins: {command:?}");
+    let started = Instant::now();
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run {cargo:?}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "building the plugins failed ({}): {command:?}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    eprintln!("built the plugins in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(target_dir.join("wasm32-wasip2").join("debug"))
+}
+
+/// The path of the built plugin `name` (a binary name of [`PLUGINS`]), building the plugins first if
+/// needed.
+pub fn plugin(name: &str) -> PathBuf {
+    assert!(
+        PLUGINS.iter().any(|(_, bin)| *bin == name),
+        "{name} is not one of the example plugins"
+    );
+    let path = plugins_dir().join(format!("{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "the plugin build did not produce {}",
+        path.display()
+    );
+    path
+}
+
+/// The `tug` binary that `cargo test --workspace` built next to the test binaries: the test executable is
+/// `target/debug/deps/NAME-HASH`, `tug` is `target/debug/tug`.
+pub fn tug() -> PathBuf {
+    let exe = std::env::current_exe().expect("the path of the test executable");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test executable is in target/<profile>/deps");
+    let tug = dir.join(format!("tug{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        tug.is_file(),
+        "no tug binary at {}: run the tests with `cargo test --workspace`, or build it first with \
+         `cargo build -p tug`",
+        tug.display()
+    );
+    tug
+}
+
+/// What a finished `tug run` did.
+#[derive(Debug)]
+pub struct Run {
+    /// The command line, for messages.
+    pub command: String,
+    /// How it exited.
+    pub status: ExitStatus,
+    /// Everything it wrote to stdout.
+    pub stdout: String,
+    /// Everything it wrote to stderr.
+    pub stderr: String,
+}
+
+impl Run {
+    /// The exit code (`None` if it was killed by a signal).
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    /// The run's command, exit status and output, to print when a check fails.
+    pub fn report(&self) -> String {
+        format!(
+            "$ {}\nexit status: {}\n--- stdout ---\n{}--- stderr ---\n{}--------------",
+            self.command, self.status, self.stdout, self.stderr
+        )
+    }
+
+    /// Panics with the report unless it exited with code 0.
+    pub fn assert_success(&self) -> &Self {
+        assert_eq!(self.code(), Some(0), "tug run failed\n{}", self.report());
+        self
+    }
+
+    /// Panics with the report unless stdout has a line containing `text`.
+    pub fn assert_stdout_line(&self, text: &str) -> &Self {
+        assert!(
+            self.stdout.lines().any(|line| line.contains(text)),
+            "no line of stdout contains {text:?}\n{}",
+            self.report()
+        );
+        self
+    }
+}
+
+/// Runs `tug run ARGS…` with stdout and stderr captured; kills it and panics with what it wrote if it
+/// takes longer than [`RUN_TIMEOUT`]. Prints the output (shown for failing tests).
+pub fn tug_run<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut command = Command::new(tug());
+    command
+        .arg("run")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let printed = format!("{command:?}");
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {printed}: {e}"));
+    let stdout = reader(child.stdout.take().expect("piped stdout"));
+    let stderr = reader(child.stderr.take().expect("piped stderr"));
+
+    let deadline = Instant::now() + RUN_TIMEOUT;
+    let status = loop {
+        match child.try_wait().expect("waiting for tug") {
+            Some(status) => break Some(status),
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    let (stdout, stderr) = (
+        stdout.join().expect("stdout reader"),
+        stderr.join().expect("stderr reader"),
+    );
+    println!("$ {printed}\n{stdout}");
+    eprintln!("{stderr}");
+    match status {
+        Some(status) => Run {
+            command: printed,
+            status,
+            stdout,
+            stderr,
+        },
+        None => panic!(
+            "{printed} did not finish within {} s\n--- stdout ---\n{stdout}--- stderr ---\n{stderr}",
+            RUN_TIMEOUT.as_secs()
+        ),
+    }
+}
+
+/// Reads `pipe` to its end on a thread, so neither pipe of the child fills up.
+fn reader(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
