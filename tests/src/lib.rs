@@ -22,6 +22,7 @@ pub const PLUGINS: &[(&str, &str)] = &[
     ("plugin-images", "images"),
     ("plugin-exit-code", "exit-code"),
     ("plugin-abandon", "abandon"),
+    ("plugin-escape", "escape"),
 ];
 
 /// How long one `tug run` may take.

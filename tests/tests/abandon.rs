@@ -3,8 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
 use tug::engine::{segment, Client, EngineConfig, Request};
+
 use tug::host::{Outcome, PluginHost, RunLimits, RunRequest, DEFAULT_ENGINE};
+use tug::policy::{identity::RunIdentity, Gate, Policy};
 use tug_e2e::plugin;
 
 fn client() -> Client {
@@ -14,6 +17,7 @@ fn client() -> Client {
 async fn run(client: &Client, mode: &str, name: &str, wall: Duration) -> Outcome {
     let host = PluginHost::new().unwrap();
     let loaded = host.load(&plugin("abandon")).unwrap();
+    let identity = RunIdentity::new("abandon", false);
     host.run(
         &loaded,
         RunRequest {
@@ -27,6 +31,11 @@ async fn run(client: &Client, mode: &str, name: &str, wall: Duration) -> Outcome
                 wall_time: Some(wall),
                 ..RunLimits::default()
             },
+            gate: Arc::new(Gate::new(
+                Arc::new(Policy::profile("untrusted").unwrap()),
+                identity.run_id.clone(),
+                identity.labels(),
+            )),
         },
     )
     .await

@@ -42,6 +42,12 @@ pub struct RunArgs {
     /// Wall-clock limit for the whole run, in seconds (host calls included).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
+    /// The policy: a built-in profile (`untrusted`, `ci`, `trusted`) or a TOML file. Default: untrusted.
+    #[arg(long, value_name = "PROFILE|FILE", default_value = "untrusted")]
+    pub policy: String,
+    /// Keep what the run created (containers, networks, volumes, images) instead of removing it at exit.
+    #[arg(long)]
+    pub keep: bool,
     /// An environment variable to pass to the plugin (none are passed by default).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
@@ -108,6 +114,7 @@ impl Cli {
 async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     use crate::host::{Outcome, PluginHost, RunLimits, RunRequest, DEFAULT_ENGINE};
 
+    let policy = crate::policy::Policy::load(&args.policy).map_err(|e| anyhow::anyhow!("--policy: {e}"))?;
     let host = PluginHost::new()?;
     let plugin = match host.load(&args.plugin) {
         Ok(p) => p,
@@ -131,8 +138,14 @@ async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     let wall_time = match args.timeout {
         Some(s) if s.is_finite() && s > 0.0 => Some(std::time::Duration::from_secs_f64(s)),
         Some(s) => anyhow::bail!("--timeout {s}: expected a positive number of seconds"),
-        None => None,
+        None => policy.wasm.wall(),
     };
+    let identity = crate::policy::identity::RunIdentity::new(&name, args.keep);
+    let gate = std::sync::Arc::new(crate::policy::Gate::new(
+        std::sync::Arc::new(policy),
+        identity.run_id.clone(),
+        identity.labels(),
+    ));
     let request = RunRequest {
         name: name.clone(),
         args: args.args,
@@ -142,6 +155,7 @@ async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
             wall_time,
             ..RunLimits::default()
         },
+        gate,
     };
     Ok(match host.run(&plugin, request).await? {
         Outcome::Exited(code) => ExitCode::from(code.clamp(0, 255) as u8),

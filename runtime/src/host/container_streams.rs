@@ -6,7 +6,7 @@ use wasmtime_wasi::p2::{pipe::AsyncReadStream, DynInputStream};
 
 use super::{
     bindings::container_streams::{self, Archive, AttachOptions, LogsOptions, PutArchiveOptions},
-    containers::container_path,
+    containers::{container_path, own},
     error::{HostResult, IntoHost},
     query::QueryExt,
     resources::{
@@ -61,6 +61,7 @@ impl container_streams::Host for HostState {
         id: String,
         o: LogsOptions,
     ) -> HostResult<Resource<HostFrameReader>> {
+        let id = own!(self, e, "ContainerLogs", id);
         let client = self.client(&e)?;
         let tty = match container_tty(&client, &id).await {
             Ok(t) => t,
@@ -83,11 +84,13 @@ impl container_streams::Host for HostState {
     }
 
     async fn export(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<Resource<DynInputStream>> {
+        let id = own!(self, e, "ContainerExport", id);
         self.input_stream(&e, Request::get(container_path(&id, "/export")))
             .await
     }
 
     async fn stats(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<Resource<HostJsonStream>> {
+        let id = own!(self, e, "ContainerStats", id);
         self.json_stream(
             &e,
             Request::get(container_path(&id, "/stats")).query("stream", true),
@@ -101,6 +104,7 @@ impl container_streams::Host for HostState {
         id: String,
         o: AttachOptions,
     ) -> HostResult<Resource<HostAttachedSocket>> {
+        let id = own!(self, e, "ContainerAttach", id);
         let client = self.client(&e)?;
         let tty = match container_tty(&client, &id).await {
             Ok(t) => t,
@@ -134,6 +138,7 @@ impl container_streams::Host for HostState {
         id: String,
         path: String,
     ) -> HostResult<Archive> {
+        let id = own!(self, e, "ContainerArchive", id);
         let client = self.client(&e)?;
         match client
             .download(Request::get(container_path(&id, "/archive")).query("path", path))
@@ -158,6 +163,7 @@ impl container_streams::Host for HostState {
         path: String,
         o: PutArchiveOptions,
     ) -> HostResult<Resource<HostUpload>> {
+        let id = own!(self, e, "PutContainerArchive", id);
         let req = Request::put(container_path(&id, "/archive"))
             .query("path", path)
             .opt("noOverwriteDirNonDir", o.no_overwrite_dir_non_dir)

@@ -1,4 +1,5 @@
-//! `tug:engine/containers`: the container operations answered by one JSON document (or nothing).
+//! `tug:engine/containers`: the container operations answered by one JSON document (or nothing). Every
+//! call passes the policy gate: area access, ownership of the target, checked bodies, scoped lists.
 
 use wasmtime::component::Resource;
 
@@ -7,8 +8,8 @@ use super::{
         self, CreateOptions, InspectOptions, KillOptions, ListOptions, PruneOptions, RemoveOptions,
         RestartOptions, StartOptions, StatsOptions, StopOptions, TopOptions, WaitOptions,
     },
-    error::{HostResult, IntoHost},
-    query::{json_body, QueryExt},
+    error::{check, HostResult, IntoHost},
+    query::QueryExt,
     resources::HostEngine,
     state::HostState,
     system::path_stat,
@@ -20,13 +21,47 @@ pub(crate) fn container_path(id: &str, rest: &str) -> String {
     format!("/containers/{}{rest}", segment(id))
 }
 
+impl HostState {
+    /// Checks an operation on a container and returns the container's full id (the run must own it).
+    pub(crate) async fn own_container(
+        &mut self,
+        e: &Resource<HostEngine>,
+        operation: &str,
+        id: &str,
+    ) -> wasmtime::Result<Result<String, super::bindings::types::Error>> {
+        use super::error::IntoWit;
+        if let Err(d) = self.allow(operation) {
+            return Ok(Err(d.into_wit()));
+        }
+        let client = self.client(e)?;
+        Ok(self
+            .gate
+            .container(&client, id, "id")
+            .await
+            .map_err(IntoWit::into_wit))
+    }
+}
+
+/// Unwraps `own_container`'s answer inside a host function.
+macro_rules! own {
+    ($self:ident, $e:expr, $op:expr, $id:expr) => {
+        match $self.own_container(&$e, $op, &$id).await? {
+            Ok(full) => full,
+            Err(err) => return Ok(Err(err)),
+        }
+    };
+}
+pub(crate) use own;
+
 impl containers::Host for HostState {
     async fn list(&mut self, e: Resource<HostEngine>, o: ListOptions) -> HostResult<String> {
+        check!(self.allow("ContainerList"));
+        let filters = self.gate.scope_filters(o.filters);
         let req = Request::get("/containers/json")
             .opt("all", o.all)
             .opt("limit", o.limit)
             .opt("size", o.size)
-            .filters(o.filters.as_ref());
+            .filters(filters.as_ref());
         self.json_text(&e, req).await
     }
 
@@ -36,10 +71,9 @@ impl containers::Host for HostState {
         config: String,
         o: CreateOptions,
     ) -> HostResult<String> {
-        let body = match json_body("containers.create config", &config) {
-            Ok(b) => b,
-            Err(err) => return Err(err).into_host(),
-        };
+        check!(self.allow("ContainerCreate"));
+        let client = self.client(&e)?;
+        let body = check!(self.gate.container_create(&client, &config).await);
         let req = Request::post("/containers/create")
             .opt("name", o.name)
             .opt("platform", o.platform)
@@ -53,11 +87,13 @@ impl containers::Host for HostState {
         id: String,
         o: InspectOptions,
     ) -> HostResult<String> {
+        let id = own!(self, e, "ContainerInspect", id);
         self.json_text(&e, Request::get(container_path(&id, "/json")).opt("size", o.size))
             .await
     }
 
     async fn top(&mut self, e: Resource<HostEngine>, id: String, o: TopOptions) -> HostResult<String> {
+        let id = own!(self, e, "ContainerTop", id);
         self.json_text(
             &e,
             Request::get(container_path(&id, "/top")).opt("ps_args", o.ps_args),
@@ -66,6 +102,7 @@ impl containers::Host for HostState {
     }
 
     async fn changes(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<String> {
+        let id = own!(self, e, "ContainerChanges", id);
         self.json_text(&e, Request::get(container_path(&id, "/changes")))
             .await
     }
@@ -77,6 +114,7 @@ impl containers::Host for HostState {
         height: u32,
         width: u32,
     ) -> HostResult<()> {
+        let id = own!(self, e, "ContainerResize", id);
         let req = Request::post(container_path(&id, "/resize"))
             .opt("h", Some(height))
             .opt("w", Some(width));
@@ -84,21 +122,25 @@ impl containers::Host for HostState {
     }
 
     async fn start(&mut self, e: Resource<HostEngine>, id: String, o: StartOptions) -> HostResult<()> {
+        let id = own!(self, e, "ContainerStart", id);
         let req = Request::post(container_path(&id, "/start")).opt("detachKeys", o.detach_keys);
         self.json_unit(&e, req).await
     }
 
     async fn stop(&mut self, e: Resource<HostEngine>, id: String, o: StopOptions) -> HostResult<()> {
+        let id = own!(self, e, "ContainerStop", id);
         self.json_unit(&e, Request::post(container_path(&id, "/stop")).opt("t", o.t))
             .await
     }
 
     async fn restart(&mut self, e: Resource<HostEngine>, id: String, o: RestartOptions) -> HostResult<()> {
+        let id = own!(self, e, "ContainerRestart", id);
         self.json_unit(&e, Request::post(container_path(&id, "/restart")).opt("t", o.t))
             .await
     }
 
     async fn kill(&mut self, e: Resource<HostEngine>, id: String, o: KillOptions) -> HostResult<()> {
+        let id = own!(self, e, "ContainerKill", id);
         self.json_unit(
             &e,
             Request::post(container_path(&id, "/kill")).opt("signal", o.signal),
@@ -107,15 +149,14 @@ impl containers::Host for HostState {
     }
 
     async fn update(&mut self, e: Resource<HostEngine>, id: String, update: String) -> HostResult<String> {
-        let body = match json_body("containers.update body", &update) {
-            Ok(b) => b,
-            Err(err) => return Err(err).into_host(),
-        };
+        let id = own!(self, e, "ContainerUpdate", id);
+        let body = check!(self.gate.container_update(&update));
         self.json_text(&e, Request::post(container_path(&id, "/update")).json_bytes(body))
             .await
     }
 
     async fn rename(&mut self, e: Resource<HostEngine>, id: String, name: String) -> HostResult<()> {
+        let id = own!(self, e, "ContainerRename", id);
         self.json_unit(
             &e,
             Request::post(container_path(&id, "/rename")).query("name", name),
@@ -124,34 +165,32 @@ impl containers::Host for HostState {
     }
 
     async fn pause(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<()> {
+        let id = own!(self, e, "ContainerPause", id);
         self.json_unit(&e, Request::post(container_path(&id, "/pause")))
             .await
     }
 
     async fn unpause(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<()> {
+        let id = own!(self, e, "ContainerUnpause", id);
         self.json_unit(&e, Request::post(container_path(&id, "/unpause")))
             .await
     }
 
     async fn wait(&mut self, e: Resource<HostEngine>, id: String, o: WaitOptions) -> HostResult<String> {
+        let id = own!(self, e, "ContainerWait", id);
         let client = self.client(&e)?;
         // Waiting may take as long as the container runs: no call timeout (the run's deadline still holds).
         let req = Request::post(container_path(&id, "/wait")).opt("condition", o.condition);
-        match client.download(req).await {
-            Ok(mut dl) => {
-                let mut body = Vec::new();
-                match tokio::io::AsyncReadExt::read_to_end(&mut dl.body, &mut body).await {
-                    Ok(_) => Ok(Ok(super::types_impl::text(body.into()))),
-                    Err(err) => {
-                        Err(crate::engine::Error::transport("reading the wait result", err)).into_host()
-                    }
-                }
-            }
-            Err(err) => Err(err).into_host(),
+        let mut dl = check!(client.download(req).await);
+        let mut body = Vec::new();
+        if let Err(err) = tokio::io::AsyncReadExt::read_to_end(&mut dl.body, &mut body).await {
+            return Err(crate::engine::Error::transport("reading the wait result", err)).into_host();
         }
+        Ok(Ok(super::types_impl::text(body.into())))
     }
 
     async fn remove(&mut self, e: Resource<HostEngine>, id: String, o: RemoveOptions) -> HostResult<()> {
+        let id = own!(self, e, "ContainerDelete", id);
         let req = Request::delete(container_path(&id, ""))
             .opt("v", o.v)
             .opt("force", o.force)
@@ -165,6 +204,7 @@ impl containers::Host for HostState {
         id: String,
         path: String,
     ) -> HostResult<String> {
+        let id = own!(self, e, "ContainerArchiveInfo", id);
         let client = self.client(&e)?;
         client
             .call(Request::head(container_path(&id, "/archive")).query("path", path))
@@ -174,11 +214,14 @@ impl containers::Host for HostState {
     }
 
     async fn prune(&mut self, e: Resource<HostEngine>, o: PruneOptions) -> HostResult<String> {
-        self.json_text(&e, Request::post("/containers/prune").filters(o.filters.as_ref()))
+        check!(self.allow("ContainerPrune"));
+        let filters = self.gate.scope_filters(o.filters);
+        self.json_text(&e, Request::post("/containers/prune").filters(filters.as_ref()))
             .await
     }
 
     async fn stats(&mut self, e: Resource<HostEngine>, id: String, o: StatsOptions) -> HostResult<String> {
+        let id = own!(self, e, "ContainerStats", id);
         let req = Request::get(container_path(&id, "/stats"))
             .query("stream", false)
             .opt("one-shot", o.one_shot);

@@ -15,6 +15,14 @@ impl engines::Host for HostState {
     }
 
     async fn open(&mut self, name: String) -> HostResult<Resource<HostEngine>> {
+        let policy = &self.gate.policy;
+        if name != DEFAULT_ENGINE && !policy.unrestricted && !policy.engines.contains(&name) {
+            return Ok(Err(WitError::Denied(super::bindings::types::Denial {
+                rule: "engines".into(),
+                field: Some("name".into()),
+                reason: format!("policy {} does not grant engine {name:?}", policy.name),
+            })));
+        }
         let Some(client) = self.engines.get(&name).cloned() else {
             let known: Vec<&str> = self.engines.keys().map(String::as_str).collect();
             return Ok(Err(WitError::NotFound(format!(

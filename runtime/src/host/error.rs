@@ -1,7 +1,7 @@
 //! Engine errors as the WIT `error` variant, and the result type every host function returns.
 
-use super::bindings::types::{ApiError, Error as WitError};
-use crate::engine;
+use super::bindings::types::{ApiError, Denial as WitDenial, Error as WitError};
+use crate::{engine, policy};
 
 /// What a host function returns: a trap (`Err` of the outer result) or the WIT result.
 pub type HostResult<T> = wasmtime::Result<Result<T, WitError>>;
@@ -41,3 +41,51 @@ impl<T> IntoHost<T> for engine::Result<T> {
 pub fn invalid<T>(message: impl Into<String>) -> HostResult<T> {
     Ok(Err(WitError::InvalidArgument(message.into())))
 }
+
+/// Anything a host function can fail with before or instead of an engine answer, as the WIT error.
+pub trait IntoWit {
+    /// Converts.
+    fn into_wit(self) -> WitError;
+}
+
+impl IntoWit for WitError {
+    fn into_wit(self) -> WitError {
+        self
+    }
+}
+
+impl IntoWit for engine::Error {
+    fn into_wit(self) -> WitError {
+        wit_error(self)
+    }
+}
+
+impl IntoWit for policy::Denial {
+    fn into_wit(self) -> WitError {
+        WitError::Denied(WitDenial {
+            rule: self.rule,
+            field: self.field,
+            reason: self.reason,
+        })
+    }
+}
+
+impl IntoWit for policy::GateError {
+    fn into_wit(self) -> WitError {
+        match self {
+            policy::GateError::Denied(d) => d.into_wit(),
+            policy::GateError::Engine(e) => wit_error(e),
+        }
+    }
+}
+
+/// Unwraps a check, or returns its error to the plugin from the enclosing host function.
+macro_rules! check {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(err) => return Ok(Err($crate::host::error::IntoWit::into_wit(err))),
+        }
+    };
+}
+pub(crate) use check;

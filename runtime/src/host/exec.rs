@@ -8,9 +8,9 @@ use super::{
         exec,
         exec_streams::{self, StartOptions},
     },
-    containers::container_path,
-    error::{HostResult, IntoHost},
-    query::{json_body, QueryExt},
+    containers::{container_path, own},
+    error::{check, HostResult, IntoHost},
+    query::QueryExt,
     resources::{HostAttachedSocket, HostEngine, ResizeTarget},
     state::HostState,
 };
@@ -21,17 +21,35 @@ fn exec_path(id: &str, rest: &str) -> String {
     format!("/exec/{}{rest}", segment(id))
 }
 
+impl HostState {
+    /// Checks an operation on an exec instance: it must run in a container the run owns.
+    async fn own_exec(&mut self, e: &Resource<HostEngine>, operation: &str, id: &str) -> HostResult<()> {
+        check!(self.allow(operation));
+        let client = self.client(e)?;
+        check!(self.gate.exec(&client, id).await);
+        Ok(Ok(()))
+    }
+}
+
+/// Unwraps `own_exec` inside a host function.
+macro_rules! own_exec {
+    ($self:ident, $e:expr, $op:expr, $id:expr) => {
+        if let Err(err) = $self.own_exec(&$e, $op, &$id).await? {
+            return Ok(Err(err));
+        }
+    };
+}
+
 impl exec::Host for HostState {
     async fn create(&mut self, e: Resource<HostEngine>, id: String, config: String) -> HostResult<String> {
-        let body = match json_body("exec.create config", &config) {
-            Ok(b) => b,
-            Err(err) => return Err(err).into_host(),
-        };
+        let id = own!(self, e, "ContainerExec", id);
+        let body = check!(self.gate.exec_create(&config));
         self.json_text(&e, Request::post(container_path(&id, "/exec")).json_bytes(body))
             .await
     }
 
     async fn inspect(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<String> {
+        own_exec!(self, e, "ExecInspect", id);
         self.json_text(&e, Request::get(exec_path(&id, "/json"))).await
     }
 
@@ -42,6 +60,7 @@ impl exec::Host for HostState {
         height: u32,
         width: u32,
     ) -> HostResult<()> {
+        own_exec!(self, e, "ExecResize", id);
         let req = Request::post(exec_path(&id, "/resize"))
             .opt("h", Some(height))
             .opt("w", Some(width));
@@ -49,6 +68,7 @@ impl exec::Host for HostState {
     }
 
     async fn start_detached(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<()> {
+        own_exec!(self, e, "ExecStart", id);
         let req = match Request::post(exec_path(&id, "/start")).json(&json!({ "Detach": true, "Tty": false }))
         {
             Ok(r) => r,
@@ -65,6 +85,7 @@ impl exec_streams::Host for HostState {
         id: String,
         o: StartOptions,
     ) -> HostResult<Resource<HostAttachedSocket>> {
+        own_exec!(self, e, "ExecStart", id);
         let client = self.client(&e)?;
         let tty = match o.tty {
             Some(t) => t,

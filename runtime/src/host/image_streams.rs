@@ -10,13 +10,13 @@ use super::{
         image_streams::{self, BuildOptions, ImportOptions, LoadOptions, PullOptions, PushOptions},
         types::AuthConfig,
     },
-    error::{HostResult, IntoHost},
-    images::image_path,
+    error::{check, HostResult, IntoHost},
+    images::{image_check, image_path},
     query::{auth_json, pairs_json, registry_auth, QueryExt},
     resources::{HostEngine, HostJsonStream, HostProgressUpload, HostUpload},
     state::HostState,
 };
-use crate::engine::Request;
+use crate::{engine::Request, policy::Denial};
 
 impl HostState {
     async fn progress_upload(
@@ -46,6 +46,55 @@ impl image_streams::Host for HostState {
         o: BuildOptions,
         registry: Option<Vec<(String, AuthConfig)>>,
     ) -> HostResult<Resource<HostProgressUpload>> {
+        check!(self.allow("ImageBuild"));
+        let policy = &self.gate.policy;
+        if !policy.unrestricted {
+            if o.remote.is_some() {
+                check!(Err(Denial::field(
+                    "build.remote",
+                    "remote",
+                    "the daemon may not fetch a build context from a URL; upload it"
+                )));
+            }
+            if let Some(mode) = o
+                .networkmode
+                .as_deref()
+                .filter(|m| !matches!(*m, "default" | "bridge" | "none"))
+            {
+                check!(Err(Denial::field(
+                    "build.network-mode",
+                    "networkmode",
+                    format!("build network mode {mode} is not allowed (default, bridge, none)")
+                )));
+            }
+            if o.version.as_deref().is_some_and(|v| v != "1") {
+                check!(Err(Denial::field(
+                    "build.builder",
+                    "version",
+                    "only the classic builder (version 1) is available to plugins"
+                )));
+            }
+        }
+        for (i, t) in o.t.iter().flatten().enumerate() {
+            check!(self.gate.image(t, &format!("t[{i}]")));
+        }
+        let mut labels: serde_json::Value = serde_json::Value::Object(
+            o.labels
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+                .collect(),
+        );
+        check!(self.gate.check_labels(&labels, "labels"));
+        let mut wrapper = serde_json::json!({ "labels": labels.take() });
+        self.gate.stamp(&mut wrapper, "labels");
+        let stamped: Vec<(String, String)> = wrapper["labels"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+            .collect();
+        self.images.extend(o.t.iter().flatten().cloned());
         let mut req = Request::post("/build")
             .opt("dockerfile", o.dockerfile)
             .each("t", o.t.as_ref())
@@ -66,7 +115,7 @@ impl image_streams::Host for HostState {
             .opt("buildargs", o.buildargs.map(|b| pairs_json(&b)))
             .opt("shmsize", o.shmsize)
             .opt("squash", o.squash)
-            .opt("labels", o.labels.map(|l| pairs_json(&l)))
+            .opt("labels", Some(pairs_json(&stamped)))
             .opt("networkmode", o.networkmode)
             .opt("platform", o.platform)
             .opt("target", o.target)
@@ -89,6 +138,14 @@ impl image_streams::Host for HostState {
         o: PullOptions,
         auth: Option<AuthConfig>,
     ) -> HostResult<Resource<HostJsonStream>> {
+        check!(self.allow("ImageCreate"));
+        let reference = match &o.tag {
+            Some(t) if !from_image.contains('@') => format!("{from_image}:{t}"),
+            _ => from_image.clone(),
+        };
+        check!(self.gate.registry(&reference, "from-image"));
+        check!(self.gate.image(&reference, "from-image"));
+        self.images.insert(reference);
         let req = Request::post("/images/create")
             .query("fromImage", from_image)
             .opt("tag", o.tag)
@@ -105,6 +162,12 @@ impl image_streams::Host for HostState {
         e: Resource<HostEngine>,
         o: ImportOptions,
     ) -> HostResult<Resource<HostProgressUpload>> {
+        check!(self.allow("ImageCreate"));
+        if let Some(repo) = &o.repo {
+            let target = format!("{repo}:{}", o.tag.as_deref().unwrap_or("latest"));
+            check!(self.gate.image(&target, "repo"));
+            self.images.insert(target);
+        }
         let req = Request::post("/images/create")
             .query("fromSrc", "-")
             .opt("repo", o.repo)
@@ -123,6 +186,13 @@ impl image_streams::Host for HostState {
         o: PushOptions,
         auth: Option<AuthConfig>,
     ) -> HostResult<Resource<HostJsonStream>> {
+        check!(self.allow("ImagePush"));
+        let reference = match &o.tag {
+            Some(t) => format!("{name}:{t}"),
+            None => name.clone(),
+        };
+        check!(self.gate.registry(&reference, "name"));
+        image_check!(self.image_visible(e, "ImagePush", reference));
         let req = Request::post(image_path(&name, "/push"))
             .opt("tag", o.tag)
             .header(
@@ -133,6 +203,7 @@ impl image_streams::Host for HostState {
     }
 
     async fn save(&mut self, e: Resource<HostEngine>, name: String) -> HostResult<Resource<DynInputStream>> {
+        image_check!(self.image_visible(e, "ImageGet", name));
         self.input_stream(&e, Request::get(image_path(&name, "/get")))
             .await
     }
@@ -151,6 +222,7 @@ impl image_streams::Host for HostState {
         e: Resource<HostEngine>,
         o: LoadOptions,
     ) -> HostResult<Resource<HostProgressUpload>> {
+        check!(self.allow("ImageLoad"));
         let req = Request::post("/images/load")
             .opt("quiet", o.quiet)
             .content_type("application/x-tar");

@@ -2,12 +2,11 @@
 //! registry auth header.
 
 use base64::Engine as _;
-use bytes::Bytes;
 use http::HeaderValue;
 use serde_json::{Map, Value};
 
 use super::bindings::types::AuthConfig;
-use crate::engine::{Error, Request, Result};
+use crate::engine::Request;
 
 /// The `filters` query parameter: `{"key": ["value", …]}`.
 pub fn filters_json(filters: &[(String, Vec<String>)]) -> String {
@@ -52,13 +51,6 @@ impl QueryExt for Request {
     }
 }
 
-/// A JSON body from a plugin: it must parse (the daemon only ever sees JSON that tug has read).
-pub fn json_body(what: &str, text: &str) -> Result<Bytes> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| Error::InvalidArgument(format!("{what}: not valid JSON: {e}")))?;
-    Ok(Bytes::from(value.to_string()))
-}
-
 /// The `X-Registry-Auth` header: base64url of the auth JSON; `{}` when the plugin gives none.
 pub fn registry_auth(auth: Option<&AuthConfig>) -> HeaderValue {
     let json = auth.map(auth_json).unwrap_or_else(|| Value::Object(Map::new()));
@@ -95,10 +87,6 @@ mod tests {
         ];
         assert_eq!(filters_json(&f), r#"{"label":["a=b"],"status":[]}"#);
         assert_eq!(pairs_json(&[("K".into(), "v".into())]), r#"{"K":"v"}"#);
-        assert!(json_body("create body", "{nope")
-            .unwrap_err()
-            .to_string()
-            .contains("create body"));
         let h = registry_auth(None);
         assert_eq!(
             base64::engine::general_purpose::URL_SAFE

@@ -58,6 +58,8 @@ pub struct RunRequest {
     pub engines: BTreeMap<String, Client>,
     /// Limits.
     pub limits: RunLimits,
+    /// The policy gate of this run (its policy and the labels it stamps on what the run creates).
+    pub gate: Arc<crate::policy::Gate>,
 }
 
 /// How a run ended.
@@ -170,6 +172,8 @@ impl PluginHost {
                 .trap_on_grow_failure(true)
                 .build(),
             plugin: req.name.clone(),
+            gate: req.gate,
+            images: Default::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);

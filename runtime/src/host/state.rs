@@ -1,13 +1,16 @@
 //! The per-run host state: WASI, the resource table, and the engines this run was given.
 
-use std::collections::BTreeMap;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+};
 
 use wasmtime::component::{Resource, ResourceTable};
 use wasmtime::StoreLimits;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::resources::HostEngine;
-use crate::engine::Client;
+use crate::{engine::Client, policy::Gate};
 
 /// The name of the engine `tug run` was given.
 pub const DEFAULT_ENGINE: &str = "default";
@@ -25,6 +28,11 @@ pub struct HostState {
     pub limits: StoreLimits,
     /// The plugin's name, for messages.
     pub plugin: String,
+    /// The policy gate every Engine API call passes.
+    pub gate: Arc<Gate>,
+    /// Image references this run made (built, pulled, tagged, imported, loaded, committed): the ones it
+    /// may remove.
+    pub images: BTreeSet<String>,
 }
 
 impl WasiView for HostState {
@@ -37,6 +45,11 @@ impl WasiView for HostState {
 }
 
 impl HostState {
+    /// Checks that the policy grants an operation (by operationId) before anything reaches the engine.
+    pub fn allow(&self, operation: &str) -> Result<(), crate::policy::Denial> {
+        self.gate.allow(operation)
+    }
+
     /// The client behind an engine handle.
     pub fn client(&self, engine: &Resource<HostEngine>) -> wasmtime::Result<Client> {
         Ok(self.table.get(engine)?.client.clone())

@@ -9,7 +9,7 @@ use super::{
         system_streams::{self, EventsOptions},
         types::AuthConfig,
     },
-    error::{HostResult, IntoHost},
+    error::{check, HostResult, IntoHost},
     query::{auth_json, QueryExt},
     resources::{HostEngine, HostJsonStream},
     state::HostState,
@@ -46,6 +46,7 @@ impl HostState {
 
 impl system::Host for HostState {
     async fn ping(&mut self, e: Resource<HostEngine>) -> HostResult<PingInfo> {
+        check!(self.allow("SystemPing"));
         let client = self.client(&e)?;
         client
             .ping()
@@ -60,18 +61,25 @@ impl system::Host for HostState {
     }
 
     async fn version(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
+        check!(self.allow("SystemVersion"));
         self.json_text(&e, Request::get("/version")).await
     }
 
     async fn info(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
+        check!(self.allow("SystemInfo"));
         self.json_text(&e, Request::get("/info")).await
     }
 
     async fn data_usage(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
+        check!(self.allow("SystemDataUsage"));
         self.json_text(&e, Request::get("/system/df")).await
     }
 
     async fn auth(&mut self, e: Resource<HostEngine>, config: AuthConfig) -> HostResult<String> {
+        check!(self.allow("SystemAuth"));
+        if let Some(server) = &config.server_address {
+            check!(self.gate.registry(&format!("{server}/x"), "server-address"));
+        }
         let req = match Request::post("/auth").json(&auth_json(&config)) {
             Ok(r) => r,
             Err(err) => return Err(err).into_host(),
@@ -86,10 +94,12 @@ impl system_streams::Host for HostState {
         e: Resource<HostEngine>,
         o: EventsOptions,
     ) -> HostResult<Resource<HostJsonStream>> {
+        check!(self.allow("SystemEvents"));
+        let filters = self.gate.scope_filters(o.filters);
         let req = Request::get("/events")
             .opt("since", o.since)
             .opt("until", o.until)
-            .filters(o.filters.as_ref());
+            .filters(filters.as_ref());
         self.json_stream(&e, req).await
     }
 }

@@ -1,3 +1,14 @@
-//! What a plugin may do: canonical request bodies, rules, ownership, limits and audit.
+//! What a plugin may do: the policy file and its profiles, canonical request bodies, the rules of each
+//! route, ownership of the objects a run creates, limits and audit.
 
 pub mod canonical;
+pub mod config;
+pub mod denial;
+pub mod gate;
+pub mod identity;
+pub mod operations;
+pub mod rules;
+
+pub use config::{Access, Area, Policy};
+pub use denial::{Denial, GateError};
+pub use gate::Gate;

@@ -1,0 +1,390 @@
+//! The policy file (TOML) and the built-in profiles `untrusted` (the default of `tug run`), `ci` and
+//! `trusted`. See `docs/policy.md` for every key.
+
+use std::{collections::BTreeMap, path::PathBuf, str::FromStr, time::Duration};
+
+use serde::Deserialize;
+
+/// How much of an Engine API area a plugin may use.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// Nothing.
+    #[default]
+    None,
+    /// Inspect, list, read streams.
+    Read,
+    /// Everything the other rules allow.
+    Write,
+}
+
+/// The Engine API areas access is granted by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Area {
+    /// Ping, version, info, events, data usage, auth.
+    System,
+    /// Containers.
+    Containers,
+    /// Exec instances.
+    Exec,
+    /// Images (not builds).
+    Images,
+    /// Image builds and the build cache.
+    Build,
+    /// Registry manifests through the daemon.
+    Distribution,
+}
+
+impl Area {
+    /// The key in `[operations]`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Area::System => "system",
+            Area::Containers => "containers",
+            Area::Exec => "exec",
+            Area::Images => "images",
+            Area::Build => "build",
+            Area::Distribution => "distribution",
+        }
+    }
+}
+
+/// `[operations]`: access per area.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operations {
+    /// System.
+    #[serde(default)]
+    pub system: Access,
+    /// Containers.
+    #[serde(default)]
+    pub containers: Access,
+    /// Exec.
+    #[serde(default)]
+    pub exec: Access,
+    /// Images.
+    #[serde(default)]
+    pub images: Access,
+    /// Build.
+    #[serde(default)]
+    pub build: Access,
+    /// Distribution.
+    #[serde(default)]
+    pub distribution: Access,
+}
+
+impl Operations {
+    /// The access granted to an area.
+    pub fn get(&self, area: Area) -> Access {
+        match area {
+            Area::System => self.system,
+            Area::Containers => self.containers,
+            Area::Exec => self.exec,
+            Area::Images => self.images,
+            Area::Build => self.build,
+            Area::Distribution => self.distribution,
+        }
+    }
+}
+
+/// A list of glob patterns (`*` matches any run of characters, `?` one character).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Patterns {
+    /// The patterns.
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+impl Patterns {
+    /// Whether any pattern matches.
+    pub fn allows(&self, s: &str) -> bool {
+        self.allow.iter().any(|p| glob(p.as_bytes(), s.as_bytes()))
+    }
+}
+
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
+        (Some(b'?'), Some(_)) => glob(&p[1..], &s[1..]),
+        (Some(a), Some(b)) if a == b => glob(&p[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+/// A byte size: a number, or a string like `512MiB`, `2GiB`, `100MB`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bytes(pub u64);
+
+impl FromStr for Bytes {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("{s:?} is not a size like 512MiB"))?;
+        let mult: u64 = match unit.trim() {
+            "" | "B" => 1,
+            "KiB" | "k" | "K" => 1 << 10,
+            "MiB" | "m" | "M" => 1 << 20,
+            "GiB" | "g" | "G" => 1 << 30,
+            "KB" => 1_000,
+            "MB" => 1_000_000,
+            "GB" => 1_000_000_000,
+            u => {
+                return Err(format!(
+                    "{s:?}: unknown unit {u:?} (B, KiB, MiB, GiB, KB, MB, GB)"
+                ))
+            }
+        };
+        n.checked_mul(mult)
+            .map(Bytes)
+            .ok_or_else(|| format!("{s:?} is too large"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u64),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::N(n) => Ok(Bytes(n)),
+            Raw::S(s) => s.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// `[containers]`: what containers may be.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Containers {
+    /// Host paths that may be bind-mounted (and anything below them).
+    #[serde(default)]
+    pub binds: Vec<PathBuf>,
+    /// Networks a container may join besides the ones the run owns.
+    #[serde(default)]
+    pub networks: Vec<String>,
+    /// Memory ceiling forced on every container.
+    pub memory: Option<Bytes>,
+    /// CPU ceiling (in CPUs) forced on every container.
+    pub cpus: Option<f64>,
+    /// Process-count ceiling forced on every container.
+    pub pids: Option<i64>,
+    /// Capabilities a container may add (`CAP_` prefix optional, case-insensitive).
+    #[serde(default)]
+    pub cap_add: Vec<String>,
+}
+
+/// `[quota]`: how many objects one run may own at once.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    /// Containers.
+    #[serde(default = "unlimited")]
+    pub containers: u32,
+    /// Volumes.
+    #[serde(default = "unlimited")]
+    pub volumes: u32,
+    /// Networks.
+    #[serde(default = "unlimited")]
+    pub networks: u32,
+}
+
+fn unlimited() -> u32 {
+    u32::MAX
+}
+
+impl Default for Quota {
+    fn default() -> Self {
+        Quota {
+            containers: u32::MAX,
+            volumes: u32::MAX,
+            networks: u32::MAX,
+        }
+    }
+}
+
+/// `[visibility]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Visibility {
+    /// Lists, events and prune see objects the run does not own.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// `[wasm]`: limits on the plugin itself.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wasm {
+    /// Linear memory, summed over all of the plugin's memories.
+    pub memory: Option<Bytes>,
+    /// CPU time of running wasm, in seconds.
+    pub cpu_time: Option<f64>,
+    /// Wall-clock time of the whole run, host calls included, in seconds.
+    pub wall_time: Option<f64>,
+    /// Open handles (resources) at once.
+    pub handles: Option<u32>,
+}
+
+impl Default for Wasm {
+    fn default() -> Self {
+        Wasm {
+            memory: Some(Bytes(1 << 30)),
+            cpu_time: None,
+            wall_time: None,
+            handles: Some(10_000),
+        }
+    }
+}
+
+impl Wasm {
+    /// The CPU-time limit.
+    pub fn cpu(&self) -> Option<Duration> {
+        self.cpu_time.map(Duration::from_secs_f64)
+    }
+    /// The wall-time limit.
+    pub fn wall(&self) -> Option<Duration> {
+        self.wall_time.map(Duration::from_secs_f64)
+    }
+}
+
+/// A host directory preopened into the plugin.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preopen {
+    /// The host directory.
+    pub host: PathBuf,
+    /// Where the plugin sees it.
+    pub guest: String,
+    /// Read-only (the default) or read-write.
+    #[serde(default = "yes")]
+    pub read_only: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A whole policy.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// The policy's name, for messages and the audit log.
+    pub name: String,
+    /// Skip every rule but canonical bodies and audit (the `trusted` profile).
+    #[serde(default)]
+    pub unrestricted: bool,
+    /// Access per area.
+    #[serde(default)]
+    pub operations: Operations,
+    /// Images containers may be created from, and that may be pulled, pushed or tagged.
+    #[serde(default)]
+    pub images: Patterns,
+    /// Registries images may come from or go to.
+    #[serde(default)]
+    pub registries: Patterns,
+    /// Container rules.
+    #[serde(default)]
+    pub containers: Containers,
+    /// Object quotas.
+    #[serde(default)]
+    pub quota: Quota,
+    /// What lists show.
+    #[serde(default)]
+    pub visibility: Visibility,
+    /// Engines the plugin may open by name (the run's default engine is always allowed).
+    #[serde(default)]
+    pub engines: Vec<String>,
+    /// Plugin limits.
+    #[serde(default)]
+    pub wasm: Wasm,
+    /// Host directories preopened into the plugin (none by default).
+    #[serde(default)]
+    pub preopens: Vec<Preopen>,
+    /// Host environment variables passed to the plugin (none by default).
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Extra key/value settings, reserved for later rules (ignored).
+    #[serde(default, skip)]
+    pub extra: BTreeMap<String, String>,
+}
+
+/// The built-in profiles, by name.
+pub const PROFILES: &[(&str, &str)] = &[
+    ("untrusted", include_str!("profiles/untrusted.toml")),
+    ("ci", include_str!("profiles/ci.toml")),
+    ("trusted", include_str!("profiles/trusted.toml")),
+];
+
+impl Policy {
+    /// Parses a policy file's text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// A built-in profile.
+    pub fn profile(name: &str) -> Result<Self, String> {
+        let (_, text) = PROFILES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| format!("no built-in policy {name:?} (untrusted, ci, trusted)"))?;
+        Self::parse(text).map_err(|e| format!("built-in policy {name}: {e}"))
+    }
+
+    /// A profile name or a path to a TOML file.
+    pub fn load(name_or_path: &str) -> Result<Self, String> {
+        if PROFILES.iter().any(|(n, _)| *n == name_or_path) {
+            return Self::profile(name_or_path);
+        }
+        let text =
+            std::fs::read_to_string(name_or_path).map_err(|e| format!("policy file {name_or_path}: {e}"))?;
+        Self::parse(&text).map_err(|e| format!("policy file {name_or_path}: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_parse() {
+        for (name, _) in PROFILES {
+            let p = Policy::profile(name).unwrap();
+            assert_eq!(&p.name, name);
+        }
+        let u = Policy::profile("untrusted").unwrap();
+        assert_eq!(u.operations.get(Area::Build), Access::None);
+        assert_eq!(u.containers.memory, Some(Bytes(512 << 20)));
+        assert!(u.containers.binds.is_empty() && !u.unrestricted);
+        assert!(Policy::profile("trusted").unwrap().unrestricted);
+        assert!(Policy::profile("nope").is_err());
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let e = Policy::parse("name = \"x\"\n[containers]\nprivileged = true\n").unwrap_err();
+        assert!(e.contains("privileged"), "{e}");
+    }
+
+    #[test]
+    fn sizes_and_globs() {
+        assert_eq!("2GiB".parse::<Bytes>().unwrap(), Bytes(2 << 30));
+        assert_eq!("100MB".parse::<Bytes>().unwrap(), Bytes(100_000_000));
+        assert!("12 parsecs".parse::<Bytes>().is_err());
+        let p = Patterns {
+            allow: vec!["tug-test/*".into(), "127.0.0.1:5000/*".into()],
+        };
+        assert!(p.allows("tug-test/busybox:latest"));
+        assert!(p.allows("127.0.0.1:5000/a/b:c"));
+        assert!(!p.allows("docker.io/library/alpine"));
+        assert!(!p.allows("tug-test"));
+    }
+}

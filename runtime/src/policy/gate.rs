@@ -1,0 +1,390 @@
+//! The gate every Engine API call of a plugin passes: area access, ownership of targets, canonical and
+//! checked request bodies, labels and ceilings forced onto what the run creates, and what lists show.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use super::{
+    canonical::{self, BodyKind, CanonError},
+    config::{Access, Policy},
+    denial::{Denial, GateError},
+    operations, rules,
+};
+use crate::engine::{segment, Client, Request};
+
+/// The label every object a run creates carries, with the run's id.
+pub const RUN_LABEL: &str = "tug.run";
+/// The prefix of the labels tug reserves: a plugin may not set them.
+pub const RESERVED_PREFIX: &str = "tug.";
+
+/// One run's gate: its policy, its identity (the labels it stamps), and its engine lookups.
+pub struct Gate {
+    /// The policy.
+    pub policy: Arc<Policy>,
+    /// The run's id (the value of `tug.run`).
+    pub run_id: String,
+    /// The labels stamped on everything the run creates (`tug.run`, `tug.plugin`, …).
+    pub labels: Vec<(String, String)>,
+}
+
+impl Gate {
+    /// A gate for a run.
+    pub fn new(policy: Arc<Policy>, run_id: String, labels: Vec<(String, String)>) -> Self {
+        Gate {
+            policy,
+            run_id,
+            labels,
+        }
+    }
+
+    /// Whether the policy grants the operation's area at the access it needs.
+    pub fn allow(&self, operation: &str) -> Result<(), Denial> {
+        let Some((area, need)) = operations::requirement(operation) else {
+            return Err(Denial::call(
+                "operations",
+                format!("{operation} is not an operation tug lets plugins call"),
+            ));
+        };
+        let granted = self.policy.operations.get(area);
+        if granted >= need {
+            return Ok(());
+        }
+        Err(Denial::call(
+            &format!("operations.{}", area.key()),
+            format!(
+                "{operation} needs {} access to {}; policy {} grants {}",
+                access_word(need),
+                area.key(),
+                self.policy.name,
+                access_word(granted)
+            ),
+        ))
+    }
+
+    fn unrestricted(&self) -> bool {
+        self.policy.unrestricted
+    }
+
+    /// Whether labels mark an object as this run's.
+    pub fn owns_labels(&self, labels: &Value) -> bool {
+        labels.get(RUN_LABEL).and_then(Value::as_str) == Some(self.run_id.as_str())
+    }
+
+    /// Resolves a container name or id prefix and checks that the run owns it; returns the full id (the
+    /// engine is then only ever asked about that id).
+    pub async fn container(&self, client: &Client, id: &str, field: &str) -> Result<String, GateError> {
+        let v: Value = client
+            .json(Request::get(format!("/containers/{}/json", segment(id))))
+            .await?;
+        let full = v["Id"].as_str().unwrap_or_default().to_owned();
+        if self.unrestricted() || self.owns_labels(&v["Config"]["Labels"]) {
+            return Ok(full);
+        }
+        Err(Denial::field(
+            "ownership",
+            field,
+            format!("container {id} was not created by this run; a plugin may only touch its own containers"),
+        )
+        .into())
+    }
+
+    /// Resolves an exec instance and checks that it runs in a container the run owns.
+    pub async fn exec(&self, client: &Client, id: &str) -> Result<(), GateError> {
+        let v: Value = client
+            .json(Request::get(format!("/exec/{}/json", segment(id))))
+            .await?;
+        let container = v["ContainerID"].as_str().unwrap_or_default().to_owned();
+        self.container(client, &container, "exec").await.map(|_| ())
+    }
+
+    /// Resolves a network and checks that the run owns it or the policy lists it.
+    pub async fn network(&self, client: &Client, name: &str, field: &str) -> Result<(), GateError> {
+        if self.unrestricted() || self.policy.containers.networks.iter().any(|n| n == name) {
+            return Ok(());
+        }
+        let v: Value = client
+            .json(Request::get(format!("/networks/{}", segment(name))))
+            .await?;
+        if self.owns_labels(&v["Labels"]) {
+            return Ok(());
+        }
+        Err(Denial::field(
+            "containers.networks",
+            field,
+            format!(
+                "network {name} is neither the run's own nor one policy {} allows ({})",
+                self.policy.name,
+                self.policy.containers.networks.join(", ")
+            ),
+        )
+        .into())
+    }
+
+    /// Resolves a named volume and checks that the run owns it.
+    pub async fn volume(&self, client: &Client, name: &str, field: &str) -> Result<(), GateError> {
+        if self.unrestricted() {
+            return Ok(());
+        }
+        match client
+            .json::<Value>(Request::get(format!("/volumes/{}", segment(name))))
+            .await
+        {
+            Ok(v) if self.owns_labels(&v["Labels"]) => Ok(()),
+            Ok(_) => Err(Denial::field(
+                "ownership",
+                field,
+                format!("volume {name} was not created by this run"),
+            )
+            .into()),
+            Err(crate::engine::Error::NotFound { .. }) => Err(Denial::field(
+                "ownership",
+                field,
+                format!("volume {name} does not exist; create it first so that it belongs to the run"),
+            )
+            .into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks that an image reference is one containers may be made from (or that may be pulled, pushed,
+    /// tagged).
+    pub fn image(&self, reference: &str, field: &str) -> Result<(), Denial> {
+        if self.unrestricted()
+            || self.policy.images.allows(reference)
+            || self.policy.images.allows(&normalize(reference))
+        {
+            return Ok(());
+        }
+        Err(Denial::field(
+            "images",
+            field,
+            format!(
+                "image {reference} is not one policy {} allows ({})",
+                self.policy.name,
+                self.policy.images.allow.join(", ")
+            ),
+        ))
+    }
+
+    /// Checks that a reference's registry is one the policy allows.
+    pub fn registry(&self, reference: &str, field: &str) -> Result<(), Denial> {
+        let registry = registry_of(reference);
+        if self.unrestricted() || self.policy.registries.allows(&registry) {
+            return Ok(());
+        }
+        Err(Denial::field(
+            "registries",
+            field,
+            format!(
+                "registry {registry} (of {reference}) is not one policy {} allows ({})",
+                self.policy.name,
+                self.policy.registries.allow.join(", ")
+            ),
+        ))
+    }
+
+    /// Parses a plugin's body, checks it and returns the bytes the engine will see.
+    fn canonical(&self, kind: BodyKind, text: &str) -> Result<Value, Denial> {
+        canonical::canonicalize(kind, text.as_bytes()).map_err(canon_denial)
+    }
+
+    /// A container create body: canonical, checked against every container rule, stamped with the run's
+    /// labels and the policy's ceilings.
+    pub async fn container_create(&self, client: &Client, text: &str) -> Result<Bytes, GateError> {
+        let mut body = self.canonical(BodyKind::ContainerCreate, text)?;
+        self.check_labels(&body["Labels"], "Labels")?;
+        if !self.unrestricted() {
+            rules::container_create(self, client, &mut body).await?;
+        }
+        self.stamp(&mut body, "Labels");
+        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
+    }
+
+    /// A container update body.
+    pub fn container_update(&self, text: &str) -> Result<Bytes, Denial> {
+        let mut body = self.canonical(BodyKind::ContainerUpdate, text)?;
+        if !self.unrestricted() {
+            rules::container_update(self, &mut body)?;
+        }
+        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
+    }
+
+    /// An exec create body.
+    pub fn exec_create(&self, text: &str) -> Result<Bytes, Denial> {
+        let body = self.canonical(BodyKind::ExecCreate, text)?;
+        if !self.unrestricted() {
+            rules::exec_create(&body)?;
+        }
+        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
+    }
+
+    /// An image commit's container config (labels stamped, like everything the run creates).
+    pub fn commit_config(&self, text: Option<&str>) -> Result<Bytes, Denial> {
+        let mut body = match text {
+            Some(t) => self.canonical(BodyKind::ImageCommit, t)?,
+            None => Value::Object(Map::new()),
+        };
+        self.check_labels(&body["Labels"], "Labels")?;
+        self.stamp(&mut body, "Labels");
+        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
+    }
+
+    /// Refuses plugin-supplied labels in the reserved `tug.` namespace.
+    pub fn check_labels(&self, labels: &Value, field: &str) -> Result<(), Denial> {
+        if let Some(map) = labels.as_object() {
+            for key in map.keys() {
+                if key.to_ascii_lowercase().starts_with(RESERVED_PREFIX) {
+                    return Err(Denial::field(
+                        "labels.reserved",
+                        format!("{field}.{key}"),
+                        "labels starting with `tug.` are tug's own (ownership); a plugin may not set them",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the run's labels to an object's label map.
+    pub fn stamp(&self, body: &mut Value, field: &str) {
+        let Some(obj) = body.as_object_mut() else { return };
+        let labels = obj.entry(field).or_insert_with(|| Value::Object(Map::new()));
+        if !labels.is_object() {
+            *labels = Value::Object(Map::new());
+        }
+        let map = labels.as_object_mut().expect("made an object above");
+        for (k, v) in &self.labels {
+            map.insert(k.clone(), Value::from(v.as_str()));
+        }
+    }
+
+    /// The `filters` of a list, events or prune call: narrowed to the run's objects unless the policy
+    /// lets the plugin see everything.
+    pub fn scope_filters(
+        &self,
+        filters: Option<Vec<(String, Vec<String>)>>,
+    ) -> Option<Vec<(String, Vec<String>)>> {
+        if self.policy.visibility.all || self.unrestricted() {
+            return filters;
+        }
+        let mut filters = filters.unwrap_or_default();
+        let own = format!("{RUN_LABEL}={}", self.run_id);
+        match filters.iter_mut().find(|(k, _)| k == "label") {
+            Some((_, values)) => values.push(own),
+            None => filters.push(("label".to_owned(), vec![own])),
+        }
+        Some(filters)
+    }
+
+    /// Whether the run may use an area at all (for read-only list paths).
+    pub fn granted(&self, area: super::config::Area) -> Access {
+        self.policy.operations.get(area)
+    }
+}
+
+fn access_word(a: Access) -> &'static str {
+    match a {
+        Access::None => "no",
+        Access::Read => "read",
+        Access::Write => "write",
+    }
+}
+
+fn canon_denial(e: CanonError) -> Denial {
+    Denial::field(e.rule(), e.path().to_owned(), e.to_string())
+}
+
+/// `busybox` → `docker.io/library/busybox:latest`-style normalization, enough to match patterns written
+/// either way.
+pub fn normalize(reference: &str) -> String {
+    let (name, tag) = split_tag(reference);
+    let name = if registry_part(name).is_some() {
+        name.to_owned()
+    } else if name.contains('/') {
+        format!("docker.io/{name}")
+    } else {
+        format!("docker.io/library/{name}")
+    };
+    format!("{name}{}", tag.unwrap_or(":latest"))
+}
+
+fn split_tag(reference: &str) -> (&str, Option<&str>) {
+    if let Some(at) = reference.find('@') {
+        return (&reference[..at], Some(&reference[at..]));
+    }
+    match reference.rfind(':') {
+        Some(i) if !reference[i..].contains('/') => (&reference[..i], Some(&reference[i..])),
+        _ => (reference, None),
+    }
+}
+
+fn registry_part(name: &str) -> Option<&str> {
+    let first = name.split('/').next()?;
+    (name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost"))
+        .then_some(first)
+}
+
+/// The registry of an image reference (`docker.io` when it names none).
+pub fn registry_of(reference: &str) -> String {
+    registry_part(split_tag(reference).0)
+        .unwrap_or("docker.io")
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references() {
+        assert_eq!(registry_of("127.0.0.1:5000/a/b:c"), "127.0.0.1:5000");
+        assert_eq!(registry_of("localhost/x"), "localhost");
+        assert_eq!(registry_of("busybox"), "docker.io");
+        assert_eq!(registry_of("library/busybox:1"), "docker.io");
+        assert_eq!(normalize("busybox"), "docker.io/library/busybox:latest");
+        assert_eq!(
+            normalize("tug-test/busybox:latest"),
+            "docker.io/tug-test/busybox:latest"
+        );
+        assert_eq!(
+            normalize("127.0.0.1:5000/x@sha256:ab"),
+            "127.0.0.1:5000/x@sha256:ab"
+        );
+    }
+
+    fn gate(profile: &str) -> Gate {
+        Gate::new(
+            Arc::new(Policy::profile(profile).unwrap()),
+            "r1".into(),
+            vec![(RUN_LABEL.into(), "r1".into())],
+        )
+    }
+
+    #[test]
+    fn areas_and_scoping() {
+        let g = gate("untrusted");
+        assert!(g.allow("ContainerCreate").is_ok());
+        let d = g.allow("ImageBuild").unwrap_err();
+        assert_eq!(d.rule, "operations.build");
+        assert!(g.allow("Whatever").is_err());
+        let f = g
+            .scope_filters(Some(vec![("status".into(), vec!["running".into()])]))
+            .unwrap();
+        assert!(f.contains(&("label".into(), vec!["tug.run=r1".into()])));
+        assert!(gate("trusted").scope_filters(None).is_none());
+    }
+
+    #[test]
+    fn reserved_labels_and_stamping() {
+        let g = gate("untrusted");
+        let d = g
+            .check_labels(&serde_json::json!({"TUG.run": "x"}), "Labels")
+            .unwrap_err();
+        assert_eq!(d.rule, "labels.reserved");
+        let mut body = serde_json::json!({"Image": "x"});
+        g.stamp(&mut body, "Labels");
+        assert_eq!(body["Labels"]["tug.run"], "r1");
+    }
+}

@@ -1,0 +1,64 @@
+//! Which area and access each Engine API operation needs (operationIds as in `wit/operations.tsv`).
+
+use super::config::{Access, Area};
+
+/// The area and access an operation needs; `None` for an operation tug does not know (refused).
+pub fn requirement(operation: &str) -> Option<(Area, Access)> {
+    use Access::{Read, Write};
+    use Area::*;
+    Some(match operation {
+        "SystemPing" | "SystemPingHead" | "SystemVersion" | "SystemInfo" | "SystemDataUsage"
+        | "SystemEvents" => (System, Read),
+        "SystemAuth" => (System, Write),
+        "ContainerList"
+        | "ContainerInspect"
+        | "ContainerTop"
+        | "ContainerLogs"
+        | "ContainerChanges"
+        | "ContainerExport"
+        | "ContainerStats"
+        | "ContainerArchiveInfo"
+        | "ContainerArchive"
+        | "ContainerWait" => (Containers, Read),
+        "ContainerCreate"
+        | "ContainerResize"
+        | "ContainerStart"
+        | "ContainerStop"
+        | "ContainerRestart"
+        | "ContainerKill"
+        | "ContainerUpdate"
+        | "ContainerRename"
+        | "ContainerPause"
+        | "ContainerUnpause"
+        | "ContainerAttach"
+        | "ContainerDelete"
+        | "PutContainerArchive"
+        | "ContainerPrune" => (Containers, Write),
+        "ExecInspect" => (Exec, Read),
+        "ContainerExec" | "ExecStart" | "ExecResize" => (Exec, Write),
+        "ImageList" | "ImageInspect" | "ImageHistory" | "ImageSearch" | "ImageGet" | "ImageGetAll" => {
+            (Images, Read)
+        }
+        "ImageCreate" | "ImagePush" | "ImageTag" | "ImageDelete" | "ImagePrune" | "ImageCommit"
+        | "ImageLoad" => (Images, Write),
+        "ImageBuild" | "BuildPrune" => (Build, Write),
+        "DistributionInspect" => (Distribution, Read),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every operation the WIT maps has a requirement.
+    #[test]
+    fn every_mapped_operation_has_a_requirement() {
+        let tsv = include_str!("../../../wit/operations.tsv");
+        for line in tsv.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+            let op = line.split('\t').next().unwrap();
+            assert!(requirement(op).is_some(), "{op} has no requirement");
+        }
+        assert!(requirement("SessionHijack").is_none());
+    }
+}
