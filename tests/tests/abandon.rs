@@ -7,19 +7,31 @@ use std::sync::Arc;
 use tug::engine::{segment, Client, EngineConfig, Request};
 
 use tug::host::{Outcome, PluginHost, RunLimits, RunRequest, DEFAULT_ENGINE};
-use tug::policy::{identity::RunIdentity, Gate, Policy};
+use tug::policy::{cleanup::RunIdentity, Gate, Policy};
 use tug_e2e::plugin;
 
 fn client() -> Client {
     Client::new(EngineConfig::from_env().unwrap()).unwrap()
 }
 
-async fn run(client: &Client, mode: &str, name: &str, wall: Duration) -> Outcome {
+/// Loads the plugin (building it first if needed: callers time only the run that follows).
+fn load() -> (PluginHost, tug::host::Plugin) {
     let host = PluginHost::new().unwrap();
     let loaded = host.load(&plugin("abandon")).unwrap();
+    (host, loaded)
+}
+
+async fn run(
+    loaded: &(PluginHost, tug::host::Plugin),
+    client: &Client,
+    mode: &str,
+    name: &str,
+    wall: Duration,
+) -> Outcome {
+    let (host, loaded) = loaded;
     let identity = RunIdentity::new("abandon", false);
     host.run(
-        &loaded,
+        loaded,
         RunRequest {
             name: "abandon".into(),
             args: vec![mode.into(), name.into()],
@@ -62,8 +74,9 @@ async fn settles_to(client: &Client, n: usize) -> usize {
 async fn streams_dropped_or_never_read_neither_hang_nor_leak() {
     let client = client();
     let name = format!("tug-abandon-streams-{}", std::process::id());
+    let loaded = load();
     let t0 = Instant::now();
-    let outcome = run(&client, "streams", &name, Duration::from_secs(60)).await;
+    let outcome = run(&loaded, &client, "streams", &name, Duration::from_secs(60)).await;
     let took = t0.elapsed();
     eprintln!("open right after the run: {}", client.open_connections());
     let open = settles_to(&client, 1).await;
@@ -80,8 +93,9 @@ async fn streams_dropped_or_never_read_neither_hang_nor_leak() {
 async fn the_deadline_cancels_a_blocked_host_call() {
     let client = client();
     let name = format!("tug-abandon-wait-{}", std::process::id());
+    let loaded = load();
     let t0 = Instant::now();
-    let outcome = run(&client, "wait", &name, Duration::from_secs(3)).await;
+    let outcome = run(&loaded, &client, "wait", &name, Duration::from_secs(3)).await;
     let took = t0.elapsed();
     let open = settles_to(&client, 1).await;
     remove(&client, &name).await;

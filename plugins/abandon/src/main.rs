@@ -3,8 +3,10 @@
 //! `abandon streams NAME` starts a container NAME that prints forever, reads a little of a follow stream
 //! and drops it mid-read, opens a second follow stream, an events stream and an export and never reads
 //! them to the end, then exits while still holding them. `abandon wait NAME` starts a container NAME that
-//! sleeps and waits for it: the host call blocks until the run's deadline cancels it. Either way the
-//! container is left for the caller to remove (the test does).
+//! sleeps and waits for it: the host call blocks until the run's deadline cancels it (or tug is killed).
+//! `abandon leave NAME` starts the container and exits without removing it; `abandon trap NAME` starts it
+//! and then panics (a trap). In every mode the container is left behind: removing it is the host's job.
+//! `abandon spin`, `abandon alloc` and `abandon handles` run away with CPU, memory and handles.
 
 use serde_json::{json, Value};
 use tug_sdk::{container_streams, containers, engine, system_streams};
@@ -23,9 +25,36 @@ fn main() {
 
 fn run(mode: &str, name: &str) -> Result<()> {
     let docker = engine();
+    match mode {
+        // Runaways, for the limit tests: CPU, memory, handles.
+        "spin" => {
+            println!("spinning");
+            let mut x: u64 = 0;
+            loop {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        }
+        "alloc" => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                hoard.push(vec![1u8; 16 << 20]);
+                println!("holding {} MiB", hoard.len() * 16);
+            }
+        }
+        "handles" => {
+            let mut held = Vec::new();
+            loop {
+                held.push(tug_sdk::engines::default()?);
+                if held.len() % 100 == 0 {
+                    println!("holding {} handles", held.len());
+                }
+            }
+        }
+        _ => {}
+    }
     let cmd = match mode {
         "streams" => "while true; do echo tick; done",
-        "wait" => "sleep 600",
+        "wait" | "leave" | "trap" => "sleep 600",
         other => return Err(format!("unknown mode {other:?}: streams or wait").into()),
     };
     let config = json!({ "Image": "tug-test/busybox:latest", "Cmd": ["sh", "-c", cmd] });
@@ -38,6 +67,12 @@ fn run(mode: &str, name: &str) -> Result<()> {
     containers::start(&docker, &id, &Default::default())?;
     println!("started {name}");
 
+    if mode == "leave" {
+        return Ok(());
+    }
+    if mode == "trap" {
+        panic!("trapping on purpose with container {name} running");
+    }
     if mode == "wait" {
         println!("waiting for a container that sleeps for ten minutes");
         containers::wait(&docker, &id, &Default::default())?;

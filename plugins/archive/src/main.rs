@@ -26,7 +26,7 @@ fn run() -> Result<()> {
     let config = json!({
         "Image": IMAGE,
         "Cmd": ["true"],
-        "Labels": {"tug.example": "archive"},
+        "Labels": {"org.example.plugin": "archive"},
     });
     let created: Value = serde_json::from_str(&containers::create(
         &docker,

@@ -208,7 +208,7 @@ fn follow(what: &str, stream: &JsonStream) -> Result<Vec<Value>> {
 
 /// Runs a container from `image` to its end and returns its stdout.
 fn run_container(docker: &Engine, image: &str, made: &mut Made) -> Result<String> {
-    let config = json!({"Image": image, "Labels": {"tug.example": "images"}});
+    let config = json!({"Image": image, "Labels": {"org.example.plugin": "images"}});
     let created: Value = serde_json::from_str(&containers::create(
         docker,
         &config.to_string(),

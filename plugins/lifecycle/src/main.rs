@@ -23,7 +23,7 @@ fn run() -> Result<()> {
     let config = json!({
         "Image": IMAGE,
         "Cmd": ["sh", "-c", SCRIPT],
-        "Labels": {"tug.example": "lifecycle"},
+        "Labels": {"org.example.plugin": "lifecycle"},
     });
     let created: Value = serde_json::from_str(&containers::create(
         &docker,

@@ -23,7 +23,7 @@ fn run() -> Result<()> {
     let config = json!({
         "Image": IMAGE,
         "Cmd": ["sleep", "60"],
-        "Labels": {"tug.example": "shell"},
+        "Labels": {"org.example.plugin": "shell"},
     });
     let created: Value = serde_json::from_str(&containers::create(
         &docker,

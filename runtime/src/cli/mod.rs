@@ -27,7 +27,8 @@ pub enum Command {
     /// Run a plugin (a WASI 0.2 component) against the engine; tug exits with the plugin's exit code.
     ///
     /// Exit codes of tug itself: 125 when the plugin cannot be run (no such file, not a component, an
-    /// import tug does not provide, no engine), 134 when the plugin traps, 124 when it runs out of time.
+    /// import tug does not provide, no engine), 134 when the plugin traps, 124 when it runs out of time,
+    /// 137 when it exceeds a memory, CPU or handle limit, 130 when tug is interrupted.
     Run(RunArgs),
     /// Talk to the engine directly, without a plugin.
     #[command(subcommand)]
@@ -113,6 +114,7 @@ impl Cli {
 
 async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     use crate::host::{Outcome, PluginHost, RunLimits, RunRequest, DEFAULT_ENGINE};
+    use crate::policy::cleanup;
 
     let policy = crate::policy::Policy::load(&args.policy).map_err(|e| anyhow::anyhow!("--policy: {e}"))?;
     let host = PluginHost::new()?;
@@ -140,7 +142,11 @@ async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(s) => anyhow::bail!("--timeout {s}: expected a positive number of seconds"),
         None => policy.wasm.wall(),
     };
-    let identity = crate::policy::identity::RunIdentity::new(&name, args.keep);
+    let identity = crate::policy::cleanup::RunIdentity::new(&name, args.keep);
+    let limits = RunLimits {
+        wall_time,
+        ..RunLimits::from_policy(&policy.wasm)
+    };
     let gate = std::sync::Arc::new(crate::policy::Gate::new(
         std::sync::Arc::new(policy),
         identity.run_id.clone(),
@@ -150,15 +156,45 @@ async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
         name: name.clone(),
         args: args.args,
         env,
-        engines: [(DEFAULT_ENGINE.to_owned(), client)].into_iter().collect(),
-        limits: RunLimits {
-            wall_time,
-            ..RunLimits::default()
-        },
+        engines: [(DEFAULT_ENGINE.to_owned(), client.clone())]
+            .into_iter()
+            .collect(),
+        limits,
         gate,
     };
-    Ok(match host.run(&plugin, request).await? {
+    // Runs whose tug was killed (SIGKILL) left objects behind: remove them first.
+    let swept = cleanup::sweep_orphans(&client).await;
+    if !swept.removed.is_empty() || !swept.failed.is_empty() {
+        eprintln!("tug: swept what earlier runs left behind: {swept}");
+    }
+    // Ctrl-C and SIGTERM end the run like a timeout: the cleanup below still runs.
+    let interrupted = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+        }
+    };
+    let outcome = tokio::select! {
+        outcome = host.run(&plugin, request) => Some(outcome),
+        _ = interrupted => None,
+    };
+    if !identity.keep {
+        let report = cleanup::remove_run(&client, &identity.run_id).await;
+        if !report.failed.is_empty() {
+            eprintln!("tug: cleanup after plugin {name}: {report}");
+        }
+    }
+    let Some(outcome) = outcome else {
+        eprintln!("tug: plugin {name} interrupted; what it created was removed");
+        return Ok(ExitCode::from(130));
+    };
+    Ok(match outcome? {
         Outcome::Exited(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Outcome::LimitExceeded(message) => {
+            eprintln!("tug: {message}");
+            ExitCode::from(137)
+        }
         Outcome::Trapped(message) => {
             eprintln!("tug: {message}");
             ExitCode::from(134)

@@ -13,8 +13,8 @@ use std::{
 
 use anyhow::{bail, Context};
 use wasmtime::{
-    component::{Component, Linker, ResourceTable},
-    Config, Engine, Store, StoreLimitsBuilder,
+    component::{Component, Linker, ResourceTable, ResourceTableError},
+    Config, Engine, Store,
 };
 use wasmtime_wasi::{p2::bindings::CommandPre, I32Exit, WasiCtxBuilder};
 
@@ -23,7 +23,10 @@ use super::{
     output::{Forward, Target},
     state::HostState,
 };
-use crate::engine::Client;
+use crate::{
+    engine::Client,
+    policy::limits::{CpuBudget, LimitExceeded, MemoryLimiter},
+};
 
 /// How often running wasm is interrupted to let the host check its deadline.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -31,17 +34,35 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// What a run may use, beyond the engines.
 #[derive(Clone, Debug)]
 pub struct RunLimits {
-    /// The most linear memory one memory of the plugin may grow to.
-    pub memory_bytes: usize,
+    /// Linear memory, summed over all of the plugin's memories.
+    pub memory_bytes: Option<u64>,
+    /// Time spent running the plugin (wasm and the synchronous part of host calls, not waits).
+    pub cpu_time: Option<Duration>,
     /// Wall-clock time for the whole run, host calls included.
     pub wall_time: Option<Duration>,
+    /// Open handles (resources) at once.
+    pub handles: Option<u32>,
 }
 
 impl Default for RunLimits {
     fn default() -> Self {
         RunLimits {
-            memory_bytes: 1 << 30,
+            memory_bytes: Some(1 << 30),
+            cpu_time: None,
             wall_time: None,
+            handles: Some(10_000),
+        }
+    }
+}
+
+impl RunLimits {
+    /// The limits of a policy's `[wasm]` section.
+    pub fn from_policy(wasm: &crate::policy::config::Wasm) -> Self {
+        RunLimits {
+            memory_bytes: wasm.memory.map(|b| b.0),
+            cpu_time: wasm.cpu(),
+            wall_time: wasm.wall(),
+            handles: wasm.handles,
         }
     }
 }
@@ -69,6 +90,8 @@ pub enum Outcome {
     Exited(i32),
     /// The plugin trapped; the message names it and carries the wasm backtrace.
     Trapped(String),
+    /// The plugin exceeded a limit of its policy (memory, CPU time, handles); the message names it.
+    LimitExceeded(String),
     /// The run hit its wall-clock limit; every pending host call was cancelled.
     TimedOut(Duration),
 }
@@ -163,29 +186,32 @@ impl PluginHost {
             .envs(&req.env)
             .stdout(Forward::new(Target::Stdout, &req.name))
             .stderr(Forward::new(Target::Stderr, &req.name));
+        let mut table = ResourceTable::new();
+        if let Some(h) = req.limits.handles {
+            table.set_max_capacity(h as usize);
+        }
         let state = HostState {
             wasi: wasi.build(),
-            table: ResourceTable::new(),
+            table,
             engines: req.engines,
-            limits: StoreLimitsBuilder::new()
-                .memory_size(req.limits.memory_bytes)
-                .trap_on_grow_failure(true)
-                .build(),
+            limiter: MemoryLimiter::new(req.limits.memory_bytes),
             plugin: req.name.clone(),
             gate: req.gate,
             images: Default::default(),
         };
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limits);
-        // Running wasm yields to the executor every tick, so the wall deadline can fire even in a loop.
+        store.limiter(|s| &mut s.limiter);
+        // Every tick, running wasm is charged to the CPU budget and yields to the executor, so the wall
+        // deadline can fire even in a loop.
+        let cpu = CpuBudget::new(req.limits.cpu_time, EPOCH_TICK);
         store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
+        store.epoch_deadline_callback(cpu.deadline_callback());
 
         let name = req.name;
-        let run = async {
+        let run = cpu.measure(async {
             let command = plugin.pre.instantiate_async(&mut store).await?;
             command.wasi_cli_run().call_run(&mut store).await
-        };
+        });
         let result = match req.limits.wall_time {
             Some(limit) => match tokio::time::timeout(limit, run).await {
                 Ok(r) => r,
@@ -193,13 +219,29 @@ impl PluginHost {
             },
             None => run.await,
         };
+        let memory = store.data().limiter.exceeded();
         Ok(match result {
             Ok(Ok(())) => Outcome::Exited(0),
+            Err(e) if e.downcast_ref::<I32Exit>().is_some_and(|x| x.0 == 0) => Outcome::Exited(0),
+            // A refused allocation usually ends in a trap or an error exit: the limit is the real cause.
+            _ if memory.is_some() => {
+                Outcome::LimitExceeded(format!("plugin {name} {}", memory.expect("checked")))
+            }
             Ok(Err(())) => Outcome::Exited(1),
-            Err(e) => match e.downcast_ref::<I32Exit>() {
-                Some(exit) => Outcome::Exited(exit.0),
-                None => Outcome::Trapped(format!("plugin {name} trapped: {e:?}")),
-            },
+            Err(e) => {
+                if let Some(exit) = e.downcast_ref::<I32Exit>() {
+                    Outcome::Exited(exit.0)
+                } else if let Some(limit) = e.downcast_ref::<LimitExceeded>() {
+                    Outcome::LimitExceeded(format!("plugin {name} {limit}"))
+                } else if let Some(ResourceTableError::Full) = e.downcast_ref::<ResourceTableError>() {
+                    let limit = LimitExceeded::Handles {
+                        limit: req.limits.handles.unwrap_or(u32::MAX),
+                    };
+                    Outcome::LimitExceeded(format!("plugin {name} {limit}"))
+                } else {
+                    Outcome::Trapped(format!("plugin {name} trapped: {e:?}"))
+                }
+            }
         })
     }
 }

@@ -6,7 +6,6 @@ use std::{
 };
 
 use wasmtime::component::{Resource, ResourceTable};
-use wasmtime::StoreLimits;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::resources::HostEngine;
@@ -24,8 +23,8 @@ pub struct HostState {
     pub table: ResourceTable,
     /// The engines this run may reach, by name.
     pub engines: BTreeMap<String, Client>,
-    /// Memory, table and instance limits.
-    pub limits: StoreLimits,
+    /// Memory (summed over all memories), table and instance limits.
+    pub limiter: crate::policy::limits::MemoryLimiter,
     /// The plugin's name, for messages.
     pub plugin: String,
     /// The policy gate every Engine API call passes.

@@ -289,7 +289,7 @@ async fn host_config(gate: &Gate, client: &Client, h: &mut Value) -> Result<(), 
                     .networks
                     .iter()
                     .any(|n| *n == mode || mode.is_empty()) => {}
-            m if m == "host" => {
+            "host" => {
                 return Err(deny(
                     "containers.namespaces",
                     "HostConfig.NetworkMode",
