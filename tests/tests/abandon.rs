@@ -43,6 +43,8 @@ async fn run(
                 wall_time: Some(wall),
                 ..RunLimits::default()
             },
+            audit: None,
+            masker: tug::policy::audit::Masker::new(Vec::<String>::new()),
             gate: Arc::new(Gate::new(
                 Arc::new(Policy::profile("untrusted").unwrap()),
                 identity.run_id.clone(),

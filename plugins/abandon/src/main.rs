@@ -50,6 +50,23 @@ fn run(mode: &str, name: &str) -> Result<()> {
                 }
             }
         }
+        // For the audit and secret tests: print a secret, use it as a target, and try a denied call.
+        "secret" => {
+            let token = std::env::var("TOKEN").map_err(|_| "no TOKEN in the environment")?;
+            println!("token is {token}, split: {}|{}", &token[..3], &token[3..]);
+            let looked = containers::inspect(&docker, &token, Default::default());
+            println!(
+                "inspect {token}: {}",
+                if looked.is_err() { "not found" } else { "found" }
+            );
+            let privileged = json!({"Image": "tug-test/busybox:latest", "HostConfig": {"Privileged": true}});
+            let denied = containers::create(&docker, &privileged.to_string(), &Default::default());
+            println!(
+                "privileged create: {}",
+                if denied.is_err() { "refused" } else { "allowed" }
+            );
+            return Ok(());
+        }
         _ => {}
     }
     let cmd = match mode {

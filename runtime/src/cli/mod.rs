@@ -49,6 +49,16 @@ pub struct RunArgs {
     /// Keep what the run created (containers, networks, volumes, images) instead of removing it at exit.
     #[arg(long)]
     pub keep: bool,
+    /// Write one JSON line per Engine API call the plugin makes to this file (appended; mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<std::path::PathBuf>,
+    /// A secret for the plugin, as an environment variable; its value is masked (`***`) in the plugin's
+    /// forwarded output and in the audit log.
+    #[arg(long = "secret", value_name = "KEY=VALUE")]
+    pub secrets: Vec<String>,
+    /// Like --secret, with the value taken from tug's own environment variable KEY.
+    #[arg(long = "secret-env", value_name = "KEY")]
+    pub secret_env: Vec<String>,
     /// An environment variable to pass to the plugin (none are passed by default).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
@@ -137,6 +147,37 @@ async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("--env {kv:?}: expected KEY=VALUE"))?;
         env.push((k.to_owned(), v.to_owned()));
     }
+    // Host variables the policy passes through.
+    for key in &policy.env {
+        if let Ok(v) = std::env::var(key) {
+            env.push((key.clone(), v));
+        }
+    }
+    let mut secrets = Vec::new();
+    for kv in &args.secrets {
+        let (k, v) = kv.split_once('=').with_context(|| {
+            format!(
+                "--secret {:?}: expected KEY=VALUE",
+                kv.split('=').next().unwrap_or("")
+            )
+        })?;
+        env.push((k.to_owned(), v.to_owned()));
+        secrets.push(v.to_owned());
+    }
+    for key in &args.secret_env {
+        let v = std::env::var(key)
+            .with_context(|| format!("--secret-env {key}: not set in tug's environment"))?;
+        env.push((key.clone(), v.clone()));
+        secrets.push(v);
+    }
+    let masker = crate::policy::audit::Masker::new(&secrets);
+    let audit = match &args.audit {
+        Some(path) => Some(std::sync::Arc::new(
+            crate::policy::audit::AuditLog::open(path, masker.clone())
+                .with_context(|| format!("--audit {}", path.display()))?,
+        )),
+        None => None,
+    };
     let wall_time = match args.timeout {
         Some(s) if s.is_finite() && s > 0.0 => Some(std::time::Duration::from_secs_f64(s)),
         Some(s) => anyhow::bail!("--timeout {s}: expected a positive number of seconds"),
@@ -161,6 +202,8 @@ async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
             .collect(),
         limits,
         gate,
+        audit,
+        masker,
     };
     // Runs whose tug was killed (SIGKILL) left objects behind: remove them first.
     let swept = cleanup::sweep_orphans(&client).await;

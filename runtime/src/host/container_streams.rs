@@ -31,12 +31,13 @@ impl HostState {
         req: Request,
     ) -> HostResult<Resource<DynInputStream>> {
         let client = self.client(e)?;
-        match client.download(req).await {
+        let result = client.download(req).await.map_err(super::error::wit_error);
+        match self.ended(result, 0) {
             Ok(dl) => {
                 let stream: DynInputStream = Box::new(AsyncReadStream::new(dl.body));
                 Ok(Ok(self.table.push(stream)?))
             }
-            Err(err) => Err(err).into_host(),
+            Err(err) => Ok(Err(err)),
         }
     }
 
@@ -47,9 +48,10 @@ impl HostState {
         req: Request,
     ) -> HostResult<Resource<HostUpload>> {
         let client = self.client(e)?;
-        match client.upload(req).await {
+        let result = client.upload(req).await.map_err(super::error::wit_error);
+        match self.ended(result, 0) {
             Ok(up) => Ok(Ok(self.table.push(HostUpload::new(up))?)),
-            Err(err) => Err(err).into_host(),
+            Err(err) => Ok(Err(err)),
         }
     }
 }

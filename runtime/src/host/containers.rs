@@ -26,19 +26,25 @@ impl HostState {
     pub(crate) async fn own_container(
         &mut self,
         e: &Resource<HostEngine>,
-        operation: &str,
+        operation: &'static str,
         id: &str,
     ) -> wasmtime::Result<Result<String, super::bindings::types::Error>> {
         use super::error::IntoWit;
-        if let Err(d) = self.allow(operation) {
-            return Ok(Err(d.into_wit()));
+        let allowed = self.allow(operation);
+        self.target(id);
+        if let Err(d) = allowed {
+            return Ok(self.ended(Err(d.into_wit()), 0));
         }
         let client = self.client(e)?;
-        Ok(self
+        let owned = self
             .gate
             .container(&client, id, "id")
             .await
-            .map_err(IntoWit::into_wit))
+            .map_err(IntoWit::into_wit);
+        if owned.is_err() {
+            return Ok(self.ended(owned, 0));
+        }
+        Ok(owned)
     }
 }
 
@@ -55,7 +61,7 @@ pub(crate) use own;
 
 impl containers::Host for HostState {
     async fn list(&mut self, e: Resource<HostEngine>, o: ListOptions) -> HostResult<String> {
-        check!(self.allow("ContainerList"));
+        check!(self, self.allow("ContainerList"));
         let filters = self.gate.scope_filters(o.filters);
         let req = Request::get("/containers/json")
             .opt("all", o.all)
@@ -71,9 +77,9 @@ impl containers::Host for HostState {
         config: String,
         o: CreateOptions,
     ) -> HostResult<String> {
-        check!(self.allow("ContainerCreate"));
+        check!(self, self.allow("ContainerCreate"));
         let client = self.client(&e)?;
-        let body = check!(self.gate.container_create(&client, &config).await);
+        let body = check!(self, self.gate.container_create(&client, &config).await);
         let req = Request::post("/containers/create")
             .opt("name", o.name)
             .opt("platform", o.platform)
@@ -150,7 +156,7 @@ impl containers::Host for HostState {
 
     async fn update(&mut self, e: Resource<HostEngine>, id: String, update: String) -> HostResult<String> {
         let id = own!(self, e, "ContainerUpdate", id);
-        let body = check!(self.gate.container_update(&update));
+        let body = check!(self, self.gate.container_update(&update));
         self.json_text(&e, Request::post(container_path(&id, "/update")).json_bytes(body))
             .await
     }
@@ -181,7 +187,7 @@ impl containers::Host for HostState {
         let client = self.client(&e)?;
         // Waiting may take as long as the container runs: no call timeout (the run's deadline still holds).
         let req = Request::post(container_path(&id, "/wait")).opt("condition", o.condition);
-        let mut dl = check!(client.download(req).await);
+        let mut dl = check!(self, client.download(req).await);
         let mut body = Vec::new();
         if let Err(err) = tokio::io::AsyncReadExt::read_to_end(&mut dl.body, &mut body).await {
             return Err(crate::engine::Error::transport("reading the wait result", err)).into_host();
@@ -214,7 +220,7 @@ impl containers::Host for HostState {
     }
 
     async fn prune(&mut self, e: Resource<HostEngine>, o: PruneOptions) -> HostResult<String> {
-        check!(self.allow("ContainerPrune"));
+        check!(self, self.allow("ContainerPrune"));
         let filters = self.gate.scope_filters(o.filters);
         self.json_text(&e, Request::post("/containers/prune").filters(filters.as_ref()))
             .await

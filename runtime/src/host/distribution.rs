@@ -18,8 +18,8 @@ impl distribution::Host for HostState {
         name: String,
         auth: Option<AuthConfig>,
     ) -> HostResult<String> {
-        check!(self.allow("DistributionInspect"));
-        check!(self.gate.registry(&name, "name"));
+        check!(self, self.allow("DistributionInspect"));
+        check!(self, self.gate.registry(&name, "name"));
         let encoded: Vec<String> = name.split('/').map(segment).collect();
         let req = Request::get(format!("/distribution/{}/json", encoded.join("/"))).header(
             http::HeaderName::from_static("x-registry-auth"),

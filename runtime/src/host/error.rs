@@ -79,12 +79,17 @@ impl IntoWit for policy::GateError {
     }
 }
 
-/// Unwraps a check, or returns its error to the plugin from the enclosing host function.
+/// Unwraps a check, or records the failure in the audit log and returns it to the plugin from the
+/// enclosing host function.
 macro_rules! check {
-    ($e:expr) => {
+    ($self:ident, $e:expr) => {
         match $e {
             Ok(v) => v,
-            Err(err) => return Ok(Err($crate::host::error::IntoWit::into_wit(err))),
+            Err(err) => {
+                let err = $crate::host::error::IntoWit::into_wit(err);
+                $self.end_call(Some(&err), 0);
+                return Ok(Err(err));
+            }
         }
     };
 }

@@ -23,10 +23,15 @@ fn exec_path(id: &str, rest: &str) -> String {
 
 impl HostState {
     /// Checks an operation on an exec instance: it must run in a container the run owns.
-    async fn own_exec(&mut self, e: &Resource<HostEngine>, operation: &str, id: &str) -> HostResult<()> {
-        check!(self.allow(operation));
+    async fn own_exec(
+        &mut self,
+        e: &Resource<HostEngine>,
+        operation: &'static str,
+        id: &str,
+    ) -> HostResult<()> {
+        check!(self, self.allow(operation));
         let client = self.client(e)?;
-        check!(self.gate.exec(&client, id).await);
+        check!(self, self.gate.exec(&client, id).await);
         Ok(Ok(()))
     }
 }
@@ -43,7 +48,7 @@ macro_rules! own_exec {
 impl exec::Host for HostState {
     async fn create(&mut self, e: Resource<HostEngine>, id: String, config: String) -> HostResult<String> {
         let id = own!(self, e, "ContainerExec", id);
-        let body = check!(self.gate.exec_create(&config));
+        let body = check!(self, self.gate.exec_create(&config));
         self.json_text(&e, Request::post(container_path(&id, "/exec")).json_bytes(body))
             .await
     }

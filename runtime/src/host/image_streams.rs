@@ -46,37 +46,46 @@ impl image_streams::Host for HostState {
         o: BuildOptions,
         registry: Option<Vec<(String, AuthConfig)>>,
     ) -> HostResult<Resource<HostProgressUpload>> {
-        check!(self.allow("ImageBuild"));
+        check!(self, self.allow("ImageBuild"));
         let policy = &self.gate.policy;
         if !policy.unrestricted {
             if o.remote.is_some() {
-                check!(Err(Denial::field(
-                    "build.remote",
-                    "remote",
-                    "the daemon may not fetch a build context from a URL; upload it"
-                )));
+                check!(
+                    self,
+                    Err(Denial::field(
+                        "build.remote",
+                        "remote",
+                        "the daemon may not fetch a build context from a URL; upload it"
+                    ))
+                );
             }
             if let Some(mode) = o
                 .networkmode
                 .as_deref()
                 .filter(|m| !matches!(*m, "default" | "bridge" | "none"))
             {
-                check!(Err(Denial::field(
-                    "build.network-mode",
-                    "networkmode",
-                    format!("build network mode {mode} is not allowed (default, bridge, none)")
-                )));
+                check!(
+                    self,
+                    Err(Denial::field(
+                        "build.network-mode",
+                        "networkmode",
+                        format!("build network mode {mode} is not allowed (default, bridge, none)")
+                    ))
+                );
             }
             if o.version.as_deref().is_some_and(|v| v != "1") {
-                check!(Err(Denial::field(
-                    "build.builder",
-                    "version",
-                    "only the classic builder (version 1) is available to plugins"
-                )));
+                check!(
+                    self,
+                    Err(Denial::field(
+                        "build.builder",
+                        "version",
+                        "only the classic builder (version 1) is available to plugins"
+                    ))
+                );
             }
         }
         for (i, t) in o.t.iter().flatten().enumerate() {
-            check!(self.gate.image(t, &format!("t[{i}]")));
+            check!(self, self.gate.image(t, &format!("t[{i}]")));
         }
         let mut labels: serde_json::Value = serde_json::Value::Object(
             o.labels
@@ -85,7 +94,7 @@ impl image_streams::Host for HostState {
                 .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
                 .collect(),
         );
-        check!(self.gate.check_labels(&labels, "labels"));
+        check!(self, self.gate.check_labels(&labels, "labels"));
         let mut wrapper = serde_json::json!({ "labels": labels.take() });
         self.gate.stamp(&mut wrapper, "labels");
         let stamped: Vec<(String, String)> = wrapper["labels"]
@@ -138,13 +147,13 @@ impl image_streams::Host for HostState {
         o: PullOptions,
         auth: Option<AuthConfig>,
     ) -> HostResult<Resource<HostJsonStream>> {
-        check!(self.allow("ImageCreate"));
+        check!(self, self.allow("ImageCreate"));
         let reference = match &o.tag {
             Some(t) if !from_image.contains('@') => format!("{from_image}:{t}"),
             _ => from_image.clone(),
         };
-        check!(self.gate.registry(&reference, "from-image"));
-        check!(self.gate.image(&reference, "from-image"));
+        check!(self, self.gate.registry(&reference, "from-image"));
+        check!(self, self.gate.image(&reference, "from-image"));
         self.images.insert(reference);
         let req = Request::post("/images/create")
             .query("fromImage", from_image)
@@ -162,10 +171,10 @@ impl image_streams::Host for HostState {
         e: Resource<HostEngine>,
         o: ImportOptions,
     ) -> HostResult<Resource<HostProgressUpload>> {
-        check!(self.allow("ImageCreate"));
+        check!(self, self.allow("ImageCreate"));
         if let Some(repo) = &o.repo {
             let target = format!("{repo}:{}", o.tag.as_deref().unwrap_or("latest"));
-            check!(self.gate.image(&target, "repo"));
+            check!(self, self.gate.image(&target, "repo"));
             self.images.insert(target);
         }
         let req = Request::post("/images/create")
@@ -186,12 +195,12 @@ impl image_streams::Host for HostState {
         o: PushOptions,
         auth: Option<AuthConfig>,
     ) -> HostResult<Resource<HostJsonStream>> {
-        check!(self.allow("ImagePush"));
+        check!(self, self.allow("ImagePush"));
         let reference = match &o.tag {
             Some(t) => format!("{name}:{t}"),
             None => name.clone(),
         };
-        check!(self.gate.registry(&reference, "name"));
+        check!(self, self.gate.registry(&reference, "name"));
         image_check!(self.image_visible(e, "ImagePush", reference));
         let req = Request::post(image_path(&name, "/push"))
             .opt("tag", o.tag)
@@ -222,7 +231,7 @@ impl image_streams::Host for HostState {
         e: Resource<HostEngine>,
         o: LoadOptions,
     ) -> HostResult<Resource<HostProgressUpload>> {
-        check!(self.allow("ImageLoad"));
+        check!(self, self.allow("ImageLoad"));
         let req = Request::post("/images/load")
             .opt("quiet", o.quiet)
             .content_type("application/x-tar");

@@ -28,15 +28,15 @@ impl HostState {
     pub(crate) async fn image_visible(
         &mut self,
         e: &Resource<HostEngine>,
-        operation: &str,
+        operation: &'static str,
         name: &str,
     ) -> HostResult<()> {
-        check!(self.allow(operation));
+        check!(self, self.allow(operation));
         if self.gate.image(name, "name").is_ok() {
             return Ok(Ok(()));
         }
         let client = self.client(e)?;
-        let v: serde_json::Value = check!(client.json(Request::get(image_path(name, "/json"))).await);
+        let v: serde_json::Value = check!(self, client.json(Request::get(image_path(name, "/json"))).await);
         let tags = v["RepoTags"].as_array().cloned().unwrap_or_default();
         let allowed = tags
             .iter()
@@ -45,7 +45,7 @@ impl HostState {
         if allowed || self.gate.owns_labels(&v["Config"]["Labels"]) {
             return Ok(Ok(()));
         }
-        check!(self.gate.image(name, "name"));
+        check!(self, self.gate.image(name, "name"));
         Ok(Ok(()))
     }
 
@@ -54,23 +54,26 @@ impl HostState {
     pub(crate) async fn image_owned(
         &mut self,
         e: &Resource<HostEngine>,
-        operation: &str,
+        operation: &'static str,
         name: &str,
     ) -> HostResult<()> {
-        check!(self.allow(operation));
+        check!(self, self.allow(operation));
         if self.gate.policy.unrestricted || self.images.contains(name) {
             return Ok(Ok(()));
         }
         let client = self.client(e)?;
-        let v: serde_json::Value = check!(client.json(Request::get(image_path(name, "/json"))).await);
+        let v: serde_json::Value = check!(self, client.json(Request::get(image_path(name, "/json"))).await);
         if self.gate.owns_labels(&v["Config"]["Labels"]) {
             return Ok(Ok(()));
         }
-        check!(Err(crate::policy::Denial::field(
-            "ownership",
-            "name",
-            format!("image {name} was not made by this run; a plugin may only remove its own images"),
-        )));
+        check!(
+            self,
+            Err(crate::policy::Denial::field(
+                "ownership",
+                "name",
+                format!("image {name} was not made by this run; a plugin may only remove its own images"),
+            ))
+        );
         Ok(Ok(()))
     }
 }
@@ -111,12 +114,12 @@ fn visible_images(state: &HostState, list: String) -> String {
 
 impl images::Host for HostState {
     async fn list(&mut self, e: Resource<HostEngine>, o: ListOptions) -> HostResult<String> {
-        check!(self.allow("ImageList"));
+        check!(self, self.allow("ImageList"));
         let req = Request::get("/images/json")
             .opt("all", o.all)
             .filters(o.filters.as_ref())
             .opt("digests", o.digests);
-        let list = check!(self.json_text(&e, req).await?);
+        let list = check!(self, self.json_text(&e, req).await?);
         Ok(Ok(visible_images(self, list)))
     }
 
@@ -163,8 +166,8 @@ impl images::Host for HostState {
         term: String,
         o: SearchOptions,
     ) -> HostResult<String> {
-        check!(self.allow("ImageSearch"));
-        check!(self.gate.registry("docker.io/search", "term"));
+        check!(self, self.allow("ImageSearch"));
+        check!(self, self.gate.registry("docker.io/search", "term"));
         let req = Request::get("/images/search")
             .query("term", term)
             .opt("limit", o.limit)
@@ -186,12 +189,15 @@ impl images::Host for HostState {
     ) -> HostResult<String> {
         let container = own!(self, e, "ImageCommit", container);
         if let Some(repo) = &o.repo {
-            check!(self.gate.image(
-                &format!("{repo}:{}", o.tag.as_deref().unwrap_or("latest")),
-                "repo"
-            ));
+            check!(
+                self,
+                self.gate.image(
+                    &format!("{repo}:{}", o.tag.as_deref().unwrap_or("latest")),
+                    "repo"
+                )
+            );
         }
-        let body = check!(self.gate.commit_config(config.as_deref()));
+        let body = check!(self, self.gate.commit_config(config.as_deref()));
         let target = o
             .repo
             .clone()
@@ -205,13 +211,13 @@ impl images::Host for HostState {
             .opt("pause", o.pause)
             .each("changes", o.changes.as_ref())
             .json_bytes(body);
-        let answer = check!(self.json_text(&e, req).await?);
+        let answer = check!(self, self.json_text(&e, req).await?);
         self.images.extend(target);
         Ok(Ok(answer))
     }
 
     async fn build_prune(&mut self, e: Resource<HostEngine>, o: BuildPruneOptions) -> HostResult<String> {
-        check!(self.allow("BuildPrune"));
+        check!(self, self.allow("BuildPrune"));
         let req = Request::post("/build/prune")
             .opt("keep-storage", o.keep_storage)
             .opt("all", o.all)

@@ -10,6 +10,8 @@ use std::{
 
 use bytes::Bytes;
 use tokio::io::AsyncWrite;
+
+use crate::policy::audit::Masker;
 use wasmtime_wasi::{
     cli::{IsTerminal, StdoutStream},
     p2::{OutputStream, Pollable, StreamResult},
@@ -24,46 +26,87 @@ pub enum Target {
     Stderr,
 }
 
-/// A plugin output stream forwarded to one of tug's, optionally line-prefixed.
+/// A plugin output stream forwarded to one of tug's, optionally line-prefixed, with secrets masked.
 #[derive(Clone)]
 pub struct Forward {
     target: Target,
     prefix: Option<Arc<[u8]>>,
-    at_line_start: Arc<Mutex<bool>>,
+    state: Arc<Mutex<State>>,
+}
+
+/// What a forwarded stream remembers between writes.
+struct State {
+    at_line_start: bool,
+    masker: Masker,
+    target: Target,
+    prefix: Option<Arc<[u8]>>,
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        // A held-back tail that turned out not to be a secret.
+        let tail = self.masker.finish();
+        if !tail.is_empty() {
+            let (target, prefix) = (self.target, self.prefix.clone());
+            let _ = write_prefixed(target, prefix.as_deref(), &mut self.at_line_start, &tail);
+        }
+    }
+}
+
+fn write_prefixed(target: Target, prefix: Option<&[u8]>, start: &mut bool, bytes: &[u8]) -> io::Result<()> {
+    let mut out: Box<dyn Write> = match target {
+        Target::Stdout => Box::new(io::stdout().lock()),
+        Target::Stderr => Box::new(io::stderr().lock()),
+    };
+    let Some(prefix) = prefix else {
+        return out.write_all(bytes);
+    };
+    for line in bytes.split_inclusive(|b| *b == b'\n') {
+        if *start {
+            out.write_all(prefix)?;
+        }
+        out.write_all(line)?;
+        *start = line.ends_with(b"\n");
+    }
+    Ok(())
 }
 
 impl Forward {
-    /// Forwards to `target`, prefixing lines with `[name] ` unless the target is a terminal.
-    pub fn new(target: Target, name: &str) -> Self {
+    /// Forwards to `target`, prefixing lines with `[name] ` unless the target is a terminal, and
+    /// masking the secrets `masker` knows.
+    pub fn new(target: Target, name: &str, masker: Masker) -> Self {
         let tty = match target {
             Target::Stdout => io::IsTerminal::is_terminal(&io::stdout()),
             Target::Stderr => io::IsTerminal::is_terminal(&io::stderr()),
         };
+        let prefix: Option<Arc<[u8]>> = (!tty).then(|| format!("[{name}] ").into_bytes().into());
         Forward {
             target,
-            prefix: (!tty).then(|| format!("[{name}] ").into_bytes().into()),
-            at_line_start: Arc::new(Mutex::new(true)),
+            prefix: prefix.clone(),
+            state: Arc::new(Mutex::new(State {
+                at_line_start: true,
+                masker,
+                target,
+                prefix,
+            })),
         }
     }
 
-    /// Writes (blocking, as inherited stdio does), inserting the prefix at each line start.
+    /// Writes (blocking, as inherited stdio does), masking secrets and inserting the prefix at each line
+    /// start.
     fn write_bytes(&self, bytes: &[u8]) -> io::Result<()> {
-        let mut out: Box<dyn Write> = match self.target {
-            Target::Stdout => Box::new(io::stdout().lock()),
-            Target::Stderr => Box::new(io::stderr().lock()),
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let masked = if state.masker.is_empty() {
+            bytes.to_vec()
+        } else {
+            state.masker.mask_stream(bytes)
         };
-        let Some(prefix) = &self.prefix else {
-            return out.write_all(bytes);
-        };
-        let mut start = self.at_line_start.lock().unwrap_or_else(|p| p.into_inner());
-        for line in bytes.split_inclusive(|b| *b == b'\n') {
-            if *start {
-                out.write_all(prefix)?;
-            }
-            out.write_all(line)?;
-            *start = line.ends_with(b"\n");
-        }
-        Ok(())
+        write_prefixed(
+            self.target,
+            self.prefix.as_deref(),
+            &mut state.at_line_start,
+            &masked,
+        )
     }
 
     fn flush(&self) -> io::Result<()> {

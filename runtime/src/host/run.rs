@@ -81,6 +81,10 @@ pub struct RunRequest {
     pub limits: RunLimits,
     /// The policy gate of this run (its policy and the labels it stamps on what the run creates).
     pub gate: Arc<crate::policy::Gate>,
+    /// Where to write one JSON line per Engine API call, if anywhere.
+    pub audit: Option<Arc<crate::policy::audit::AuditLog>>,
+    /// Secrets masked in the plugin's forwarded output.
+    pub masker: crate::policy::audit::Masker,
 }
 
 /// How a run ended.
@@ -184,8 +188,8 @@ impl PluginHost {
         let mut wasi = WasiCtxBuilder::new();
         wasi.args(&argv)
             .envs(&req.env)
-            .stdout(Forward::new(Target::Stdout, &req.name))
-            .stderr(Forward::new(Target::Stderr, &req.name));
+            .stdout(Forward::new(Target::Stdout, &req.name, req.masker.stream()))
+            .stderr(Forward::new(Target::Stderr, &req.name, req.masker.stream()));
         let mut table = ResourceTable::new();
         if let Some(h) = req.limits.handles {
             table.set_max_capacity(h as usize);
@@ -197,6 +201,8 @@ impl PluginHost {
             limiter: MemoryLimiter::new(req.limits.memory_bytes),
             plugin: req.name.clone(),
             gate: req.gate,
+            audit: req.audit,
+            call: None,
             images: Default::default(),
         };
         let mut store = Store::new(&self.engine, state);
@@ -213,11 +219,14 @@ impl PluginHost {
             command.wasi_cli_run().call_run(&mut store).await
         });
         let result = match req.limits.wall_time {
-            Some(limit) => match tokio::time::timeout(limit, run).await {
-                Ok(r) => r,
-                Err(_) => return Ok(Outcome::TimedOut(limit)),
-            },
-            None => run.await,
+            Some(limit) => tokio::time::timeout(limit, run).await.map_err(|_| limit),
+            None => Ok(run.await),
+        };
+        // The last call (a stream handed out, or one the deadline cancelled) has not been recorded yet.
+        store.data_mut().end_call(None, 0);
+        let result = match result {
+            Ok(r) => r,
+            Err(limit) => return Ok(Outcome::TimedOut(limit)),
         };
         let memory = store.data().limiter.exceeded();
         Ok(match result {

@@ -9,7 +9,7 @@ use super::{
         system_streams::{self, EventsOptions},
         types::AuthConfig,
     },
-    error::{check, HostResult, IntoHost},
+    error::{check, wit_error, HostResult, IntoHost},
     query::{auth_json, QueryExt},
     resources::{HostEngine, HostJsonStream},
     state::HostState,
@@ -21,13 +21,20 @@ impl HostState {
     /// A `json` call whose answer is returned as text.
     pub(crate) async fn json_text(&mut self, e: &Resource<HostEngine>, req: Request) -> HostResult<String> {
         let client = self.client(e)?;
-        client.call(req).await.map(|r| text(r.into_body())).into_host()
+        let result = client
+            .call(req)
+            .await
+            .map(|r| text(r.into_body()))
+            .map_err(wit_error);
+        let bytes = result.as_ref().map_or(0, |t| t.len() as u64);
+        Ok(self.ended(result, bytes))
     }
 
     /// A `json` call whose answer is discarded.
     pub(crate) async fn json_unit(&mut self, e: &Resource<HostEngine>, req: Request) -> HostResult<()> {
         let client = self.client(e)?;
-        client.call(req).await.map(|_| ()).into_host()
+        let result = client.call(req).await.map(|_| ()).map_err(wit_error);
+        Ok(self.ended(result, 0))
     }
 
     /// A `json-stream` call, as a handle.
@@ -37,16 +44,17 @@ impl HostState {
         req: Request,
     ) -> HostResult<Resource<HostJsonStream>> {
         let client = self.client(e)?;
-        match client.json_stream(req).await {
+        let result = client.json_stream(req).await.map_err(wit_error);
+        match self.ended(result, 0) {
             Ok(s) => Ok(Ok(self.table.push(HostJsonStream::new(s))?)),
-            Err(err) => Err(err).into_host(),
+            Err(err) => Ok(Err(err)),
         }
     }
 }
 
 impl system::Host for HostState {
     async fn ping(&mut self, e: Resource<HostEngine>) -> HostResult<PingInfo> {
-        check!(self.allow("SystemPing"));
+        check!(self, self.allow("SystemPing"));
         let client = self.client(&e)?;
         client
             .ping()
@@ -61,24 +69,24 @@ impl system::Host for HostState {
     }
 
     async fn version(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
-        check!(self.allow("SystemVersion"));
+        check!(self, self.allow("SystemVersion"));
         self.json_text(&e, Request::get("/version")).await
     }
 
     async fn info(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
-        check!(self.allow("SystemInfo"));
+        check!(self, self.allow("SystemInfo"));
         self.json_text(&e, Request::get("/info")).await
     }
 
     async fn data_usage(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
-        check!(self.allow("SystemDataUsage"));
+        check!(self, self.allow("SystemDataUsage"));
         self.json_text(&e, Request::get("/system/df")).await
     }
 
     async fn auth(&mut self, e: Resource<HostEngine>, config: AuthConfig) -> HostResult<String> {
-        check!(self.allow("SystemAuth"));
+        check!(self, self.allow("SystemAuth"));
         if let Some(server) = &config.server_address {
-            check!(self.gate.registry(&format!("{server}/x"), "server-address"));
+            check!(self, self.gate.registry(&format!("{server}/x"), "server-address"));
         }
         let req = match Request::post("/auth").json(&auth_json(&config)) {
             Ok(r) => r,
@@ -94,7 +102,7 @@ impl system_streams::Host for HostState {
         e: Resource<HostEngine>,
         o: EventsOptions,
     ) -> HostResult<Resource<HostJsonStream>> {
-        check!(self.allow("SystemEvents"));
+        check!(self, self.allow("SystemEvents"));
         let filters = self.gate.scope_filters(o.filters);
         let req = Request::get("/events")
             .opt("since", o.since)
