@@ -79,3 +79,35 @@ fn audit_lines_and_masked_secrets() {
         0o600
     );
 }
+
+/// A policy's preopened directory is the plugin's whole filesystem, read-only unless it says otherwise.
+#[test]
+fn preopened_directories_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("in.txt"), "hello from the host\n").unwrap();
+    let text = include_str!("../../runtime/src/policy/profiles/untrusted.toml");
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "{text}\n[[preopens]]\nhost = {:?}\nguest = \"/in\"\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let run = tug_run([
+        plugin("abandon").display().to_string(),
+        "--policy".into(),
+        policy.display().to_string(),
+        "--".into(),
+        "read".into(),
+        "/in/in.txt".into(),
+    ]);
+    run.assert_success()
+        .assert_stdout_line("[abandon] read /in/in.txt: hello from the host")
+        .assert_stdout_line("[abandon] write next to it: refused")
+        .assert_stdout_line("[abandon] read /etc/hostname: refused");
+    assert!(!data.join("in.txt.new").exists());
+}

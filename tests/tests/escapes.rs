@@ -331,3 +331,32 @@ fn ci_pulls_only_from_allowed_registries() {
         );
     }
 }
+
+/// `[quota] containers = 2`: the third container of a run is refused; what the run made is removed at exit.
+#[test]
+fn container_quota() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    let profile = include_str!("../../runtime/src/policy/profiles/untrusted.toml")
+        .replace("containers = 20", "containers = 2");
+    assert!(profile.contains("containers = 2\n"));
+    std::fs::write(&policy, profile).unwrap();
+    let body = json!({"Image": IMAGE, "Cmd": ["true"]}).to_string();
+    let cases: Vec<Case> = vec![
+        ("first", ("create-keep".into(), body.clone()), "allowed".into()),
+        ("second", ("create-keep".into(), body.clone()), "allowed".into()),
+        (
+            "third",
+            ("create-keep".into(), body),
+            "denied quota.containers -".into(),
+        ),
+    ];
+    let lines = run_cases(policy.to_str().unwrap(), &cases);
+    for (n, ((what, _, want), got)) in cases.iter().zip(&lines).enumerate() {
+        assert_eq!(
+            got.strip_prefix(&format!("case {n}: ")).unwrap_or(got),
+            want,
+            "{what}"
+        );
+    }
+}

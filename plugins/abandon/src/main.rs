@@ -50,6 +50,22 @@ fn run(mode: &str, name: &str) -> Result<()> {
                 }
             }
         }
+        // For the preopen test: read a file, then try to write next to it.
+        "read" => {
+            let text = std::fs::read_to_string(name)?;
+            println!("read {name}: {}", text.trim());
+            let written = std::fs::write(format!("{name}.new"), "x");
+            println!(
+                "write next to it: {}",
+                if written.is_ok() { "allowed" } else { "refused" }
+            );
+            let outside = std::fs::read_to_string("/etc/hostname");
+            println!(
+                "read /etc/hostname: {}",
+                if outside.is_ok() { "allowed" } else { "refused" }
+            );
+            return Ok(());
+        }
         // For the audit and secret tests: print a secret, use it as a target, and try a denied call.
         "secret" => {
             let token = std::env::var("TOKEN").map_err(|_| "no TOKEN in the environment")?;

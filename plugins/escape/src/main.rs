@@ -6,7 +6,7 @@
 //! `update` (a container update body, applied to a container of the plugin's own), `exec` (an exec create
 //! body, in a container of the plugin's own), `exec@ID` (an exec create body in container ID), `archive@ID`
 //! (get-archive of the path BODY from container ID), `export@ID` (export container ID) or `pull` (pull the
-//! image BODY). Whatever a case creates is removed at once.
+//! image BODY). Whatever a case creates is removed at once, but for `create-keep` (left for tug's cleanup).
 
 use serde_json::{json, Value};
 use tug_sdk::{container_streams, containers, engine, engines::Engine, exec, image_streams, types::Error};
@@ -26,6 +26,7 @@ fn main() {
             .map(|(_, id)| id.to_owned())
             .unwrap_or_default();
         let outcome = match kind.split('@').next().unwrap_or_default() {
+            "create-keep" => containers::create(&docker, body, &Default::default()).map(|_| ()),
             "create" | "create-show" => {
                 containers::create(&docker, body, &Default::default()).map(|answer| {
                     let created: Value = serde_json::from_str(&answer).unwrap_or_default();

@@ -16,7 +16,7 @@ use wasmtime::{
     component::{Component, Linker, ResourceTable, ResourceTableError},
     Config, Engine, Store,
 };
-use wasmtime_wasi::{p2::bindings::CommandPre, I32Exit, WasiCtxBuilder};
+use wasmtime_wasi::{p2::bindings::CommandPre, FsPerms, I32Exit, WasiCtxBuilder};
 
 use super::{
     linker,
@@ -190,6 +190,22 @@ impl PluginHost {
             .envs(&req.env)
             .stdout(Forward::new(Target::Stdout, &req.name, req.masker.stream()))
             .stderr(Forward::new(Target::Stderr, &req.name, req.masker.stream()));
+        // Host directories the policy preopens (none by default): the plugin's whole filesystem.
+        for p in &req.gate.policy.preopens {
+            let perms = if p.read_only {
+                FsPerms::ReadOnly
+            } else {
+                FsPerms::ReadWrite
+            };
+            wasi.preopened_dir(&p.host, &p.guest, perms).map_err(|e| {
+                anyhow::anyhow!(
+                    "policy {}: preopening {} as {}: {e}",
+                    req.gate.policy.name,
+                    p.host.display(),
+                    p.guest
+                )
+            })?;
+        }
         let mut table = ResourceTable::new();
         if let Some(h) = req.limits.handles {
             table.set_max_capacity(h as usize);

@@ -194,6 +194,13 @@ impl Gate {
     /// labels and the policy's ceilings.
     pub async fn container_create(&self, client: &Client, text: &str) -> Result<Bytes, GateError> {
         let mut body = self.canonical(BodyKind::ContainerCreate, text)?;
+        self.quota(
+            client,
+            "/containers/json",
+            self.policy.quota.containers,
+            "containers",
+        )
+        .await?;
         self.check_labels(&body["Labels"], "Labels")?;
         if !self.unrestricted() {
             rules::container_create(self, client, &mut body).await?;
@@ -229,6 +236,41 @@ impl Gate {
         self.check_labels(&body["Labels"], "Labels")?;
         self.stamp(&mut body, "Labels");
         Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
+    }
+
+    /// Refuses a creation when the run already owns `limit` objects of a kind (`list_path` lists them).
+    pub async fn quota(
+        &self,
+        client: &Client,
+        list_path: &str,
+        limit: u32,
+        kind: &str,
+    ) -> Result<(), GateError> {
+        if self.unrestricted() || limit == u32::MAX {
+            return Ok(());
+        }
+        let filters = serde_json::json!({ "label": [format!("{RUN_LABEL}={}", self.run_id)] }).to_string();
+        let mut req = Request::get(list_path).query("filters", filters);
+        if kind == "containers" {
+            req = req.query("all", true);
+        }
+        let list: Value = client.json(req).await?;
+        // Volume lists come as {"Volumes": [...]}, the others as arrays.
+        let owned = list
+            .as_array()
+            .or_else(|| list["Volumes"].as_array())
+            .map_or(0, Vec::len);
+        if owned as u64 >= u64::from(limit) {
+            return Err(Denial::call(
+                &format!("quota.{kind}"),
+                format!(
+                    "this run already has {owned} {kind}, the most policy {} allows",
+                    self.policy.name
+                ),
+            )
+            .into());
+        }
+        Ok(())
     }
 
     /// Refuses plugin-supplied labels in the reserved `tug.` namespace.
