@@ -181,6 +181,9 @@ async fn exists(client: &Client, kind: Kind, id: &str) -> bool {
         Kind::Network => format!("/networks/{}", segment(id)),
         Kind::Volume => format!("/volumes/{}", segment(id)),
         Kind::Image => format!("/images/{}/json", segment(id)),
+        Kind::Service => format!("/services/{}", segment(id)),
+        Kind::Secret => format!("/secrets/{}", segment(id)),
+        Kind::Config => format!("/configs/{}", segment(id)),
     };
     match client.call(Request::get(path)).await {
         Ok(_) => true,

@@ -23,6 +23,10 @@ pub const PLUGINS: &[(&str, &str)] = &[
     ("plugin-exit-code", "exit-code"),
     ("plugin-abandon", "abandon"),
     ("plugin-escape", "escape"),
+    ("plugin-netvol", "netvol"),
+    ("plugin-extras", "extras"),
+    ("plugin-dockerplugin", "dockerplugin"),
+    ("plugin-swarm", "swarm"),
 ];
 
 /// How long one `tug run` may take.

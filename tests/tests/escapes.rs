@@ -123,6 +123,242 @@ fn cases(victim: &str) -> Vec<Case> {
     ]
 }
 
+/// A network and a volume of nobody's run, that plugins must not reach.
+struct Strangers {
+    network: String,
+    volume: String,
+}
+
+impl Strangers {
+    fn new(rt: &tokio::runtime::Runtime, c: &Client) -> Self {
+        let name = format!("tug-stranger-{}", std::process::id());
+        let v: Value = rt
+            .block_on(
+                c.json(
+                    Request::post("/networks/create")
+                        .json(&json!({"Name": name}))
+                        .unwrap(),
+                ),
+            )
+            .unwrap();
+        let network = v["Id"].as_str().unwrap().to_owned();
+        rt.block_on(
+            c.call(
+                Request::post("/volumes/create")
+                    .json(&json!({"Name": name}))
+                    .unwrap(),
+            ),
+        )
+        .unwrap();
+        Strangers {
+            network,
+            volume: name,
+        }
+    }
+
+    fn remove(&self, rt: &tokio::runtime::Runtime, c: &Client) {
+        let _ = rt.block_on(c.call(Request::delete(format!("/networks/{}", self.network))));
+        let _ = rt.block_on(c.call(Request::delete(format!("/volumes/{}", self.volume))));
+    }
+}
+
+/// The network and volume rows (5, 29): names of created objects start with `prefix`.
+fn network_volume_cases(victim: &str, strangers: &Strangers, prefix: &str) -> Vec<Case> {
+    let d = |rule: &str, field: &str| format!("denied {rule} {field}");
+    let net = |name: &str, rest: Value| {
+        let mut body = json!({ "Name": format!("{prefix}-{name}") });
+        body.as_object_mut()
+            .unwrap()
+            .extend(rest.as_object().unwrap().clone());
+        ("network-create".to_owned(), body.to_string())
+    };
+    let vol = |name: &str, rest: Value| {
+        let mut body = json!({ "Name": format!("{prefix}-{name}") });
+        body.as_object_mut()
+            .unwrap()
+            .extend(rest.as_object().unwrap().clone());
+        ("volume-create".to_owned(), body.to_string())
+    };
+    let (sn, sv) = (&strangers.network, &strangers.volume);
+    vec![
+        (
+            "5 volume: local bind of /",
+            vol(
+                "bind",
+                json!({"DriverOpts": {"type": "none", "o": "bind", "device": "/"}}),
+            ),
+            d("volumes.driver-opts", "DriverOpts.device"),
+        ),
+        (
+            "5 volume: local nfs mount",
+            vol(
+                "nfs",
+                json!({"Driver": "local", "DriverOpts": {"type": "nfs", "o": "addr=192.0.2.1,rw", "device": ":/export"}}),
+            ),
+            d("volumes.driver-opts", "DriverOpts.device"),
+        ),
+        (
+            "5 volume: third-party driver",
+            vol("driver", json!({"Driver": "rexray/ebs"})),
+            d("volumes.driver", "Driver"),
+        ),
+        (
+            "5 volume: forged owner label",
+            vol("label", json!({"Labels": {"tug.run": "someone-else"}})),
+            d("labels.reserved", "Labels.tug.run"),
+        ),
+        (
+            "5 volume: a stranger's name",
+            ("volume-create".into(), json!({"Name": sv}).to_string()),
+            d("ownership", "Name"),
+        ),
+        (
+            "5 volume: inspect a stranger's",
+            (format!("volume-inspect@{sv}"), "-".into()),
+            d("ownership", "name"),
+        ),
+        (
+            "5 volume: delete a stranger's",
+            (format!("volume-delete@{sv}"), "-".into()),
+            d("ownership", "name"),
+        ),
+        (
+            "29 network: macvlan",
+            net(
+                "macvlan",
+                json!({"Driver": "macvlan", "Options": {"parent": "eth0"}}),
+            ),
+            d("networks.driver", "Driver"),
+        ),
+        (
+            "29 network: host driver",
+            net("host", json!({"Driver": "host"})),
+            d("networks.driver", "Driver"),
+        ),
+        (
+            "29 network: bridge.name docker0",
+            net(
+                "bridgename",
+                json!({"Options": {"com.docker.network.bridge.name": "docker0"}}),
+            ),
+            d("networks.options", "Options.com.docker.network.bridge.name"),
+        ),
+        (
+            "29 network: parent option",
+            net("parent", json!({"Options": {"parent": "eth0"}})),
+            d("networks.options", "Options.parent"),
+        ),
+        (
+            "29 network: config-from",
+            net("configfrom", json!({"ConfigFrom": {"Network": "somewhere"}})),
+            d("networks.options", "ConfigFrom"),
+        ),
+        (
+            "29 network: config-only",
+            net("configonly", json!({"ConfigOnly": true})),
+            d("networks.options", "ConfigOnly"),
+        ),
+        (
+            "29 network: ingress",
+            net("ingress", json!({"Ingress": true})),
+            d("networks.options", "Ingress"),
+        ),
+        (
+            "29 network: swarm scope",
+            net("scope", json!({"Scope": "swarm"})),
+            d("networks.options", "Scope"),
+        ),
+        (
+            "29 network: IPAM driver",
+            net("ipam", json!({"IPAM": {"Driver": "dhcp"}})),
+            d("networks.ipam", "IPAM.Driver"),
+        ),
+        (
+            "29 network: forged owner label",
+            net("label", json!({"Labels": {"tug.run": "someone-else"}})),
+            d("labels.reserved", "Labels.tug.run"),
+        ),
+        (
+            "29 network: lower-case driver",
+            (
+                "network-create".into(),
+                format!(r#"{{"Name":"{prefix}-case","driver":"macvlan"}}"#),
+            ),
+            d("canonical.case-variant", "driver"),
+        ),
+        (
+            "29 network: duplicate driver",
+            (
+                "network-create".into(),
+                format!(r#"{{"Name":"{prefix}-dup","Driver":"bridge","Driver":"macvlan"}}"#),
+            ),
+            d("canonical.duplicate-key", "Driver"),
+        ),
+        (
+            "29 network: a stranger's name",
+            (
+                "network-create".into(),
+                json!({"Name": format!("tug-stranger-{}", std::process::id())}).to_string(),
+            ),
+            d("ownership", "Name"),
+        ),
+        (
+            "29 network: inspect a stranger's",
+            (format!("network-inspect@{sn}"), "-".into()),
+            d("ownership", "id"),
+        ),
+        (
+            "29 network: delete a stranger's",
+            (format!("network-delete@{sn}"), "-".into()),
+            d("ownership", "id"),
+        ),
+        (
+            "29 network: delete bridge",
+            ("network-delete@bridge".into(), "-".into()),
+            d("ownership", "id"),
+        ),
+        (
+            "29 network: connect to a stranger's",
+            (format!("network-connect@{sn}"), "own".into()),
+            d("ownership", "id"),
+        ),
+        (
+            "29 network: connect to bridge",
+            ("network-connect@bridge".into(), "own".into()),
+            d("ownership", "id"),
+        ),
+        (
+            "29 network: disconnect a stranger from bridge",
+            ("network-disconnect@bridge".into(), victim.into()),
+            d("ownership", "id"),
+        ),
+        (
+            "29 network: connect a stranger to our own",
+            ("network-connect@own".into(), victim.into()),
+            d("ownership", "Container"),
+        ),
+        // What must still work.
+        (
+            "allowed: an internal attachable bridge network",
+            net(
+                "plain",
+                json!({"Driver": "bridge", "Internal": true, "Attachable": true, "Options": {"com.docker.network.bridge.enable_icc": "true"}}),
+            ),
+            "allowed".into(),
+        ),
+        (
+            "allowed: a local volume",
+            vol("plain", json!({"Driver": "local", "Labels": {"a": "b"}})),
+            "allowed".into(),
+        ),
+        (
+            "allowed: connect our container to our network",
+            ("network-connect@own".into(), "own".into()),
+            "allowed".into(),
+        ),
+    ]
+}
+
 /// Runs the escape plugin on cases; returns each case's outcome line.
 fn run_cases(policy: &str, cases: &[Case]) -> Vec<String> {
     run_cases_as(&plugin("escape"), policy, cases)
@@ -181,8 +417,11 @@ fn every_checklist_row_and_bypass_is_denied_naming_the_field() {
     let rt = rt();
     let c = client();
     let victim = Victim::new(&rt, &c);
+    let strangers = Strangers::new(&rt, &c);
     let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-    let cases = cases(&victim.id);
+    let prefix = format!("tug-esc-{}", std::process::id());
+    let mut cases = cases(&victim.id);
+    cases.extend(network_volume_cases(&victim.id, &strangers, &prefix));
     // A copy under a name of its own, so that the daemon's events can be told apart from other tests'.
     let dir = tempfile::tempdir().unwrap();
     let name = format!("escape-matrix-{}", std::process::id());
@@ -197,6 +436,7 @@ fn every_checklist_row_and_bypass_is_denied_naming_the_field() {
         }
     }
     let _ = rt.block_on(c.call(Request::delete(format!("/containers/{}", victim.id)).query("force", true)));
+    strangers.remove(&rt, &c);
     assert!(
         failures.is_empty(),
         "{} of {} cases wrong:\n{}",
@@ -215,6 +455,60 @@ fn every_checklist_row_and_bypass_is_denied_naming_the_field() {
         allowed_creates + 1,
         "creates the daemon saw"
     );
+    // And a network or volume create only for the allowed network and volume cases.
+    for (kind, what) in [("network", "network-create"), ("volume", "volume-create")] {
+        let allowed: Vec<String> = cases
+            .iter()
+            .filter(|(_, (k, _), w)| k == what && w == "allowed")
+            .map(|(_, (_, body), _)| {
+                serde_json::from_str::<Value>(body).unwrap()["Name"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            created_named(&rt, &c, kind, &prefix, since),
+            allowed,
+            "{kind} creates the daemon saw"
+        );
+    }
+}
+
+/// The names of the networks or volumes whose names start with `prefix` that the daemon created since a
+/// time (from its event log).
+fn created_named(
+    rt: &tokio::runtime::Runtime,
+    c: &Client,
+    kind: &str,
+    prefix: &str,
+    since: u64,
+) -> Vec<String> {
+    let until = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 1;
+    let filters = json!({"type": [kind], "event": ["create"]}).to_string();
+    let mut stream = rt
+        .block_on(
+            c.json_stream(
+                Request::get("/events")
+                    .query("since", since)
+                    .query("until", until)
+                    .query("filters", filters),
+            ),
+        )
+        .unwrap();
+    let mut names = Vec::new();
+    while let Some(event) = rt.block_on(stream.next_document()).unwrap() {
+        let event: Value = serde_json::from_slice(&event).unwrap();
+        // Networks name themselves in the attributes; a volume's id is its name.
+        let name = event["Actor"]["Attributes"]["name"]
+            .as_str()
+            .or(event["Actor"]["ID"].as_str())
+            .unwrap_or_default();
+        if name.starts_with(prefix) {
+            names.push(name.to_owned());
+        }
+    }
+    names
 }
 
 /// A policy granting one host directory: a symlink inside it that points out is resolved and refused.
@@ -359,4 +653,66 @@ fn container_quota() {
             "{what}"
         );
     }
+}
+
+/// `[quota] networks = 1` and `volumes = 1`: the second network and the second volume of a run are refused;
+/// what the run made (left for tug) is removed when it ends.
+#[test]
+fn network_and_volume_quota_and_cleanup() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    let profile = include_str!("../../runtime/src/policy/profiles/untrusted.toml")
+        .replace("networks = 5", "networks = 1")
+        .replace("volumes = 10", "volumes = 1");
+    assert!(profile.contains("networks = 1\n") && profile.contains("volumes = 1\n"));
+    std::fs::write(&policy, profile).unwrap();
+    // A copy under a name of its own, so that its leftovers can be looked for by its `tug.plugin` label.
+    let name = format!("escape-quota-{}", std::process::id());
+    let wasm = dir.path().join(format!("{name}.wasm"));
+    std::fs::copy(plugin("escape"), &wasm).unwrap();
+    let body = |n: u32| json!({ "Name": format!("{name}-{n}") }).to_string();
+    let cases: Vec<Case> = vec![
+        (
+            "first network",
+            ("network-create-keep".into(), body(1)),
+            "allowed".into(),
+        ),
+        (
+            "second network",
+            ("network-create-keep".into(), body(2)),
+            "denied quota.networks -".into(),
+        ),
+        (
+            "first volume",
+            ("volume-create-keep".into(), body(1)),
+            "allowed".into(),
+        ),
+        (
+            "second volume",
+            ("volume-create-keep".into(), body(2)),
+            "denied quota.volumes -".into(),
+        ),
+    ];
+    let lines = run_cases_as(&wasm, policy.to_str().unwrap(), &cases);
+    for (n, ((what, _, want), got)) in cases.iter().zip(&lines).enumerate() {
+        assert_eq!(
+            got.strip_prefix(&format!("case {n}: ")).unwrap_or(got),
+            want,
+            "{what}"
+        );
+    }
+    // Nothing of the run is left: tug removed the network and the volume it kept.
+    let (rt, c) = (rt(), client());
+    let filters = json!({ "label": [format!("tug.plugin={name}")] }).to_string();
+    let networks: Value = rt
+        .block_on(c.json(Request::get("/networks").query("filters", filters.clone())))
+        .unwrap();
+    let volumes: Value = rt
+        .block_on(c.json(Request::get("/volumes").query("filters", filters)))
+        .unwrap();
+    assert_eq!(networks, json!([]), "networks left behind");
+    assert!(
+        volumes["Volumes"].as_array().is_none_or(Vec::is_empty),
+        "volumes left behind: {volumes}"
+    );
 }

@@ -157,6 +157,11 @@ impl Client {
         self.inner.connector.open_connections()
     }
 
+    /// The connector behind this client's pool, for connections of their own (WebSockets).
+    pub(crate) fn connector(&self) -> &Connector {
+        &self.inner.connector
+    }
+
     /// The configuration this client was made with.
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config

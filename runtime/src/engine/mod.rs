@@ -18,6 +18,7 @@ pub mod request;
 mod tls;
 pub mod transport;
 pub mod upload;
+pub mod websocket;
 
 pub use client::{BodyReader, Client, Download, Ping};
 pub use config::{ApiVersion, Endpoint, EngineConfig, TlsConfig, VersionPolicy};

@@ -134,6 +134,38 @@ impl container_streams::Host for HostState {
         }
     }
 
+    async fn attach_websocket(
+        &mut self,
+        e: Resource<HostEngine>,
+        id: String,
+        o: AttachOptions,
+    ) -> HostResult<Resource<HostAttachedSocket>> {
+        let id = own!(self, e, "ContainerAttachWebsocket", id);
+        let client = self.client(&e)?;
+        let stdin = o.stdin.unwrap_or(false);
+        let req = Request::get(container_path(&id, "/attach/ws"))
+            .opt("stream", o.stream)
+            .opt("stdin", o.stdin)
+            .opt("stdout", o.stdout)
+            .opt("stderr", o.stderr)
+            .opt("logs", o.logs)
+            .opt("detachKeys", o.detach_keys);
+        let result = client.websocket(req).await.map_err(super::error::wit_error);
+        match self.ended(result, 0) {
+            Ok(stream) => {
+                let resize = ResizeTarget {
+                    client,
+                    path: container_path(&id, "/resize"),
+                };
+                // WebSocket attach output is never multiplexed.
+                Ok(Ok(self
+                    .table
+                    .push(HostAttachedSocket::new(stream, true, stdin, resize))?))
+            }
+            Err(err) => Ok(Err(err)),
+        }
+    }
+
     async fn get_archive(
         &mut self,
         e: Resource<HostEngine>,

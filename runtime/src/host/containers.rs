@@ -48,6 +48,23 @@ impl HostState {
     }
 }
 
+impl HostState {
+    /// Checkpoints exist only on engines with experimental features: elsewhere a clear error.
+    async fn experimental(
+        &mut self,
+        e: &Resource<HostEngine>,
+    ) -> wasmtime::Result<Result<(), crate::engine::Error>> {
+        let client = self.client(e)?;
+        Ok(match client.ping().await {
+            Ok(p) if p.experimental => Ok(()),
+            Ok(_) => Err(crate::engine::Error::VersionTooNew {
+                message: "checkpoints need an engine with experimental features; this one has none".into(),
+            }),
+            Err(err) => Err(err),
+        })
+    }
+}
+
 /// Unwraps `own_container`'s answer inside a host function.
 macro_rules! own {
     ($self:ident, $e:expr, $op:expr, $id:expr) => {
@@ -217,6 +234,50 @@ impl containers::Host for HostState {
             .await
             .map(|r| path_stat(r.headers().get("x-docker-container-path-stat")))
             .into_host()
+    }
+
+    async fn checkpoint_list(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<String> {
+        let id = own!(self, e, "CheckpointList", id);
+        check!(self, self.experimental(&e).await?);
+        self.json_text(&e, Request::get(container_path(&id, "/checkpoints")))
+            .await
+    }
+
+    async fn checkpoint_create(
+        &mut self,
+        e: Resource<HostEngine>,
+        id: String,
+        config: String,
+    ) -> HostResult<()> {
+        let id = own!(self, e, "CheckpointCreate", id);
+        check!(self, self.experimental(&e).await?);
+        let body: serde_json::Value = check!(
+            self,
+            serde_json::from_str(&config)
+                .map_err(|err| crate::engine::Error::InvalidArgument(format!("checkpoint config: {err}")))
+        );
+        let checked = serde_json::json!({
+            "CheckpointID": body["CheckpointID"],
+            "CheckpointDir": serde_json::Value::Null,
+            "Exit": body["Exit"],
+        });
+        let req = check!(
+            self,
+            Request::post(container_path(&id, "/checkpoints")).json(&checked)
+        );
+        self.json_unit(&e, req).await
+    }
+
+    async fn checkpoint_delete(
+        &mut self,
+        e: Resource<HostEngine>,
+        id: String,
+        name: String,
+    ) -> HostResult<()> {
+        let id = own!(self, e, "CheckpointDelete", id);
+        check!(self, self.experimental(&e).await?);
+        let path = container_path(&id, &format!("/checkpoints/{}", segment(&name)));
+        self.json_unit(&e, Request::delete(path)).await
     }
 
     async fn prune(&mut self, e: Resource<HostEngine>, o: PruneOptions) -> HostResult<String> {

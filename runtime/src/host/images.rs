@@ -113,6 +113,36 @@ fn visible_images(state: &HostState, list: String) -> String {
 }
 
 impl images::Host for HostState {
+    async fn build_cancel(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<()> {
+        check!(self, self.allow("BuildCancel"));
+        self.json_unit(&e, Request::post("/build/cancel").query("id", id))
+            .await
+    }
+
+    async fn attestations(
+        &mut self,
+        e: Resource<HostEngine>,
+        name: String,
+        platform: Option<String>,
+    ) -> HostResult<String> {
+        image_check!(self.image_visible(e, "ImageAttestations", name));
+        let client = self.client(&e)?;
+        let version = check!(self, client.api_version().await);
+        if version < crate::engine::ApiVersion::new(1, 55) {
+            check!(
+                self,
+                Err(crate::engine::Error::VersionTooNew {
+                    message: format!("image attestations need API ≥ 1.55; this engine speaks {version}"),
+                })
+            );
+        }
+        self.json_text(
+            &e,
+            Request::get(image_path(&name, "/attestations")).opt("platform", platform),
+        )
+        .await
+    }
+
     async fn list(&mut self, e: Resource<HostEngine>, o: ListOptions) -> HostResult<String> {
         check!(self, self.allow("ImageList"));
         let req = Request::get("/images/json")

@@ -22,5 +22,17 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     bindings::images::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
     bindings::image_streams::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
     bindings::distribution::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::plugins::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::plugin_streams::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::networks::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::volumes::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::swarm::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::nodes::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::services::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::service_streams::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::tasks::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::task_streams::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::secrets::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::configs::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
     Ok(())
 }

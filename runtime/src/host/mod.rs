@@ -5,6 +5,7 @@
 //! connections when dropped.
 
 pub mod bindings;
+mod configs;
 mod container_streams;
 mod containers;
 mod distribution;
@@ -14,13 +15,22 @@ mod exec;
 mod image_streams;
 mod images;
 pub mod linker;
+mod networks;
+mod nodes;
 pub mod output;
+mod plugin_streams;
+mod plugins;
 mod query;
 pub mod resources;
 pub mod run;
+mod secrets;
+mod services;
 pub mod state;
+mod swarm;
 mod system;
+mod tasks;
 mod types_impl;
+mod volumes;
 
 pub use run::{Outcome, Plugin, PluginHost, RunLimits, RunRequest};
 pub use state::{HostState, DEFAULT_ENGINE};

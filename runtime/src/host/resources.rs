@@ -6,14 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use tokio::{
-    io::{AsyncRead, AsyncWriteExt, WriteHalf},
+    io::{AsyncRead, AsyncWrite, AsyncWriteExt},
     sync::mpsc::{self, error::TrySendError},
     task::JoinHandle,
 };
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 
 use crate::engine::{
-    BodyReader, Client, Frame, FrameReader, Hijacked, JsonStream, PendingResponse, Result as EngineResult,
+    BodyReader, Client, Frame, FrameReader, JsonStream, PendingResponse, Result as EngineResult,
 };
 
 /// The most a plugin may write into an upload or stdin stream in one `write`.
@@ -237,7 +237,7 @@ pub struct HostAttachedSocket {
     /// Feeds stdin to the connection, then half-closes it.
     writer: Option<JoinHandle<()>>,
     /// The write half, kept open (not half-closed) when there is no stdin.
-    _idle_write: Option<WriteHalf<Hijacked>>,
+    _idle_write: Option<Box<dyn AsyncWrite + Send + Unpin>>,
     /// Where `resize` goes.
     pub resize: ResizeTarget,
 }
@@ -245,8 +245,11 @@ pub struct HostAttachedSocket {
 impl HostAttachedSocket {
     /// Wraps a hijacked connection. With `stdin`, a task feeds what the plugin writes to the process and
     /// half-closes the connection when the stdin channel ends.
-    pub fn new(socket: Hijacked, tty: bool, stdin: bool, resize: ResizeTarget) -> Self {
-        let (read, mut write) = socket.split();
+    pub fn new<S>(socket: S, tty: bool, stdin: bool, resize: ResizeTarget) -> Self
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (read, mut write) = tokio::io::split(socket);
         let frames = Frames::new(Box::new(read), tty);
         if !stdin {
             return HostAttachedSocket {
@@ -254,7 +257,7 @@ impl HostAttachedSocket {
                 stdin: None,
                 stdin_taken: false,
                 writer: None,
-                _idle_write: Some(write),
+                _idle_write: Some(Box::new(write)),
                 resize,
             };
         }

@@ -11,7 +11,7 @@ use super::{
     },
     error::{check, wit_error, HostResult, IntoHost},
     query::{auth_json, QueryExt},
-    resources::{HostEngine, HostJsonStream},
+    resources::{HostAttachedSocket, HostEngine, HostJsonStream},
     state::HostState,
     types_impl::text,
 };
@@ -66,6 +66,79 @@ impl system::Host for HostState {
                 builder_version: p.builder_version,
             })
             .into_host()
+    }
+
+    async fn ping_head(&mut self, e: Resource<HostEngine>) -> HostResult<PingInfo> {
+        check!(self, self.allow("SystemPingHead"));
+        let client = self.client(&e)?;
+        let result = client
+            .call(Request::head("/_ping").unversioned())
+            .await
+            .map(|r| {
+                let h = r.headers();
+                let text = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                PingInfo {
+                    api_version: text("api-version").unwrap_or_default(),
+                    os_type: text("ostype"),
+                    experimental: text("docker-experimental").is_some_and(|v| v == "true"),
+                    builder_version: text("builder-version"),
+                }
+            })
+            .map_err(wit_error);
+        Ok(self.ended(result, 0))
+    }
+
+    async fn session(
+        &mut self,
+        e: Resource<HostEngine>,
+        headers: Vec<(String, String)>,
+    ) -> HostResult<Resource<HostAttachedSocket>> {
+        check!(self, self.allow("Session"));
+        if !self.gate.policy.unrestricted {
+            check!(
+                self,
+                Err(crate::policy::Denial::call(
+                    "session",
+                    "a session carries gRPC that tug cannot inspect: only an unrestricted policy grants it",
+                ))
+            );
+        }
+        let mut req = Request::post("/session");
+        for (k, v) in &headers {
+            if !k.to_ascii_lowercase().starts_with("x-docker-expose-session-") {
+                check!(
+                    self,
+                    Err(crate::policy::Denial::field(
+                        "session",
+                        k.clone(),
+                        "only X-Docker-Expose-Session-* headers"
+                    ))
+                );
+            }
+            let (Ok(name), Ok(value)) = (
+                http::HeaderName::try_from(k.as_str()),
+                http::HeaderValue::try_from(v.as_str()),
+            ) else {
+                return Ok(Err(super::bindings::types::Error::InvalidArgument(format!(
+                    "header {k}"
+                ))));
+            };
+            req = req.header(name, value);
+        }
+        let client = self.client(&e)?;
+        let result = client.hijack(req).await.map_err(wit_error);
+        match self.ended(result, 0) {
+            Ok(socket) => {
+                let resize = super::resources::ResizeTarget {
+                    client,
+                    path: "/session/resize".into(),
+                };
+                Ok(Ok(self
+                    .table
+                    .push(HostAttachedSocket::new(socket, true, true, resize))?))
+            }
+            Err(err) => Ok(Err(err)),
+        }
     }
 
     async fn version(&mut self, e: Resource<HostEngine>) -> HostResult<String> {

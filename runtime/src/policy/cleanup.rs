@@ -1,6 +1,6 @@
 //! Removing what a run created, in the manner of Testcontainers' Ryuk.
 //!
-//! Every object a run creates (container, network, volume, image) carries the labels of its
+//! Every object a run creates (container, network, volume, image; service, secret, config) carries the labels of its
 //! [`RunIdentity`] (the gate adds them):
 //!
 //! | label | value |
@@ -197,12 +197,32 @@ pub enum Kind {
     Volume,
     /// An image.
     Image,
+    /// A swarm service (removed with its tasks).
+    Service,
+    /// A swarm secret.
+    Secret,
+    /// A swarm config.
+    Config,
 }
 
 impl Kind {
-    /// In the order they must be removed: containers before the networks and volumes they use and the
-    /// images they run.
-    pub const ALL: [Kind; 4] = [Kind::Container, Kind::Network, Kind::Volume, Kind::Image];
+    /// In the order they must be removed: services before the secrets and configs they use and the
+    /// containers of their tasks (which carry the run's labels too, and which the swarm would otherwise
+    /// replace); containers before the networks and volumes they use and the images they run.
+    pub const ALL: [Kind; 7] = [
+        Kind::Service,
+        Kind::Secret,
+        Kind::Config,
+        Kind::Container,
+        Kind::Network,
+        Kind::Volume,
+        Kind::Image,
+    ];
+
+    /// Objects of swarm mode: they exist only on a swarm manager, and carry their labels in `Spec`.
+    fn swarm(self) -> bool {
+        matches!(self, Kind::Service | Kind::Secret | Kind::Config)
+    }
 
     fn plural(self) -> &'static str {
         match self {
@@ -210,6 +230,9 @@ impl Kind {
             Kind::Network => "networks",
             Kind::Volume => "volumes",
             Kind::Image => "images",
+            Kind::Service => "services",
+            Kind::Secret => "secrets",
+            Kind::Config => "configs",
         }
     }
 }
@@ -221,6 +244,9 @@ impl fmt::Display for Kind {
             Kind::Network => "network",
             Kind::Volume => "volume",
             Kind::Image => "image",
+            Kind::Service => "service",
+            Kind::Secret => "secret",
+            Kind::Config => "config",
         })
     }
 }
@@ -332,8 +358,16 @@ async fn list(client: &Client, kind: Kind, filters: &str) -> Result<Vec<Object>,
         Kind::Network => (Request::get("/networks"), "Id"),
         Kind::Volume => (Request::get("/volumes"), "Name"),
         Kind::Image => (Request::get("/images/json"), "Id"),
+        Kind::Service => (Request::get("/services"), "ID"),
+        Kind::Secret => (Request::get("/secrets"), "ID"),
+        Kind::Config => (Request::get("/configs"), "ID"),
     };
-    let answer: Value = client.json(req.query("filters", filters)).await?;
+    let answer: Value = match client.json(req.query("filters", filters)).await {
+        Ok(answer) => answer,
+        // Not a swarm manager (never was, or the plugin left the swarm): there is nothing of the kind.
+        Err(Error::Server { status, .. }) if kind.swarm() && status.as_u16() == 503 => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
     let items = match kind {
         Kind::Volume => answer.get("Volumes").cloned().unwrap_or(Value::Null),
         _ => answer,
@@ -347,7 +381,7 @@ async fn list(client: &Client, kind: Kind, filters: &str) -> Result<Vec<Object>,
             Some(Object {
                 kind,
                 id: o.get(id_key)?.as_str()?.to_owned(),
-                labels: labels_of(o),
+                labels: labels_of(if kind.swarm() { &o["Spec"] } else { o }),
             })
         })
         .collect())
@@ -363,6 +397,9 @@ async fn remove(client: &Client, kind: Kind, id: &str) -> Result<(), Error> {
         Kind::Network => Request::delete(format!("/networks/{id}")),
         Kind::Volume => Request::delete(format!("/volumes/{id}")),
         Kind::Image => Request::delete(format!("/images/{id}")).query("force", true),
+        Kind::Service => Request::delete(format!("/services/{id}")),
+        Kind::Secret => Request::delete(format!("/secrets/{id}")),
+        Kind::Config => Request::delete(format!("/configs/{id}")),
     };
     match client.call(req).await {
         Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
@@ -391,8 +428,8 @@ async fn remove_all(client: &Client, objects: Vec<Object>, report: &mut CleanupR
     }
 }
 
-/// Removes everything labelled `tug.run=<run_id>`: containers (forcibly, with their anonymous volumes),
-/// then networks, volumes and images. Keeps going past errors and reports them; never panics. (It does
+/// Removes everything labelled `tug.run=<run_id>`: services, secrets and configs (on a swarm manager),
+/// containers (forcibly, with their anonymous volumes), then networks, volumes and images. Keeps going past errors and reports them; never panics. (It does
 /// not look at `tug.keep`: the caller does not call it for a `--keep` run.)
 pub async fn remove_run(client: &Client, run_id: &str) -> CleanupReport {
     let filters = run_filter(run_id);
@@ -555,6 +592,17 @@ mod tests {
         assert_eq!(labels_of(&v), labels(&[("tug.run", "x")]));
         assert!(labels_of(&json!({ "Labels": null })).is_empty());
         assert!(labels_of(&json!({})).is_empty());
+    }
+
+    #[test]
+    fn services_are_removed_first() {
+        // A service's task containers carry the run's labels: removing them first would only make the
+        // swarm start new ones; secrets and configs in use by a service cannot be removed.
+        assert_eq!(&Kind::ALL[..3], &[Kind::Service, Kind::Secret, Kind::Config]);
+        assert!(Kind::ALL.iter().position(|k| *k == Kind::Container) > Some(2));
+        assert!(Kind::Service.swarm() && !Kind::Container.swarm());
+        assert_eq!(Kind::Secret.to_string(), "secret");
+        assert_eq!(Kind::Config.plural(), "configs");
     }
 
     #[test]

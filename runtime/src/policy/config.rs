@@ -33,6 +33,20 @@ pub enum Area {
     Build,
     /// Registry manifests through the daemon.
     Distribution,
+    /// Managed Docker plugins (host-level daemons: write only for trusted plugins).
+    Plugins,
+    /// Networks (creating them, connecting containers).
+    Networks,
+    /// Volumes.
+    Volumes,
+    /// The swarm itself and its nodes (init, join, leave, update, unlock; node updates and removal).
+    Swarm,
+    /// Swarm services and their tasks.
+    Services,
+    /// Swarm secrets.
+    Secrets,
+    /// Swarm configs.
+    Configs,
 }
 
 impl Area {
@@ -45,6 +59,13 @@ impl Area {
             Area::Images => "images",
             Area::Build => "build",
             Area::Distribution => "distribution",
+            Area::Plugins => "plugins",
+            Area::Networks => "networks",
+            Area::Volumes => "volumes",
+            Area::Swarm => "swarm",
+            Area::Services => "services",
+            Area::Secrets => "secrets",
+            Area::Configs => "configs",
         }
     }
 }
@@ -71,6 +92,27 @@ pub struct Operations {
     /// Distribution.
     #[serde(default)]
     pub distribution: Access,
+    /// Plugins.
+    #[serde(default)]
+    pub plugins: Access,
+    /// Networks.
+    #[serde(default)]
+    pub networks: Access,
+    /// Volumes.
+    #[serde(default)]
+    pub volumes: Access,
+    /// Swarm and nodes.
+    #[serde(default)]
+    pub swarm: Access,
+    /// Services and tasks.
+    #[serde(default)]
+    pub services: Access,
+    /// Secrets.
+    #[serde(default)]
+    pub secrets: Access,
+    /// Configs.
+    #[serde(default)]
+    pub configs: Access,
 }
 
 impl Operations {
@@ -83,6 +125,13 @@ impl Operations {
             Area::Images => self.images,
             Area::Build => self.build,
             Area::Distribution => self.distribution,
+            Area::Plugins => self.plugins,
+            Area::Networks => self.networks,
+            Area::Volumes => self.volumes,
+            Area::Swarm => self.swarm,
+            Area::Services => self.services,
+            Area::Secrets => self.secrets,
+            Area::Configs => self.configs,
         }
     }
 }
@@ -362,9 +411,23 @@ mod tests {
         }
         let u = Policy::profile("untrusted").unwrap();
         assert_eq!(u.operations.get(Area::Build), Access::None);
+        for p in ["untrusted", "ci", "trusted"] {
+            let ops = Policy::profile(p).unwrap().operations;
+            assert_eq!(ops.get(Area::Networks), Access::Write, "{p}");
+            assert_eq!(ops.get(Area::Volumes), Access::Write, "{p}");
+        }
         assert_eq!(u.containers.memory, Some(Bytes(512 << 20)));
         assert!(u.containers.binds.is_empty() && !u.unrestricted);
         assert!(Policy::profile("trusted").unwrap().unrestricted);
+        let plugins = [
+            ("untrusted", Access::None),
+            ("ci", Access::None),
+            ("trusted", Access::Write),
+        ];
+        for (p, want) in plugins {
+            let ops = Policy::profile(p).unwrap().operations;
+            assert_eq!(ops.get(Area::Plugins), want, "{p}");
+        }
         assert!(Policy::profile("nope").is_err());
     }
 

@@ -148,6 +148,110 @@ impl Gate {
         }
     }
 
+    /// Resolves a network name, id or id prefix and checks that the run owns it; returns the full id (the
+    /// engine is then only ever asked about that id). The built-in networks (`bridge`, `host`, `none`) are
+    /// nobody's: a plugin may let containers join the ones its policy lists, but never change them.
+    pub async fn own_network(&self, client: &Client, id: &str, field: &str) -> Result<String, GateError> {
+        let v: Value = client
+            .json(Request::get(format!("/networks/{}", segment(id))))
+            .await?;
+        let full = v["Id"].as_str().unwrap_or_default().to_owned();
+        if self.unrestricted() || self.owns_labels(&v["Labels"]) {
+            return Ok(full);
+        }
+        Err(Denial::field(
+            "ownership",
+            field,
+            format!("network {id} was not created by this run; a plugin may only touch its own networks"),
+        )
+        .into())
+    }
+
+    /// A network create body: canonical, within the run's quota, checked against the network rules, and
+    /// stamped with the run's labels. A name that is already another's network is refused.
+    pub async fn network_create(&self, client: &Client, text: &str) -> Result<Bytes, GateError> {
+        let mut body = self.canonical(BodyKind::NetworkCreate, text)?;
+        self.quota(client, "/networks", self.policy.quota.networks, "networks")
+            .await?;
+        self.check_labels(&body["Labels"], "Labels")?;
+        if !self.unrestricted() {
+            rules::network_create(&body)?;
+            if let Some(name) = body["Name"].as_str().filter(|n| !n.is_empty()) {
+                // The daemon would make a second network of that name, and every lookup by the name
+                // ambiguous: refuse to shadow another's network.
+                let filters = serde_json::json!({ "name": [name] }).to_string();
+                let same: Value = client
+                    .json(Request::get("/networks").query("filters", filters))
+                    .await?;
+                let others = same
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|n| n["Name"].as_str() == Some(name) && !self.owns_labels(&n["Labels"]));
+                if others {
+                    return Err(Denial::field(
+                        "ownership",
+                        "Name",
+                        format!("a network named {name} exists and was not created by this run"),
+                    )
+                    .into());
+                }
+            }
+        }
+        self.stamp(&mut body, "Labels");
+        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
+    }
+
+    /// A network connect (`NetworkConnect`) or disconnect (`NetworkDisconnect`) body: canonical, and its
+    /// `Container` one of the run's own, rewritten to the full id.
+    pub async fn network_endpoint(
+        &self,
+        client: &Client,
+        kind: BodyKind,
+        text: &str,
+    ) -> Result<Bytes, GateError> {
+        let mut body = self.canonical(kind, text)?;
+        let container = body["Container"].as_str().unwrap_or_default().to_owned();
+        if container.is_empty() {
+            return Err(Denial::field("ownership", "Container", "the body names no Container").into());
+        }
+        let full = self.container(client, &container, "Container").await?;
+        body["Container"] = Value::from(full);
+        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
+    }
+
+    /// A volume create body: canonical, within the run's quota, checked against the volume rules, and
+    /// stamped with the run's labels. A name that is already another's volume is refused: the daemon would
+    /// answer with that volume instead of creating one.
+    pub async fn volume_create(&self, client: &Client, text: &str) -> Result<Bytes, GateError> {
+        let mut body = self.canonical(BodyKind::VolumeCreate, text)?;
+        self.quota(client, "/volumes", self.policy.quota.volumes, "volumes")
+            .await?;
+        self.check_labels(&body["Labels"], "Labels")?;
+        if !self.unrestricted() {
+            rules::volume_create(&body)?;
+            if let Some(name) = body["Name"].as_str().filter(|n| !n.is_empty()) {
+                match client
+                    .json::<Value>(Request::get(format!("/volumes/{}", segment(name))))
+                    .await
+                {
+                    Ok(v) if !self.owns_labels(&v["Labels"]) => {
+                        return Err(Denial::field(
+                            "ownership",
+                            "Name",
+                            format!("volume {name} exists and was not created by this run"),
+                        )
+                        .into());
+                    }
+                    Ok(_) | Err(crate::engine::Error::NotFound { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        self.stamp(&mut body, "Labels");
+        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
+    }
+
     /// Checks that an image reference is one containers may be made from (or that may be pulled, pushed,
     /// tagged).
     pub fn image(&self, reference: &str, field: &str) -> Result<(), Denial> {
@@ -271,6 +375,19 @@ impl Gate {
             .into());
         }
         Ok(())
+    }
+
+    /// A volume update body (cluster volumes): canonical; anything but an unrestricted policy is refused,
+    /// since cluster volumes are swarm objects.
+    pub fn volume_update(&self, text: &str) -> Result<Bytes, Denial> {
+        let body = self.canonical(BodyKind::VolumeUpdate, text)?;
+        if !self.unrestricted() {
+            return Err(Denial::call(
+                "volumes.update",
+                "cluster volume updates need an unrestricted policy",
+            ));
+        }
+        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
     }
 
     /// Refuses plugin-supplied labels in the reserved `tug.` namespace.

@@ -10,6 +10,8 @@ pub mod gate;
 pub mod limits;
 pub mod operations;
 pub mod rules;
+pub mod rules_plugins;
+pub mod rules_swarm;
 
 pub use config::{Access, Area, Policy};
 pub use denial::{Denial, GateError};

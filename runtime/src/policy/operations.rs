@@ -9,7 +9,7 @@ pub fn requirement(operation: &str) -> Option<(Area, Access)> {
     Some(match operation {
         "SystemPing" | "SystemPingHead" | "SystemVersion" | "SystemInfo" | "SystemDataUsage"
         | "SystemEvents" => (System, Read),
-        "SystemAuth" => (System, Write),
+        "SystemAuth" | "Session" => (System, Write),
         "ContainerList"
         | "ContainerInspect"
         | "ContainerTop"
@@ -34,6 +34,11 @@ pub fn requirement(operation: &str) -> Option<(Area, Access)> {
         | "ContainerDelete"
         | "PutContainerArchive"
         | "ContainerPrune" => (Containers, Write),
+        "ContainerAttachWebsocket" | "CheckpointCreate" | "CheckpointDelete" => (Containers, Write),
+        "CheckpointList" => (Containers, Read),
+        "ImageAttestations" => (Images, Read),
+        "VolumeUpdate" => (Volumes, Write),
+        "BuildCancel" => (Build, Write),
         "ExecInspect" => (Exec, Read),
         "ContainerExec" | "ExecStart" | "ExecResize" => (Exec, Write),
         "ImageList" | "ImageInspect" | "ImageHistory" | "ImageSearch" | "ImageGet" | "ImageGetAll" => {
@@ -43,6 +48,27 @@ pub fn requirement(operation: &str) -> Option<(Area, Access)> {
         | "ImageLoad" => (Images, Write),
         "ImageBuild" | "BuildPrune" => (Build, Write),
         "DistributionInspect" => (Distribution, Read),
+        "PluginList" | "PluginInspect" | "GetPluginPrivileges" => (Plugins, Read),
+        "PluginPull" | "PluginUpgrade" | "PluginPush" | "PluginCreate" | "PluginDelete" | "PluginEnable"
+        | "PluginDisable" | "PluginSet" => (Plugins, Write),
+        "NetworkList" | "NetworkInspect" => (Networks, Read),
+        "NetworkCreate" | "NetworkDelete" | "NetworkConnect" | "NetworkDisconnect" | "NetworkPrune" => {
+            (Networks, Write)
+        }
+        "VolumeList" | "VolumeInspect" => (Volumes, Read),
+        "VolumeCreate" | "VolumeDelete" | "VolumePrune" => (Volumes, Write),
+        "SwarmInspect" | "NodeList" | "NodeInspect" => (Swarm, Read),
+        // The unlock key is a credential: reading it is a write.
+        "SwarmInit" | "SwarmJoin" | "SwarmLeave" | "SwarmUpdate" | "SwarmUnlockkey" | "SwarmUnlock"
+        | "NodeUpdate" | "NodeDelete" => (Swarm, Write),
+        "ServiceList" | "ServiceInspect" | "ServiceLogs" | "TaskList" | "TaskInspect" | "TaskLogs" => {
+            (Services, Read)
+        }
+        "ServiceCreate" | "ServiceUpdate" | "ServiceDelete" => (Services, Write),
+        "SecretList" | "SecretInspect" => (Secrets, Read),
+        "SecretCreate" | "SecretUpdate" | "SecretDelete" => (Secrets, Write),
+        "ConfigList" | "ConfigInspect" => (Configs, Read),
+        "ConfigCreate" | "ConfigUpdate" | "ConfigDelete" => (Configs, Write),
         _ => return None,
     })
 }

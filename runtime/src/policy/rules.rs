@@ -22,7 +22,7 @@ const NEVER_CAPS: &[&str] = &[
     "BPF",
 ];
 
-fn is_set(v: &Value) -> bool {
+pub(crate) fn is_set(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::Bool(b) => *b,
@@ -33,11 +33,11 @@ fn is_set(v: &Value) -> bool {
     }
 }
 
-fn items(v: &Value) -> impl Iterator<Item = (usize, &Value)> {
+pub(crate) fn items(v: &Value) -> impl Iterator<Item = (usize, &Value)> {
     v.as_array().into_iter().flatten().enumerate()
 }
 
-fn deny(rule: &str, field: impl Into<String>, reason: impl Into<String>) -> GateError {
+pub(crate) fn deny(rule: &str, field: impl Into<String>, reason: impl Into<String>) -> GateError {
     GateError::Denied(Denial::field(rule, field, reason))
 }
 
@@ -57,7 +57,7 @@ fn lexical(path: &str) -> PathBuf {
 }
 
 /// CVE-2024-21626: a working directory in `/proc` (e.g. `/proc/self/fd/7`) can leak a host fd.
-fn check_workdir(v: &Value, field: &str) -> Result<(), GateError> {
+pub(crate) fn check_workdir(v: &Value, field: &str) -> Result<(), GateError> {
     if let Some(dir) = v.as_str().filter(|d| !d.is_empty()) {
         if lexical(dir).starts_with("/proc") {
             return Err(deny(
@@ -157,7 +157,6 @@ pub async fn container_create(gate: &Gate, client: &Client, body: &mut Value) ->
 }
 
 async fn host_config(gate: &Gate, client: &Client, h: &mut Value) -> Result<(), GateError> {
-    let pol = &gate.policy.containers;
     if h["Privileged"].as_bool() == Some(true) {
         return Err(deny(
             "containers.privileged",
@@ -187,50 +186,7 @@ async fn host_config(gate: &Gate, client: &Client, h: &mut Value) -> Result<(), 
             gate.volume(client, source, &field).await?;
         }
     }
-    for (i, m) in items(&h["Mounts"]) {
-        let field = format!("HostConfig.Mounts[{i}]");
-        let source = m["Source"].as_str().unwrap_or_default();
-        match m["Type"].as_str().unwrap_or("volume") {
-            "bind" => {
-                bind_allowed(gate, source, &format!("{field}.Source"))?;
-                let prop = m["BindOptions"]["Propagation"].as_str().unwrap_or_default();
-                if matches!(prop, "shared" | "rshared") {
-                    return Err(deny(
-                        "containers.binds",
-                        format!("{field}.BindOptions.Propagation"),
-                        format!("propagation {prop} is not allowed"),
-                    ));
-                }
-                if m["BindOptions"]["CreateMountpoint"].as_bool() == Some(true) {
-                    return Err(deny(
-                        "containers.binds",
-                        format!("{field}.BindOptions.CreateMountpoint"),
-                        "creating host mount points is not allowed",
-                    ));
-                }
-            }
-            "volume" => {
-                if is_set(&m["VolumeOptions"]["DriverConfig"]) {
-                    return Err(deny(
-                        "containers.volume-driver",
-                        format!("{field}.VolumeOptions.DriverConfig"),
-                        "inline volume drivers and options (e.g. local with o=bind) are not allowed",
-                    ));
-                }
-                if !source.is_empty() {
-                    gate.volume(client, source, &format!("{field}.Source")).await?;
-                }
-            }
-            "tmpfs" => {}
-            other => {
-                return Err(deny(
-                    "containers.mounts",
-                    format!("{field}.Type"),
-                    format!("mount type {other} is not allowed"),
-                ));
-            }
-        }
-    }
+    mounts(gate, client, &h["Mounts"], "HostConfig.Mounts").await?;
     if let Some(driver) = h["VolumeDriver"]
         .as_str()
         .filter(|d| !d.is_empty() && *d != "local")
@@ -251,21 +207,7 @@ async fn host_config(gate: &Gate, client: &Client, h: &mut Value) -> Result<(), 
         gate.container(client, name, &format!("HostConfig.VolumesFrom[{i}]"))
             .await?;
     }
-    for (i, c) in items(&h["CapAdd"]) {
-        let cap = c.as_str().unwrap_or_default().to_ascii_uppercase();
-        let cap = cap.strip_prefix("CAP_").unwrap_or(&cap).to_owned();
-        let granted = pol.cap_add.iter().any(|g| {
-            let g = g.to_ascii_uppercase();
-            g.strip_prefix("CAP_").unwrap_or(&g) == cap
-        });
-        if NEVER_CAPS.contains(&cap.as_str()) || !granted {
-            return Err(deny(
-                "containers.capabilities",
-                format!("HostConfig.CapAdd[{i}]"),
-                format!("capability {cap} may not be added"),
-            ));
-        }
-    }
+    capabilities(gate, &h["CapAdd"], "HostConfig.CapAdd")?;
     for key in ["Devices", "DeviceCgroupRules", "DeviceRequests"] {
         if is_set(&h[key]) {
             return Err(deny(
@@ -388,6 +330,86 @@ async fn host_config(gate: &Gate, client: &Client, h: &mut Value) -> Result<(), 
     ceilings(gate, h, "HostConfig")
 }
 
+/// Checks a list of `Mount`s (a container's `HostConfig.Mounts`, a service's
+/// `TaskTemplate.ContainerSpec.Mounts`; `prefix` is the list's JSON path): bind sources only under the
+/// policy's `binds` (symlinks resolved), no shared propagation, no created mount points; volumes without
+/// inline drivers, named ones only the run's own; tmpfs; every other type (`npipe`, `cluster`…) refused.
+pub(crate) async fn mounts(
+    gate: &Gate,
+    client: &Client,
+    list: &Value,
+    prefix: &str,
+) -> Result<(), GateError> {
+    for (i, m) in items(list) {
+        let field = format!("{prefix}[{i}]");
+        let source = m["Source"].as_str().unwrap_or_default();
+        match m["Type"].as_str().unwrap_or("volume") {
+            "bind" => {
+                bind_allowed(gate, source, &format!("{field}.Source"))?;
+                let prop = m["BindOptions"]["Propagation"].as_str().unwrap_or_default();
+                if matches!(prop, "shared" | "rshared") {
+                    return Err(deny(
+                        "containers.binds",
+                        format!("{field}.BindOptions.Propagation"),
+                        format!("propagation {prop} is not allowed"),
+                    ));
+                }
+                if m["BindOptions"]["CreateMountpoint"].as_bool() == Some(true) {
+                    return Err(deny(
+                        "containers.binds",
+                        format!("{field}.BindOptions.CreateMountpoint"),
+                        "creating host mount points is not allowed",
+                    ));
+                }
+            }
+            "volume" => {
+                if is_set(&m["VolumeOptions"]["DriverConfig"]) {
+                    return Err(deny(
+                        "containers.volume-driver",
+                        format!("{field}.VolumeOptions.DriverConfig"),
+                        "inline volume drivers and options (e.g. local with o=bind) are not allowed",
+                    ));
+                }
+                if !source.is_empty() {
+                    gate.volume(client, source, &format!("{field}.Source")).await?;
+                }
+            }
+            "tmpfs" => {}
+            other => {
+                return Err(deny(
+                    "containers.mounts",
+                    format!("{field}.Type"),
+                    format!("mount type {other} is not allowed"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a list of capabilities to add (`HostConfig.CapAdd`, a service's `CapabilityAdd`; `prefix` is
+/// its JSON path): only those the policy's `cap_add` grants (`CAP_` prefix and case normalized), and never
+/// the escape primitives of `NEVER_CAPS`.
+pub(crate) fn capabilities(gate: &Gate, list: &Value, prefix: &str) -> Result<(), GateError> {
+    let pol = &gate.policy.containers;
+    for (i, c) in items(list) {
+        let cap = c.as_str().unwrap_or_default().to_ascii_uppercase();
+        let cap = cap.strip_prefix("CAP_").unwrap_or(&cap).to_owned();
+        let granted = pol.cap_add.iter().any(|g| {
+            let g = g.to_ascii_uppercase();
+            g.strip_prefix("CAP_").unwrap_or(&g) == cap
+        });
+        if NEVER_CAPS.contains(&cap.as_str()) || !granted {
+            return Err(deny(
+                "containers.capabilities",
+                format!("{prefix}[{i}]"),
+                format!("capability {cap} may not be added"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Forces the policy's ceilings: absent or larger values become the ceiling.
 fn ceilings(gate: &Gate, h: &mut Value, prefix: &str) -> Result<(), GateError> {
     let pol = &gate.policy.containers;
@@ -495,6 +517,123 @@ pub fn exec_create(body: &Value) -> Result<(), Denial> {
     })
 }
 
+/// Bridge driver options that stay inside the network. Every other option is refused: the bridge's host
+/// interface name (`com.docker.network.bridge.name`: enslave a host bridge such as `docker0`), a parent
+/// interface (`parent`, macvlan and ipvlan), the host address ports bind to by default, gateway modes that
+/// route from outside without published ports, trusted host interfaces…
+const BRIDGE_OPTIONS: &[&str] = &[
+    "com.docker.network.bridge.enable_icc",
+    "com.docker.network.bridge.enable_ip_masquerade",
+    "com.docker.network.driver.mtu",
+    "com.docker.network.container_iface_prefix",
+];
+
+/// Checks a network create body: a plain local bridge network (internal, attachable, with IPAM config of
+/// the default IPAM driver) and nothing that reaches the host's interfaces or the swarm.
+pub fn network_create(body: &Value) -> Result<(), Denial> {
+    if let Some(driver) = body["Driver"]
+        .as_str()
+        .filter(|d| !d.is_empty() && *d != "bridge")
+    {
+        return Err(Denial::field(
+            "networks.driver",
+            "Driver",
+            format!("network driver {driver} is not allowed (only bridge)"),
+        ));
+    }
+    if !body["Driver"].is_null() && !body["Driver"].is_string() {
+        return Err(Denial::field(
+            "networks.driver",
+            "Driver",
+            "Driver must be a string",
+        ));
+    }
+    for key in ["ConfigFrom", "ConfigOnly", "Ingress"] {
+        if is_set(&body[key]) {
+            return Err(Denial::field(
+                "networks.options",
+                key,
+                format!("{key} is not allowed (config-only networks and the swarm's ingress)"),
+            ));
+        }
+    }
+    if let Some(scope) = body["Scope"].as_str().filter(|s| !s.is_empty() && *s != "local") {
+        return Err(Denial::field(
+            "networks.options",
+            "Scope",
+            format!("scope {scope} is not allowed (only local)"),
+        ));
+    }
+    if let Some(options) = body["Options"].as_object() {
+        for (key, value) in options {
+            if !BRIDGE_OPTIONS.contains(&key.as_str()) {
+                return Err(Denial::field(
+                    "networks.options",
+                    format!("Options.{key}"),
+                    format!(
+                        "driver option {key} is not allowed (allowed: {})",
+                        BRIDGE_OPTIONS.join(", ")
+                    ),
+                ));
+            }
+            if !value.is_string() {
+                return Err(Denial::field(
+                    "networks.options",
+                    format!("Options.{key}"),
+                    "driver options are strings",
+                ));
+            }
+        }
+    }
+    if let Some(driver) = body["IPAM"]["Driver"]
+        .as_str()
+        .filter(|d| !d.is_empty() && *d != "default")
+    {
+        return Err(Denial::field(
+            "networks.ipam",
+            "IPAM.Driver",
+            format!("IPAM driver {driver} is not allowed (only default)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a volume create body: the `local` driver without options. With options, `local` mounts whatever
+/// they say (`type=none,o=bind,device=/` binds the host's root; `type=nfs`/`cifs` mount network shares);
+/// other drivers are plugins running as root.
+pub fn volume_create(body: &Value) -> Result<(), Denial> {
+    if let Some(driver) = body["Driver"].as_str().filter(|d| !d.is_empty() && *d != "local") {
+        return Err(Denial::field(
+            "volumes.driver",
+            "Driver",
+            format!("volume driver {driver} is not allowed (only local)"),
+        ));
+    }
+    if !body["Driver"].is_null() && !body["Driver"].is_string() {
+        return Err(Denial::field(
+            "volumes.driver",
+            "Driver",
+            "Driver must be a string",
+        ));
+    }
+    if is_set(&body["ClusterVolumeSpec"]) {
+        return Err(Denial::field(
+            "volumes.driver",
+            "ClusterVolumeSpec",
+            "cluster (CSI) volumes are not allowed",
+        ));
+    }
+    if let Some(key) = body["DriverOpts"].as_object().and_then(|o| o.keys().next()) {
+        return Err(Denial::field(
+            "volumes.driver-opts",
+            format!("DriverOpts.{key}"),
+            "volume driver options are not allowed (with the local driver they bind host paths or mount \
+             network shares)",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,6 +646,78 @@ mod tests {
         for d in ["/procx", "/work", ""] {
             assert!(check_workdir(&Value::from(d), "WorkingDir").is_ok(), "{d}");
         }
+    }
+
+    #[test]
+    fn network_rules() {
+        use serde_json::json;
+        let rule = |b: Value| network_create(&b).map_err(|d| (d.rule, d.field.unwrap_or_default()));
+        assert!(rule(json!({"Name": "n"})).is_ok());
+        assert!(rule(
+            json!({"Name": "n", "Driver": "bridge", "Internal": true, "Attachable": true,
+            "IPAM": {"Driver": "default", "Config": [{"Subnet": "172.30.9.0/24", "Gateway": "172.30.9.1"}]},
+            "Options": {"com.docker.network.bridge.enable_icc": "false"}, "Scope": "local"})
+        )
+        .is_ok());
+        let denied = |b: Value, r: &str, f: &str| assert_eq!(rule(b), Err((r.into(), f.into())));
+        denied(json!({"Driver": "macvlan"}), "networks.driver", "Driver");
+        denied(json!({"Driver": "host"}), "networks.driver", "Driver");
+        denied(json!({"Driver": 1}), "networks.driver", "Driver");
+        denied(
+            json!({"Options": {"com.docker.network.bridge.name": "docker0"}}),
+            "networks.options",
+            "Options.com.docker.network.bridge.name",
+        );
+        denied(
+            json!({"Options": {"parent": "eth0"}}),
+            "networks.options",
+            "Options.parent",
+        );
+        denied(
+            json!({"Options": {"com.docker.network.bridge.gateway_mode_ipv4": "routed"}}),
+            "networks.options",
+            "Options.com.docker.network.bridge.gateway_mode_ipv4",
+        );
+        denied(
+            json!({"ConfigFrom": {"Network": "cfg"}}),
+            "networks.options",
+            "ConfigFrom",
+        );
+        denied(json!({"ConfigOnly": true}), "networks.options", "ConfigOnly");
+        denied(json!({"Ingress": true}), "networks.options", "Ingress");
+        denied(json!({"Scope": "swarm"}), "networks.options", "Scope");
+        denied(
+            json!({"IPAM": {"Driver": "dhcp"}}),
+            "networks.ipam",
+            "IPAM.Driver",
+        );
+    }
+
+    #[test]
+    fn volume_rules() {
+        use serde_json::json;
+        let rule = |b: Value| volume_create(&b).map_err(|d| (d.rule, d.field.unwrap_or_default()));
+        assert!(rule(json!({"Name": "v"})).is_ok());
+        assert!(
+            rule(json!({"Name": "v", "Driver": "local", "DriverOpts": {}, "Labels": {"a": "b"}})).is_ok()
+        );
+        let denied = |b: Value, r: &str, f: &str| assert_eq!(rule(b), Err((r.into(), f.into())));
+        denied(json!({"Driver": "rexray"}), "volumes.driver", "Driver");
+        denied(
+            json!({"DriverOpts": {"type": "none", "o": "bind", "device": "/"}}),
+            "volumes.driver-opts",
+            "DriverOpts.device",
+        );
+        denied(
+            json!({"Driver": "local", "DriverOpts": {"type": "nfs"}}),
+            "volumes.driver-opts",
+            "DriverOpts.type",
+        );
+        denied(
+            json!({"ClusterVolumeSpec": {"Group": "g"}}),
+            "volumes.driver",
+            "ClusterVolumeSpec",
+        );
     }
 
     #[test]

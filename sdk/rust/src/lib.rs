@@ -84,8 +84,14 @@ pub mod types {
 }
 
 pub use bindings::tug::engine::{
-    container_streams, containers, distribution, engines, exec, exec_streams, image_streams, images, system,
-    system_streams,
+    container_streams, containers, distribution, engines, exec, exec_streams, image_streams, images,
+    networks, system, system_streams, volumes,
+};
+
+pub use bindings::tug::engine::{plugin_streams, plugins};
+
+pub use bindings::tug::engine::{
+    configs, nodes, secrets, service_streams, services, swarm, task_streams, tasks,
 };
 
 /// The engine `tug run` was given (`engines::default()`).

@@ -290,6 +290,26 @@ fn docker_py_container_create_is_accepted() {
     );
 }
 
+/// The spec calls a service container's health check `HealthCheck`; the daemon's Go type (what inspect
+/// returns, what docker-py and the CLI send) calls it `Healthcheck`. The schema carries the Go name.
+#[test]
+fn service_health_check_has_the_daemons_name() {
+    let spec = r#"{"TaskTemplate":{"ContainerSpec":{"Image":"busybox",
+        "Healthcheck":{"Test":["CMD","true"],"Interval":1000000000,"Retries":3}}}}"#;
+    for kind in [BodyKind::ServiceCreate, BodyKind::ServiceUpdate] {
+        let v = accepts(kind, spec);
+        assert_eq!(v["TaskTemplate"]["ContainerSpec"]["Healthcheck"]["Retries"], 3);
+    }
+    let e = canon(
+        BodyKind::ServiceCreate,
+        r#"{"TaskTemplate":{"ContainerSpec":{"HealthCheck":{"Test":["NONE"]}}}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.rule(), "canonical.case-variant");
+    assert_eq!(e.path(), "TaskTemplate.ContainerSpec.HealthCheck");
+    assert!(e.to_string().contains("did you mean `Healthcheck`"), "{e}");
+}
+
 #[test]
 fn other_realistic_bodies_are_accepted() {
     accepts(
@@ -305,7 +325,7 @@ fn other_realistic_bodies_are_accepted() {
               "ContainerSpec":{"Image":"busybox","Args":["top"],"Env":["A=1"],
                 "Mounts":[{"Type":"volume","Source":"data","Target":"/data","ReadOnly":false}],
                 "Privileges":{"NoNewPrivileges":true},"CapabilityDrop":["ALL"],"Sysctls":{"net.core.somaxconn":"1024"},
-                "HealthCheck":{"Test":["NONE"]},"DNSConfig":{"Nameservers":["1.1.1.1"]}},
+                "Healthcheck":{"Test":["NONE"]},"DNSConfig":{"Nameservers":["1.1.1.1"]}},
               "Resources":{"Limits":{"NanoCPUs":500000000,"MemoryBytes":104857600,"Pids":100},
                            "Reservations":{"NanoCPUs":100000000,"GenericResources":[{"DiscreteResourceSpec":{"Kind":"gpu","Value":1}}]}},
               "RestartPolicy":{"Condition":"on-failure","Delay":10000000000,"MaxAttempts":3},
