@@ -25,6 +25,7 @@ pub const PLUGINS: &[(&str, &str)] = &[
     ("plugin-escape", "escape"),
     ("plugin-netvol", "netvol"),
     ("plugin-extras", "extras"),
+    ("plugin-tour", "tour"),
     ("plugin-dockerplugin", "dockerplugin"),
     ("plugin-swarm", "swarm"),
 ];
