@@ -171,6 +171,20 @@ fn run(docker: &Engine, made: &mut Vec<String>) -> Result<()> {
     }
     println!("attach: stdout got:hello, stderr err");
 
+    // A BuildKit session: the daemon upgrades the connection for its gRPC (tug passes the bytes through).
+    let headers = [
+        ("X-Docker-Expose-Session-Uuid".to_owned(), format!("tour{tag}")),
+        ("X-Docker-Expose-Session-Name".to_owned(), "tour".to_owned()),
+        ("X-Docker-Expose-Session-Sharedkey".to_owned(), "tour".to_owned()),
+    ];
+    match system::session(docker, &headers) {
+        Ok(socket) => {
+            println!("session: opened (tty {})", socket.tty());
+            drop(socket);
+        }
+        Err(e) => return Err(format!("session: {e}").into()),
+    }
+
     // Checkpoints exist only on experimental engines.
     for (what, result) in [
         (

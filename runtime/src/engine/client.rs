@@ -354,12 +354,14 @@ impl Client {
         Ok(upload::start(self.clone(), req))
     }
 
-    /// The `hijack` shape: upgrades the connection (`Connection: Upgrade`, `Upgrade: tcp`) and returns the
-    /// raw bidirectional stream.
+    /// The `hijack` shape: upgrades the connection (`Connection: Upgrade`, `Upgrade: tcp` unless the
+    /// request names another protocol) and returns the raw bidirectional stream.
     pub async fn hijack(&self, req: Request) -> Result<Hijacked> {
-        let req = req
-            .header(header::CONNECTION, HeaderValue::from_static("Upgrade"))
-            .header(header::UPGRADE, HeaderValue::from_static("tcp"));
+        // `Upgrade: tcp` unless the caller asked for another protocol (the session endpoint wants h2c).
+        let mut req = req.header(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        if !req.headers.contains_key(header::UPGRADE) {
+            req = req.header(header::UPGRADE, HeaderValue::from_static("tcp"));
+        }
         let what = format!("{} {}", req.method, req.path);
         let body = in_memory(req.body.clone());
         let resp = self.send(req, body).await?;

@@ -103,7 +103,9 @@ impl system::Host for HostState {
                 ))
             );
         }
-        let mut req = Request::post("/session");
+        // The daemon serves the session's gRPC over HTTP/2 cleartext on the upgraded connection.
+        let mut req =
+            Request::post("/session").header(http::header::UPGRADE, http::HeaderValue::from_static("h2c"));
         for (k, v) in &headers {
             if !k.to_ascii_lowercase().starts_with("x-docker-expose-session-") {
                 check!(
