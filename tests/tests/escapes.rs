@@ -716,3 +716,42 @@ fn network_and_volume_quota_and_cleanup() {
         "volumes left behind: {volumes}"
     );
 }
+
+/// A plugin's network may not take a subnet that shadows one of the host's routes (its LAN: the bridge
+/// would capture the host's traffic to it) or a special range such as link-local (cloud metadata).
+#[test]
+fn network_subnets_shadowing_the_host_are_denied() {
+    let net = |name: &str, subnet: &str| -> (String, String) {
+        let body = json!({"Name": format!("{name}-{}", std::process::id()), "IPAM": {"Config": [{"Subnet": subnet}]}});
+        ("network-create".into(), body.to_string())
+    };
+    let mut cases: Vec<Case> = vec![
+        (
+            "link-local (metadata)",
+            net("tug-esc-md", "169.254.169.0/24"),
+            "denied networks.ipam IPAM.Config[0].Subnet".into(),
+        ),
+        (
+            "a private subnet of its own",
+            net("tug-esc-ok", "10.213.77.0/24"),
+            "allowed".into(),
+        ),
+    ];
+    // The host's own routes, as this machine has them (its LAN on eth0, at least).
+    for (iface, route) in tug::policy::subnets::current_host_routes().into_iter().take(2) {
+        println!("host route {route} on {iface}");
+        cases.push((
+            "a host route",
+            net("tug-esc-lan", &route.to_string()),
+            "denied networks.ipam IPAM.Config[0].Subnet".into(),
+        ));
+    }
+    let lines = run_cases("untrusted", &cases);
+    for (n, ((what, _, want), got)) in cases.iter().zip(&lines).enumerate() {
+        assert_eq!(
+            got.strip_prefix(&format!("case {n}: ")).unwrap_or(got),
+            want,
+            "{what}"
+        );
+    }
+}

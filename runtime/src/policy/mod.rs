@@ -12,6 +12,7 @@ pub mod operations;
 pub mod rules;
 pub mod rules_plugins;
 pub mod rules_swarm;
+pub mod subnets;
 
 pub use config::{Access, Area, Policy};
 pub use denial::{Denial, GateError};

@@ -595,6 +595,15 @@ pub fn network_create(body: &Value) -> Result<(), Denial> {
             format!("IPAM driver {driver} is not allowed (only default)"),
         ));
     }
+    let routes = super::subnets::current_host_routes();
+    for (i, c) in items(&body["IPAM"]["Config"]) {
+        for key in ["Subnet", "IPRange"] {
+            if let Some(cidr) = c[key].as_str().filter(|s| !s.is_empty()) {
+                super::subnets::check(cidr, &routes)
+                    .map_err(|why| Denial::field("networks.ipam", format!("IPAM.Config[{i}].{key}"), why))?;
+            }
+        }
+    }
     Ok(())
 }
 
