@@ -359,6 +359,17 @@ fn network_volume_cases(victim: &str, strangers: &Strangers, prefix: &str) -> Ve
     ]
 }
 
+/// Asserts that each case's outcome line is the one it wants.
+fn assert_cases(cases: &[Case], lines: &[String]) {
+    for (n, ((what, _, want), got)) in cases.iter().zip(lines).enumerate() {
+        assert_eq!(
+            got.strip_prefix(&format!("case {n}: ")).unwrap_or(got),
+            want,
+            "{what}"
+        );
+    }
+}
+
 /// Runs the escape plugin on cases; returns each case's outcome line.
 fn run_cases(policy: &str, cases: &[Case]) -> Vec<String> {
     run_cases_as(&plugin("escape"), policy, cases)
@@ -549,13 +560,7 @@ fn symlinked_bind_sources_are_resolved() {
         ),
     ];
     let lines = run_cases(policy.to_str().unwrap(), &cases);
-    for (n, ((what, _, want), got)) in cases.iter().zip(&lines).enumerate() {
-        assert_eq!(
-            got.strip_prefix(&format!("case {n}: ")).unwrap_or(got),
-            want,
-            "{what}"
-        );
-    }
+    assert_cases(&cases, &lines);
 }
 
 /// What the untrusted policy forces onto every container: its ceilings and the run's labels.
@@ -617,13 +622,7 @@ fn ci_pulls_only_from_allowed_registries() {
         ),
     ];
     let lines = run_cases("ci", &cases);
-    for (n, ((what, _, want), got)) in cases.iter().zip(&lines).enumerate() {
-        assert_eq!(
-            got.strip_prefix(&format!("case {n}: ")).unwrap_or(got),
-            want,
-            "{what}"
-        );
-    }
+    assert_cases(&cases, &lines);
 }
 
 /// `[quota] containers = 2`: the third container of a run is refused; what the run made is removed at exit.
@@ -646,13 +645,7 @@ fn container_quota() {
         ),
     ];
     let lines = run_cases(policy.to_str().unwrap(), &cases);
-    for (n, ((what, _, want), got)) in cases.iter().zip(&lines).enumerate() {
-        assert_eq!(
-            got.strip_prefix(&format!("case {n}: ")).unwrap_or(got),
-            want,
-            "{what}"
-        );
-    }
+    assert_cases(&cases, &lines);
 }
 
 /// `[quota] networks = 1` and `volumes = 1`: the second network and the second volume of a run are refused;
@@ -694,13 +687,7 @@ fn network_and_volume_quota_and_cleanup() {
         ),
     ];
     let lines = run_cases_as(&wasm, policy.to_str().unwrap(), &cases);
-    for (n, ((what, _, want), got)) in cases.iter().zip(&lines).enumerate() {
-        assert_eq!(
-            got.strip_prefix(&format!("case {n}: ")).unwrap_or(got),
-            want,
-            "{what}"
-        );
-    }
+    assert_cases(&cases, &lines);
     // Nothing of the run is left: tug removed the network and the volume it kept.
     let (rt, c) = (rt(), client());
     let filters = json!({ "label": [format!("tug.plugin={name}")] }).to_string();
@@ -747,11 +734,5 @@ fn network_subnets_shadowing_the_host_are_denied() {
         ));
     }
     let lines = run_cases("untrusted", &cases);
-    for (n, ((what, _, want), got)) in cases.iter().zip(&lines).enumerate() {
-        assert_eq!(
-            got.strip_prefix(&format!("case {n}: ")).unwrap_or(got),
-            want,
-            "{what}"
-        );
-    }
+    assert_cases(&cases, &lines);
 }
