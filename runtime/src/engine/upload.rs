@@ -107,6 +107,12 @@ impl PendingResponse {
         }
     }
 
+    /// Abandons the request mid-body: the connection is dropped, so the engine sees a broken body rather
+    /// than a shorter one that ends cleanly.
+    pub fn abort(self) {
+        self.task.abort();
+    }
+
     /// Waits for the whole response body (the `json` answer of an upload; empty for 200/204 without one).
     pub async fn bytes(self) -> Result<Bytes> {
         let body = self.head().await?.into_body();

@@ -47,6 +47,8 @@ pub enum Area {
     Secrets,
     /// Swarm configs.
     Configs,
+    /// Registries reached by tug itself, without a daemon (pull, edit, save: read; push: write).
+    Registry,
 }
 
 impl Area {
@@ -66,6 +68,7 @@ impl Area {
             Area::Services => "services",
             Area::Secrets => "secrets",
             Area::Configs => "configs",
+            Area::Registry => "registry",
         }
     }
 }
@@ -113,6 +116,9 @@ pub struct Operations {
     /// Configs.
     #[serde(default)]
     pub configs: Access,
+    /// Registries reached without a daemon.
+    #[serde(default)]
+    pub registry: Access,
 }
 
 impl Operations {
@@ -132,6 +138,7 @@ impl Operations {
             Area::Services => self.services,
             Area::Secrets => self.secrets,
             Area::Configs => self.configs,
+            Area::Registry => self.registry,
         }
     }
 }
@@ -358,12 +365,41 @@ pub struct Policy {
     /// Host directories preopened into the plugin (none by default).
     #[serde(default)]
     pub preopens: Vec<Preopen>,
+    /// Images edited without a daemon (the `registry` interface).
+    #[serde(default)]
+    pub registry: RegistryRules,
     /// Host environment variables passed to the plugin (none by default).
     #[serde(default)]
     pub env: Vec<String>,
     /// Extra key/value settings, reserved for later rules (ignored).
     #[serde(default, skip)]
     pub extra: BTreeMap<String, String>,
+}
+
+/// `[registry]`: what the daemonless image functions may read from the host and stage on its disk.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryRules {
+    /// Host directories whose contents may become image layers (canonicalized, symlinks resolved).
+    /// None by default.
+    #[serde(default)]
+    pub layer_dirs: Vec<PathBuf>,
+    /// Bytes of new layers (compressed, as staged on the host's disk) a run may add in all. Default 1 GiB.
+    #[serde(default = "default_staging")]
+    pub staging: Bytes,
+}
+
+fn default_staging() -> Bytes {
+    Bytes(1 << 30)
+}
+
+impl Default for RegistryRules {
+    fn default() -> Self {
+        RegistryRules {
+            layer_dirs: Vec::new(),
+            staging: default_staging(),
+        }
+    }
 }
 
 /// The built-in profiles, by name.

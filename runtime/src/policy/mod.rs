@@ -11,6 +11,7 @@ pub mod limits;
 pub mod operations;
 pub mod rules;
 pub mod rules_plugins;
+pub mod rules_registry;
 pub mod rules_swarm;
 pub mod subnets;
 

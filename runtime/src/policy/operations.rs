@@ -69,6 +69,10 @@ pub fn requirement(operation: &str) -> Option<(Area, Access)> {
         "SecretCreate" | "SecretUpdate" | "SecretDelete" => (Secrets, Write),
         "ConfigList" | "ConfigInspect" => (Configs, Read),
         "ConfigCreate" | "ConfigUpdate" | "ConfigDelete" => (Configs, Write),
+        // Not Engine API operations: the daemonless `registry` interface. Editing an image held by the
+        // host and writing it out reach nothing but the registry it came from.
+        "RegistryPull" | "RegistryEdit" | "RegistrySave" => (Registry, Read),
+        "RegistryPush" => (Registry, Write),
         _ => return None,
     })
 }

@@ -34,6 +34,9 @@ pub enum Error {
     ApiVersion(String),
     /// The plugin passed something unusable: malformed JSON, a closed handle, an out-of-range value.
     InvalidArgument(String),
+    /// Bytes from a registry did not match their digest or size (the blob and both digests are named);
+    /// nothing made of them was kept.
+    Integrity(String),
 }
 
 impl fmt::Display for Error {
@@ -60,6 +63,7 @@ impl fmt::Display for Error {
             Error::Timeout(message) => write!(f, "timed out: {message}"),
             Error::ApiVersion(message) => write!(f, "API version: {message}"),
             Error::InvalidArgument(message) => write!(f, "invalid argument: {message}"),
+            Error::Integrity(message) => write!(f, "integrity: {message}"),
         }
     }
 }

@@ -62,7 +62,7 @@ mod bindings {
         // `Default` for every record that can have it (all the `*-options`, `auth-config`…); not for the
         // types holding an enum or a resource.
         additional_derives: [Default],
-        additional_derives_ignore: ["error", "stream-kind", "frame", "archive"],
+        additional_derives_ignore: ["error", "stream-kind", "frame", "archive", "archive-format"],
     });
 }
 
@@ -93,6 +93,8 @@ pub use bindings::tug::engine::{plugin_streams, plugins};
 pub use bindings::tug::engine::{
     configs, nodes, secrets, service_streams, services, swarm, task_streams, tasks,
 };
+
+pub use bindings::tug::engine::{registry, registry_streams};
 
 /// The engine `tug run` was given (`engines::default()`).
 ///
