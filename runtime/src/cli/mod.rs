@@ -8,6 +8,8 @@ use serde_json::Value;
 
 use crate::engine::{Client, EngineConfig, Request};
 
+pub mod compile;
+
 /// Sandboxed WebAssembly plugins that script Docker container workflows.
 #[derive(Debug, Parser)]
 #[command(name = "tug", version, about)]
@@ -33,6 +35,9 @@ pub enum Command {
     /// Talk to the engine directly, without a plugin.
     #[command(subcommand)]
     Engine(EngineCommand),
+    /// Compile plugins ahead of time into the compile cache (`tug run` then maps them instead of
+    /// compiling; it also caches what it compiles, unless --no-cache).
+    Compile(compile::CompileArgs),
 }
 
 /// `tug run …`.
@@ -62,6 +67,9 @@ pub struct RunArgs {
     /// An environment variable to pass to the plugin (none are passed by default).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
+    /// Neither use nor fill the compile cache: compile the plugin now.
+    #[arg(long)]
+    pub no_cache: bool,
     /// Arguments for the plugin (after `--`).
     #[arg(last = true)]
     pub args: Vec<String>,
@@ -79,8 +87,12 @@ pub enum EngineCommand {
 impl Cli {
     /// Runs the command; the exit code is the command's (a plugin's, for `run`).
     pub async fn run(self) -> anyhow::Result<ExitCode> {
+        if let Command::Compile(args) = self.command {
+            return compile::compile(args);
+        }
         let client = self.client()?;
         match self.command {
+            Command::Compile(_) => unreachable!("handled above"),
             Command::Run(args) => return run_plugin(client, args).await,
             Command::Engine(EngineCommand::Ping) => {
                 let ping = client.ping().await?;
@@ -123,11 +135,18 @@ impl Cli {
 }
 
 async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
-    use crate::host::{Outcome, PluginHost, RunLimits, RunRequest, DEFAULT_ENGINE};
+    use crate::host::{Outcome, RunLimits, RunRequest, DEFAULT_ENGINE};
     use crate::policy::cleanup;
 
     let policy = crate::policy::Policy::load(&args.policy).map_err(|e| anyhow::anyhow!("--policy: {e}"))?;
-    let host = PluginHost::new()?;
+    let host = crate::host::PluginHost::with_options(crate::host::HostOptions {
+        cache: if args.no_cache {
+            crate::host::CacheMode::Off
+        } else {
+            crate::host::CacheMode::Default
+        },
+        ..Default::default()
+    })?;
     let plugin = match host.load(&args.plugin) {
         Ok(p) => p,
         Err(e) => {

@@ -5,6 +5,7 @@
 //! connections when dropped.
 
 pub mod bindings;
+pub mod cache;
 mod configs;
 mod container_streams;
 mod containers;
@@ -33,4 +34,5 @@ mod types_impl;
 mod volumes;
 
 pub use run::{Outcome, Plugin, PluginHost, RunLimits, RunRequest};
+pub use run::{CacheMode, HostOptions};
 pub use state::{HostState, DEFAULT_ENGINE};

@@ -14,11 +14,15 @@ use std::{
 use anyhow::{bail, Context};
 use wasmtime::{
     component::{Component, Linker, ResourceTable, ResourceTableError},
-    Config, Engine, Store,
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
 };
-use wasmtime_wasi::{p2::bindings::CommandPre, FsPerms, I32Exit, WasiCtxBuilder};
+use wasmtime_wasi::{
+    p2::{bindings::CommandPre, pipe::MemoryOutputPipe},
+    FsPerms, I32Exit, WasiCtxBuilder,
+};
 
 use super::{
+    cache::{CompileCache, Source},
     linker,
     output::{Forward, Target},
     state::HostState,
@@ -104,13 +108,39 @@ pub enum Outcome {
 pub struct Plugin {
     /// Where it came from.
     pub path: PathBuf,
+    /// Whether it was compiled now or mapped from the compile cache.
+    pub source: Source,
     pre: CommandPre<HostState>,
 }
 
-/// The process-wide plugin host: the wasmtime engine (with an epoch ticker) and the linker.
+/// Which compile cache a [`PluginHost`] uses.
+#[derive(Clone, Debug, Default)]
+pub enum CacheMode {
+    /// None: every load compiles.
+    Off,
+    /// The default directory ([`CompileCache::default_dir`]); none if it cannot be used.
+    #[default]
+    Default,
+    /// This directory (an error if it cannot be used).
+    Dir(PathBuf),
+}
+
+/// How a [`PluginHost`] is set up.
+#[derive(Clone, Debug, Default)]
+pub struct HostOptions {
+    /// The compile cache.
+    pub cache: CacheMode,
+    /// Use wasmtime's pooling allocator, sized for this many plugin instances at once (memories, tables
+    /// and instances are then taken from pre-reserved slots instead of being mapped per instance).
+    pub pooling: Option<u32>,
+}
+
+/// The process-wide plugin host: the wasmtime engine (with an epoch ticker), the linker and the compile
+/// cache.
 pub struct PluginHost {
     engine: Engine,
     linker: Linker<HostState>,
+    cache: Option<CompileCache>,
     ticker_stop: Arc<AtomicBool>,
 }
 
@@ -121,10 +151,26 @@ impl Drop for PluginHost {
 }
 
 impl PluginHost {
-    /// Configures wasmtime (component model, epoch interruption, backtraces) and links WASI and tug.
+    /// Configures wasmtime (component model, epoch interruption, backtraces) and links WASI and tug; uses
+    /// the default compile cache when it can.
     pub fn new() -> anyhow::Result<Self> {
+        Self::with_options(HostOptions::default())
+    }
+
+    /// Like [`PluginHost::new`], with a choice of compile cache and instance allocator.
+    pub fn with_options(options: HostOptions) -> anyhow::Result<Self> {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true);
+        if let Some(n) = options.pooling {
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(n)));
+        }
+        let cache = match options.cache {
+            CacheMode::Off => None,
+            CacheMode::Default => CompileCache::open_default()
+                .map_err(|e| tracing::debug!("no compile cache: {e:#}"))
+                .ok(),
+            CacheMode::Dir(dir) => Some(CompileCache::open(dir)?),
+        };
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("configuring wasmtime: {e:?}"))?;
         let mut linker = Linker::new(&engine);
         linker::add_to_linker(&mut linker)
@@ -143,13 +189,18 @@ impl PluginHost {
         Ok(PluginHost {
             engine,
             linker,
+            cache,
             ticker_stop,
         })
     }
 
-    /// Loads a plugin file: it must exist, be a WebAssembly component, and import nothing tug does not
-    /// provide.
-    pub fn load(&self, path: &Path) -> anyhow::Result<Plugin> {
+    /// The compile cache in use, if any.
+    pub fn cache(&self) -> Option<&CompileCache> {
+        self.cache.as_ref()
+    }
+
+    /// Reads a plugin file and checks that it is a component.
+    fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
         let name = path.display();
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
@@ -165,8 +216,51 @@ impl PluginHost {
         if !wasmparser::Parser::is_component(&bytes) {
             bail!("plugin {name} is not a WebAssembly component (no component header)");
         }
-        let component = Component::from_binary(&self.engine, &bytes)
-            .map_err(|e| anyhow::anyhow!("plugin {name} is not a valid WebAssembly component: {e}"))?;
+        Ok(bytes)
+    }
+
+    /// The component of a file: mapped from the cache, else compiled (and cached, when there is a cache).
+    fn component(&self, path: &Path) -> anyhow::Result<(Component, Source)> {
+        let bytes = Self::read(path)?;
+        let invalid = |e: wasmtime::Error| {
+            anyhow::anyhow!(
+                "plugin {} is not a valid WebAssembly component: {e}",
+                path.display()
+            )
+        };
+        match &self.cache {
+            Some(cache) => cache.load_or_compile(&self.engine, &bytes).map_err(invalid),
+            None => Component::from_binary(&self.engine, &bytes)
+                .map(|c| (c, Source::Compiled))
+                .map_err(invalid),
+        }
+    }
+
+    /// `tug compile`: compiles a plugin into the compile cache (unless it is there already) and returns
+    /// the artifact's path and whether it was compiled now. The plugin must link like [`PluginHost::load`]
+    /// requires.
+    pub fn compile(&self, path: &Path) -> anyhow::Result<(PathBuf, Source)> {
+        let Some(cache) = &self.cache else {
+            bail!("no compile cache to compile into");
+        };
+        let plugin = self.load(path)?;
+        let key = CompileCache::key(&self.engine, &Self::read(path)?);
+        let artifact = cache.path(&key);
+        if !artifact.is_file() {
+            bail!(
+                "plugin {}: the compiled artifact could not be written to {}",
+                path.display(),
+                artifact.display()
+            );
+        }
+        Ok((artifact, plugin.source))
+    }
+
+    /// Loads a plugin file: it must exist, be a WebAssembly component, and import nothing tug does not
+    /// provide. Uses the compile cache when there is one.
+    pub fn load(&self, path: &Path) -> anyhow::Result<Plugin> {
+        let name = path.display();
+        let (component, source) = self.component(path)?;
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -176,6 +270,7 @@ impl PluginHost {
         })?;
         Ok(Plugin {
             path: path.to_owned(),
+            source,
             pre,
         })
     }
@@ -183,13 +278,37 @@ impl PluginHost {
     /// Runs a plugin to the end in a fresh `Store`. When the run ends, however it ends, the store is
     /// dropped and with it every handle and connection the plugin held.
     pub async fn run(&self, plugin: &Plugin, req: RunRequest) -> anyhow::Result<Outcome> {
+        self.run_with(plugin, req, None).await
+    }
+
+    /// Like [`PluginHost::run`], with the plugin's stdout captured (up to `capacity` bytes) and returned
+    /// instead of forwarded.
+    pub async fn run_captured(
+        &self,
+        plugin: &Plugin,
+        req: RunRequest,
+        capacity: usize,
+    ) -> anyhow::Result<(Outcome, Vec<u8>)> {
+        let pipe = MemoryOutputPipe::new(capacity);
+        let outcome = self.run_with(plugin, req, Some(pipe.clone())).await?;
+        Ok((outcome, pipe.contents().to_vec()))
+    }
+
+    async fn run_with(
+        &self,
+        plugin: &Plugin,
+        req: RunRequest,
+        stdout: Option<MemoryOutputPipe>,
+    ) -> anyhow::Result<Outcome> {
         let mut argv = vec![req.name.clone()];
         argv.extend(req.args.iter().cloned());
         let mut wasi = WasiCtxBuilder::new();
-        wasi.args(&argv)
-            .envs(&req.env)
-            .stdout(Forward::new(Target::Stdout, &req.name, req.masker.stream()))
-            .stderr(Forward::new(Target::Stderr, &req.name, req.masker.stream()));
+        wasi.args(&argv).envs(&req.env);
+        match stdout {
+            Some(pipe) => wasi.stdout(pipe),
+            None => wasi.stdout(Forward::new(Target::Stdout, &req.name, req.masker.stream())),
+        };
+        wasi.stderr(Forward::new(Target::Stderr, &req.name, req.masker.stream()));
         // Host directories the policy preopens (none by default): the plugin's whole filesystem.
         for p in &req.gate.policy.preopens {
             let perms = if p.read_only {
@@ -269,4 +388,19 @@ impl PluginHost {
             }
         })
     }
+}
+
+/// The pooling allocator's limits for `n` plugin instances at once: each Rust component has a few core
+/// instances, memories and tables (the program and its WASI shims).
+fn pooling(n: u32) -> PoolingAllocationConfig {
+    let mut p = PoolingAllocationConfig::default();
+    p.total_component_instances(n)
+        .total_core_instances(n.saturating_mul(8))
+        .total_memories(n.saturating_mul(2))
+        .total_tables(n.saturating_mul(4))
+        .total_stacks(n)
+        .max_memories_per_component(4)
+        .max_tables_per_component(8)
+        .max_core_instances_per_component(16);
+    p
 }
