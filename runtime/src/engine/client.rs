@@ -22,7 +22,6 @@ use tokio::{
     io::{AsyncBufRead, AsyncRead, ReadBuf},
     sync::OnceCell,
 };
-use tokio_util::io::StreamReader;
 
 use super::{
     config::{ApiVersion, Endpoint, EngineConfig, VersionPolicy, MAX_API_VERSION},
@@ -71,31 +70,76 @@ pub struct Ping {
 }
 
 /// A streamed response body: a raw-stream download, or the source of a decoder.
+///
+/// It hands out the body's chunks as hyper received them: [`BodyReader::poll_chunk`] without a copy,
+/// `AsyncRead` with one copy into the caller's buffer.
 pub struct BodyReader {
-    inner: StreamReader<Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>, Bytes>,
+    stream: Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>,
+    /// What is left of the last chunk.
+    chunk: Bytes,
 }
 
 impl BodyReader {
     pub(crate) fn new(body: Incoming) -> Self {
         let stream = BodyDataStream::new(body).map_err(io::Error::other);
         BodyReader {
-            inner: StreamReader::new(Box::pin(stream)),
+            stream: Box::pin(stream),
+            chunk: Bytes::new(),
         }
+    }
+
+    /// The rest of the current chunk, else the next non-empty chunk of the body; `None` at its end.
+    pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<Bytes>>> {
+        if !self.chunk.is_empty() {
+            return Poll::Ready(Ok(Some(std::mem::take(&mut self.chunk))));
+        }
+        loop {
+            match self.stream.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(b))) if b.is_empty() => continue,
+                Poll::Ready(Some(Ok(b))) => return Poll::Ready(Ok(Some(b))),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                Poll::Ready(None) => return Poll::Ready(Ok(None)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// The next chunk of the body (see [`BodyReader::poll_chunk`]).
+    pub async fn chunk(&mut self) -> io::Result<Option<Bytes>> {
+        std::future::poll_fn(|cx| self.poll_chunk(cx)).await
     }
 }
 
 impl AsyncRead for BodyReader {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+        let this = self.get_mut();
+        let chunk = match this.poll_chunk(cx) {
+            Poll::Ready(Ok(Some(c))) => c,
+            Poll::Ready(Ok(None)) => return Poll::Ready(Ok(())),
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        };
+        let n = chunk.len().min(buf.remaining());
+        buf.put_slice(&chunk[..n]);
+        this.chunk = chunk.slice(n..);
+        Poll::Ready(Ok(()))
     }
 }
 
 impl AsyncBufRead for BodyReader {
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        Pin::new(&mut self.get_mut().inner).poll_fill_buf(cx)
+        let this = self.get_mut();
+        match this.poll_chunk(cx) {
+            Poll::Ready(Ok(Some(c))) => this.chunk = c,
+            Poll::Ready(Ok(None)) => {}
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        }
+        Poll::Ready(Ok(&this.chunk[..]))
     }
     fn consume(self: Pin<&mut Self>, amt: usize) {
-        Pin::new(&mut self.get_mut().inner).consume(amt)
+        let this = self.get_mut();
+        let _ = this.chunk.split_to(amt.min(this.chunk.len()));
     }
 }
 

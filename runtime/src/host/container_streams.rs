@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 use wasmtime::component::Resource;
-use wasmtime_wasi::p2::{pipe::AsyncReadStream, DynInputStream};
+use wasmtime_wasi::p2::DynInputStream;
 
 use super::{
     bindings::container_streams::{self, Archive, AttachOptions, LogsOptions, PutArchiveOptions},
@@ -10,7 +10,8 @@ use super::{
     error::{HostResult, IntoHost},
     query::QueryExt,
     resources::{
-        Frames, HostAttachedSocket, HostEngine, HostFrameReader, HostJsonStream, HostUpload, ResizeTarget,
+        BodyInputStream, Frames, HostAttachedSocket, HostEngine, HostFrameReader, HostJsonStream, HostUpload,
+        ResizeTarget,
     },
     state::HostState,
     system::path_stat,
@@ -34,7 +35,7 @@ impl HostState {
         let result = client.download(req).await.map_err(super::error::wit_error);
         match self.ended(result, 0) {
             Ok(dl) => {
-                let stream: DynInputStream = Box::new(AsyncReadStream::new(dl.body));
+                let stream: DynInputStream = Box::new(BodyInputStream::new(dl.body));
                 Ok(Ok(self.table.push(stream)?))
             }
             Err(err) => Ok(Err(err)),
@@ -180,7 +181,7 @@ impl container_streams::Host for HostState {
         {
             Ok(dl) => {
                 let stat = path_stat(dl.headers.get("x-docker-container-path-stat"));
-                let stream: DynInputStream = Box::new(AsyncReadStream::new(dl.body));
+                let stream: DynInputStream = Box::new(BodyInputStream::new(dl.body));
                 Ok(Ok(Archive {
                     stat,
                     content: self.table.push(stream)?,
