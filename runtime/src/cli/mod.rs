@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::engine::{Client, EngineConfig, Request};
 
 pub mod compile;
+pub mod image;
 
 /// Sandboxed WebAssembly plugins that script Docker container workflows.
 #[derive(Debug, Parser)]
@@ -38,6 +39,9 @@ pub enum Command {
     /// Compile plugins ahead of time into the compile cache (`tug run` then maps them instead of
     /// compiling; it also caches what it compiles, unless --no-cache).
     Compile(compile::CompileArgs),
+    /// Pull, save, edit and push images straight from and to registries, without a daemon.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
 }
 
 /// `tug run …`.
@@ -90,9 +94,14 @@ impl Cli {
         if let Command::Compile(args) = self.command {
             return compile::compile(args);
         }
+        // Registry commands need no engine either.
+        if let Command::Image(command) = self.command {
+            return image::run(command).await;
+        }
         let client = self.client()?;
         match self.command {
             Command::Compile(_) => unreachable!("handled above"),
+            Command::Image(_) => unreachable!("handled above"),
             Command::Run(args) => return run_plugin(client, args).await,
             Command::Engine(EngineCommand::Ping) => {
                 let ping = client.ping().await?;
