@@ -28,6 +28,7 @@ pub const PLUGINS: &[(&str, &str)] = &[
     ("plugin-tour", "tour"),
     ("plugin-dockerplugin", "dockerplugin"),
     ("plugin-swarm", "swarm"),
+    ("plugin-registry", "registry"),
 ];
 
 /// How long one `tug run` may take.

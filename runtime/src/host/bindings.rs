@@ -13,6 +13,8 @@ wasmtime::component::bindgen!({
         "tug:engine/types.upload": super::resources::HostUpload,
         "tug:engine/types.progress-upload": super::resources::HostProgressUpload,
         "tug:engine/types.attached-socket": super::resources::HostAttachedSocket,
+        "tug:engine/registry.image": super::registry::HostImage,
+        "tug:engine/registry-streams.layer-upload": super::registry_streams::HostLayerUpload,
     },
 });
 

@@ -34,5 +34,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     bindings::task_streams::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
     bindings::secrets::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
     bindings::configs::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::registry::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
+    bindings::registry_streams::add_to_linker::<HostState, HasSelf<HostState>>(linker, get)?;
     Ok(())
 }

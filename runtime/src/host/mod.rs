@@ -22,6 +22,8 @@ pub mod output;
 mod plugin_streams;
 mod plugins;
 mod query;
+pub mod registry;
+pub mod registry_streams;
 pub mod resources;
 pub mod run;
 mod secrets;

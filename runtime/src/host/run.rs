@@ -339,6 +339,7 @@ impl PluginHost {
             audit: req.audit,
             call: None,
             images: Default::default(),
+            registry: Default::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);

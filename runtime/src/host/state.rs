@@ -45,6 +45,8 @@ pub struct HostState {
     /// Image references this run made (built, pulled, tagged, imported, loaded, committed): the ones it
     /// may remove.
     pub images: BTreeSet<String>,
+    /// The daemonless `registry` interface: its client (the host's credentials) and staging budget.
+    pub registry: super::registry::RegistryState,
 }
 
 impl WasiView for HostState {
