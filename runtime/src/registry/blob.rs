@@ -610,19 +610,41 @@ impl Registry {
     }
 }
 
-/// A request body streaming from a source; the error that stops it goes into `failure`.
+/// A request body streaming from a source; the error that stops it goes into `failure`. The last chunk
+/// is held back until the source has verified digest and size, so a registry never receives the whole
+/// of a blob that does not match.
 fn stream_body(source: Source, failure: Arc<Mutex<Option<RegistryError>>>) -> Body {
-    let stream = futures_util::stream::unfold(Some(source), move |state| {
+    struct State {
+        source: Option<Source>,
+        pending: Option<Bytes>,
+    }
+    let start = State {
+        source: Some(source),
+        pending: None,
+    };
+    let stream = futures_util::stream::unfold(start, move |mut state| {
         let failure = failure.clone();
         async move {
-            let mut source = state?;
-            match source.chunk().await {
-                Ok(Some(b)) => Some((Ok::<_, BoxError>(Frame::data(b)), Some(source))),
-                Ok(None) => None,
-                Err(e) => {
-                    let text = e.to_string();
-                    *failure.lock().expect("failure slot") = Some(e);
-                    Some((Err(text.into()), None))
+            loop {
+                let source = state.source.as_mut()?;
+                match source.chunk().await {
+                    Ok(Some(b)) => {
+                        if let Some(previous) = state.pending.replace(b) {
+                            return Some((Ok::<_, BoxError>(Frame::data(previous)), state));
+                        }
+                    }
+                    Ok(None) => {
+                        state.source = None;
+                        let last = state.pending.take()?;
+                        return Some((Ok(Frame::data(last)), state));
+                    }
+                    Err(e) => {
+                        let text = e.to_string();
+                        *failure.lock().expect("failure slot") = Some(e);
+                        state.source = None;
+                        state.pending = None;
+                        return Some((Err(text.into()), state));
+                    }
                 }
             }
         }

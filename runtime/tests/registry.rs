@@ -1,0 +1,665 @@
+//! The registry backend against real registries (run `scripts/setup` first): 127.0.0.1:5000 (anonymous),
+//! 127.0.0.1:5001 (htpasswd basic auth), 127.0.0.1:5002 (token auth; the token service runs in this
+//! process, see `registry/token.rs`), and dockerd for `docker load`. Never the internet.
+
+#[path = "registry/token.rs"]
+mod token;
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    sync::OnceLock,
+};
+
+use bytes::Bytes;
+use serde_json::{json, Value};
+use tug::registry::{
+    manifest, ConfigEdit, Credentials, Image, Platform, Reference, Registry, RegistryError, RegistryOptions,
+};
+
+const BASE_SOURCE: &str = "tug-test/busybox:latest";
+
+fn dev_dir() -> PathBuf {
+    PathBuf::from(std::env::var("TUG_DEV_DIR").unwrap_or_else(|_| "/var/tmp/tug-dev".into()))
+}
+
+/// A name no other run or test uses.
+fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("running docker");
+    assert!(
+        out.status.success(),
+        "docker {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Removes a docker image (tag) when dropped.
+struct DockerImage(String);
+
+impl Drop for DockerImage {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rmi", "-f", &self.0]).output();
+    }
+}
+
+/// The test image, pushed once per process to 127.0.0.1:5000 by docker (so it has real layers).
+fn base() -> Reference {
+    static BASE: OnceLock<String> = OnceLock::new();
+    let name = BASE.get_or_init(|| {
+        let name = format!("127.0.0.1:5000/tug-test/base:{}", unique("t"));
+        let _tag = DockerImage(name.clone());
+        docker(&["tag", BASE_SOURCE, &name]);
+        docker(&["push", &name]);
+        name
+    });
+    Reference::parse(name).unwrap()
+}
+
+fn anonymous() -> Registry {
+    Registry::new(RegistryOptions::default())
+}
+
+fn reference(s: &str) -> Reference {
+    Reference::parse(s).unwrap()
+}
+
+/// A host directory with a file, a nested file and a symlink.
+fn host_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("top.txt"), b"top\n").unwrap();
+    std::fs::write(dir.path().join("sub/nested.txt"), b"nested\n").unwrap();
+    std::os::unix::fs::symlink("top.txt", dir.path().join("link")).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn pull_edit_push_and_pull_back() {
+    let registry = anonymous();
+    let mut image = Image::pull(&registry, &base(), None).await.unwrap();
+    let base_layers = image.layers();
+    assert!(!base_layers.is_empty() && base_layers.iter().all(|l| !l.local));
+    assert_eq!(image.media_type(), manifest::DOCKER_MANIFEST);
+    let files = image
+        .add_layer_files(
+            &[
+                ("/tug/hello.txt".into(), b"hello from tug\n".to_vec(), 0o644),
+                ("/tug/bin/run".into(), b"#!/bin/sh\necho run\n".to_vec(), 0o755),
+            ],
+            "files",
+        )
+        .await
+        .unwrap();
+    let dir = host_dir();
+    let dir_layer = image
+        .add_layer_dir(dir.path(), "/opt/tugdir", "dir")
+        .await
+        .unwrap();
+    image
+        .edit(&ConfigEdit {
+            env: vec!["TUG_TEST=1".into()],
+            labels: vec![("org.tug.test".into(), Some("yes".into()))],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(image.layers().len(), base_layers.len() + 2);
+    let dest = reference(&format!("127.0.0.1:5000/tug-test/edited-{}:t", unique("r")));
+    let report = image.push(&registry, &dest).await.unwrap();
+    assert_eq!(report.manifest_digest, image.manifest_digest());
+    assert_eq!(report.blobs_uploaded, 3, "{report:?}"); // two layers and the config
+    assert_eq!(report.blobs_mounted as usize, base_layers.len(), "{report:?}");
+
+    let back = Image::pull(&registry, &dest, None).await.unwrap();
+    assert_eq!(back.manifest_digest(), report.manifest_digest);
+    let digests = |i: &Image| {
+        i.layers()
+            .into_iter()
+            .map(|l| (l.digest, l.diff_id, l.size))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(digests(&back), digests(&image));
+    assert_eq!(back.config(), image.config());
+    let env = back.config()["config"]["Env"].as_array().unwrap();
+    assert!(env.contains(&json!("TUG_TEST=1")), "{env:?}");
+    assert!(env.iter().any(|e| e.as_str().unwrap().starts_with("PATH=")));
+    assert_eq!(back.config()["config"]["Labels"]["org.tug.test"], "yes");
+    assert_eq!(back.layers()[base_layers.len()].digest, files.digest);
+    assert_eq!(back.layers()[base_layers.len() + 1].digest, dir_layer.digest);
+
+    // Pinned by digest, the same manifest; a changed image that is pushed again is all skipped.
+    let pinned = dest.with_digest(&report.manifest_digest).unwrap();
+    let again = Image::pull(&registry, &pinned, None).await.unwrap();
+    assert_eq!(again.manifest_digest(), report.manifest_digest);
+    let second = image.push(&registry, &dest).await.unwrap();
+    assert_eq!(
+        (second.blobs_uploaded, second.blobs_mounted, second.bytes_uploaded),
+        (0, 0, 0)
+    );
+    assert_eq!(second.manifest_digest, report.manifest_digest);
+}
+
+#[tokio::test]
+async fn lazy_push_on_the_same_registry_moves_no_layer_bytes() {
+    let registry = anonymous();
+    let mut image = Image::pull(&registry, &base(), None).await.unwrap();
+    let base_bytes: u64 = image.layers().iter().map(|l| l.size).sum();
+    let unchanged_digest = image.manifest_digest();
+
+    // Unchanged, under a new name: same digest, everything mounted, nothing uploaded.
+    let copy = reference(&format!("127.0.0.1:5000/tug-test/copy-{}:t", unique("r")));
+    let report = image.push(&registry, &copy).await.unwrap();
+    assert_eq!(report.manifest_digest, unchanged_digest);
+    assert_eq!(report.bytes_uploaded, 0, "{report:?}");
+    assert_eq!(
+        report.blobs_mounted as usize,
+        image.layers().len() + 1,
+        "{report:?}"
+    );
+
+    // One layer added: only it and the new config are uploaded.
+    let added = image
+        .add_layer_files(
+            &[("/lazy.txt".into(), unique("lazy").into_bytes(), 0o644)],
+            "lazy",
+        )
+        .await
+        .unwrap();
+    let dest = reference(&format!("127.0.0.1:5000/tug-test/lazy-{}:t", unique("r")));
+    let report = image.push(&registry, &dest).await.unwrap();
+    let stats = registry.stats();
+    let config_len = serde_json::to_vec(image.config()).unwrap().len() as u64;
+    assert_eq!(
+        stats.blob_bytes_downloaded, stats.config_bytes_downloaded,
+        "{stats:?}"
+    );
+    assert_eq!(report.bytes_uploaded, added.size + config_len, "{report:?}");
+    assert_eq!(report.blobs_uploaded, 2, "{report:?}");
+    assert_eq!(
+        report.blobs_mounted as usize + report.blobs_skipped as usize,
+        image.layers().len() - 1
+    );
+    eprintln!(
+        "lazy push: image layers {base_bytes} B + new layer {} B; uploaded {} B; layer bytes downloaded {}",
+        added.size,
+        report.bytes_uploaded,
+        stats.blob_bytes_downloaded - stats.config_bytes_downloaded
+    );
+}
+
+#[tokio::test]
+async fn docker_archive_loads_and_runs() {
+    let registry = anonymous();
+    let mut image = Image::pull(&registry, &base(), None).await.unwrap();
+    let content = format!("loaded {}\n", unique("c"));
+    image
+        .add_layer_files(
+            &[("/tug/added.txt".into(), content.clone().into_bytes(), 0o644)],
+            "added",
+        )
+        .await
+        .unwrap();
+    let tag = format!("tug-test/loaded:{}", unique("t"));
+    image.set_name(reference(&tag));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("image.tar");
+    let file = tokio::fs::File::create(&path).await.unwrap();
+    let mut writer = tokio::io::BufWriter::new(file);
+    image.write_docker_archive(&registry, &mut writer).await.unwrap();
+    tokio::io::AsyncWriteExt::flush(&mut writer).await.unwrap();
+
+    let _cleanup = DockerImage(tag.clone());
+    let loaded = docker(&["load", "-i", path.to_str().unwrap()]);
+    assert!(loaded.contains(&tag), "{loaded}");
+    let out = docker(&["run", "--rm", &tag, "cat", "/tug/added.txt"]);
+    assert_eq!(out, content);
+    // The image ID docker computed is the config digest tug wrote.
+    let id = docker(&["image", "inspect", "--format", "{{.Id}}", &tag]);
+    let config_digest = json_digest(image.config());
+    assert_eq!(id.trim(), config_digest);
+}
+
+fn json_digest(v: &Value) -> String {
+    use sha2::Digest;
+    format!(
+        "sha256:{}",
+        hex::encode(sha2::Sha256::digest(serde_json::to_vec(v).unwrap()))
+    )
+}
+
+#[tokio::test]
+async fn oci_manifests_and_index_pick_the_platform() {
+    let registry = anonymous();
+    let repo = format!("127.0.0.1:5000/tug-test/oci-{}", unique("r"));
+    let mut entries = Vec::new();
+    let mut layer_of = std::collections::HashMap::new();
+    for (arch, variant) in [("amd64", None), ("arm64", Some("v8"))] {
+        let platform = Platform::new("linux", arch, variant);
+        let mut image = Image::scratch(platform.clone());
+        let layer = image
+            .add_layer_files(
+                &[("/platform".into(), arch.as_bytes().to_vec(), 0o644)],
+                "platform",
+            )
+            .await
+            .unwrap();
+        assert_eq!(image.media_type(), manifest::OCI_MANIFEST);
+        let report = image
+            .push(&registry, &reference(&format!("{repo}:{arch}")))
+            .await
+            .unwrap();
+        entries.push(json!({
+            "mediaType": manifest::OCI_MANIFEST,
+            "digest": report.manifest_digest,
+            "size": report.manifest_size,
+            "platform": platform,
+        }));
+        layer_of.insert(arch, layer.digest);
+    }
+    let index = json!({"schemaVersion": 2, "mediaType": manifest::OCI_INDEX, "manifests": entries});
+    let multi = reference(&format!("{repo}:multi"));
+    registry
+        .push_manifest(
+            &multi,
+            Bytes::from(serde_json::to_vec(&index).unwrap()),
+            manifest::OCI_INDEX,
+        )
+        .await
+        .unwrap();
+
+    let arm = Image::pull(&registry, &multi, Some(&Platform::parse("linux/arm64").unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(arm.config()["architecture"], "arm64");
+    assert_eq!(arm.layers()[0].digest, layer_of["arm64"]);
+    assert_eq!(arm.media_type(), manifest::OCI_MANIFEST);
+    let default = Image::pull(&registry, &multi, None).await.unwrap();
+    assert_eq!(
+        default.config()["architecture"],
+        Platform::host().architecture.as_str()
+    );
+
+    let err = Image::pull(&registry, &multi, Some(&Platform::parse("linux/s390x").unwrap()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::NoMatchingPlatform { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("linux/s390x") && text.contains("linux/amd64") && text.contains("linux/arm64/v8"),
+        "{text}"
+    );
+
+    // The OCI layout archive holds the manifest, config and layer blobs, and index.json names the tag.
+    let mut out = Vec::new();
+    arm.write_oci_archive(&registry, &mut out).await.unwrap();
+    let mut archive = tar::Archive::new(&out[..]);
+    let mut names = Vec::new();
+    let mut index_json = Value::Null;
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().display().to_string();
+        if name == "index.json" {
+            index_json = serde_json::from_reader(&mut entry).unwrap();
+        }
+        names.push(name);
+    }
+    assert!(names.contains(&"oci-layout".to_owned()));
+    assert!(names.contains(&format!(
+        "blobs/sha256/{}",
+        layer_of["arm64"].trim_start_matches("sha256:")
+    )));
+    assert_eq!(index_json["manifests"][0]["digest"], json!(arm.manifest_digest()));
+    assert_eq!(
+        index_json["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"],
+        "multi"
+    );
+}
+
+#[tokio::test]
+async fn basic_auth_from_a_docker_config_dir() {
+    let config = tempfile::tempdir().unwrap();
+    let auth = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", token::USER, token::PASSWORD))
+    };
+    std::fs::write(
+        config.path().join("config.json"),
+        json!({"auths": {"127.0.0.1:5001": {"auth": auth}}}).to_string(),
+    )
+    .unwrap();
+    let credentials = Credentials::from_docker_config_dir(config.path()).unwrap();
+    assert!(!format!("{credentials:?}").contains(token::PASSWORD));
+    let registry = Registry::new(RegistryOptions {
+        credentials,
+        ..Default::default()
+    });
+    // From the anonymous registry to the basic one: streamed, registry to registry.
+    let image = Image::pull(&registry, &base(), None).await.unwrap();
+    let dest = reference(&format!("127.0.0.1:5001/tug-test/basic-{}:t", unique("r")));
+    let report = image.push(&registry, &dest).await.unwrap();
+    assert_eq!(report.manifest_digest, image.manifest_digest());
+    let layer_bytes: u64 = image.layers().iter().map(|l| l.size).sum();
+    let stats = registry.stats();
+    assert_eq!(
+        stats.blob_bytes_downloaded - stats.config_bytes_downloaded,
+        layer_bytes
+    );
+    assert_eq!(
+        report.bytes_uploaded,
+        layer_bytes + config_size(&registry, &base()).await
+    );
+    let back = Image::pull(&registry, &dest, None).await.unwrap();
+    assert_eq!(back.manifest_digest(), report.manifest_digest);
+
+    // No credentials: a 401 naming the registry.
+    let err = Image::pull(&anonymous(), &dest, None).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, RegistryError::Unauthorized { .. }), "{text}");
+    assert!(
+        text.contains("127.0.0.1:5001") && text.contains("401") && text.contains("no credentials"),
+        "{text}"
+    );
+    // Wrong credentials: the same, saying credentials were used (and never what they are).
+    let mut wrong = Credentials::none();
+    wrong.insert("127.0.0.1:5001", "tug", "not-the-password");
+    let err = Image::pull(
+        &Registry::new(RegistryOptions {
+            credentials: wrong,
+            ..Default::default()
+        }),
+        &dest,
+        None,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("127.0.0.1:5001") && err.contains("with the configured credentials"),
+        "{err}"
+    );
+    assert!(!err.contains("not-the-password"), "{err}");
+}
+
+/// The size of an unchanged image's config blob, from its manifest.
+async fn config_size(registry: &Registry, r: &Reference) -> u64 {
+    let (bytes, _, _) = registry.fetch_manifest(r).await.unwrap();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    v["config"]["size"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn bearer_tokens_pull_push_and_mount() {
+    token::ensure();
+    let mut credentials = Credentials::none();
+    credentials.insert("127.0.0.1:5002", token::USER, token::PASSWORD);
+    let registry = Registry::new(RegistryOptions {
+        credentials,
+        ..Default::default()
+    });
+    let issued_before = token::ISSUED.load(std::sync::atomic::Ordering::SeqCst);
+    let image = Image::pull(&registry, &base(), None).await.unwrap();
+    let first = reference(&format!("127.0.0.1:5002/tug-test/bearer-a-{}:t", unique("r")));
+    let report = image.push(&registry, &first).await.unwrap();
+    assert_eq!(report.manifest_digest, image.manifest_digest());
+    assert!(report.blobs_uploaded >= 2, "{report:?}");
+    // Lazily from the token registry to another repository there: mounted with a pull+push token for
+    // the destination and a pull one for the source.
+    let from_5002 = Image::pull(&registry, &first, None).await.unwrap();
+    let second = reference(&format!("127.0.0.1:5002/tug-test/bearer-b-{}:t", unique("r")));
+    let before = registry.stats();
+    let report = from_5002.push(&registry, &second).await.unwrap();
+    assert_eq!(report.bytes_uploaded, 0, "{report:?}");
+    assert_eq!(
+        report.blobs_mounted as usize,
+        image.layers().len() + 1,
+        "{report:?}"
+    );
+    assert_eq!(
+        registry.stats().blob_bytes_downloaded,
+        before.blob_bytes_downloaded
+    );
+    assert!(token::ISSUED.load(std::sync::atomic::Ordering::SeqCst) > issued_before);
+
+    // Anonymous: pull is granted, push is not.
+    let anon = anonymous();
+    let pulled = Image::pull(&anon, &second, None).await.unwrap();
+    assert_eq!(pulled.manifest_digest(), report.manifest_digest);
+    let third = reference(&format!("127.0.0.1:5002/tug-test/bearer-c-{}:t", unique("r")));
+    let err = pulled.push(&anon, &third).await.unwrap_err().to_string();
+    assert!(
+        err.contains("127.0.0.1:5002") && err.contains("unauthorized"),
+        "{err}"
+    );
+    // Wrong password: the token service refuses.
+    let mut wrong = Credentials::none();
+    wrong.insert("127.0.0.1:5002", token::USER, "nope");
+    let err = Image::pull(
+        &Registry::new(RegistryOptions {
+            credentials: wrong,
+            ..Default::default()
+        }),
+        &second,
+        None,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("127.0.0.1:5002") && err.contains("401") && !err.contains("nope"),
+        "{err}"
+    );
+}
+
+/// The path of a blob in the 127.0.0.1:5000 registry's storage.
+fn blob_file(digest: &str) -> PathBuf {
+    let hex = digest.trim_start_matches("sha256:");
+    dev_dir().join(format!(
+        "registry-5000/data/docker/registry/v2/blobs/sha256/{}/{hex}/data",
+        &hex[..2]
+    ))
+}
+
+fn corrupt(path: &Path) {
+    let mut data = std::fs::read(path).unwrap();
+    let middle = data.len() / 2;
+    data[middle] ^= 0xff;
+    std::fs::write(path, data).unwrap();
+}
+
+#[tokio::test]
+async fn corrupted_blobs_fail_and_leave_nothing() {
+    let registry = anonymous();
+    let mut image = Image::pull(&registry, &base(), None).await.unwrap();
+    // A layer only this test has (random content, so its blob is this test's alone).
+    let noise: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 ^ std::process::id() as u8)
+        .collect();
+    let layer = image
+        .add_layer_files(
+            &[
+                ("/noise.bin".into(), noise, 0o644),
+                ("/id".into(), unique("corrupt").into_bytes(), 0o644),
+            ],
+            "noise",
+        )
+        .await
+        .unwrap();
+    let dest = reference(&format!("127.0.0.1:5000/tug-test/corrupt-{}:t", unique("r")));
+    image.push(&registry, &dest).await.unwrap();
+    corrupt(&blob_file(&layer.digest));
+
+    let pulled = Image::pull(&registry, &dest, None).await.unwrap();
+    let err = pulled
+        .write_docker_archive(&registry, tokio::io::sink())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::DigestMismatch { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("expected {}", layer.digest)) && text.contains("got sha256:"),
+        "{text}"
+    );
+
+    // The CLI exits non-zero naming the blob, and leaves no file (nor temporary file) behind.
+    let out_dir = tempfile::tempdir().unwrap();
+    let target = out_dir.path().join("corrupt.tar");
+    let out = Command::new(env!("CARGO_BIN_EXE_tug"))
+        .args(["image", "save", &dest.to_string(), "-o", target.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&layer.digest) && stderr.contains("digest mismatch"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(out_dir.path()).unwrap().count(),
+        0,
+        "files left behind"
+    );
+    // Pushing it elsewhere streams and verifies it too: the copy fails rather than spreading it.
+    let elsewhere = reference(&format!("127.0.0.1:5001/tug-test/corrupt-{}:t", unique("r")));
+    let mut creds = Credentials::none();
+    creds.insert("127.0.0.1:5001", token::USER, token::PASSWORD);
+    let both = Registry::new(RegistryOptions {
+        credentials: creds,
+        ..Default::default()
+    });
+    let err = pulled.push(&both, &elsewhere).await.unwrap_err().to_string();
+    assert!(
+        err.contains(&layer.digest) && err.contains("digest mismatch"),
+        "{err}"
+    );
+}
+
+fn tug(args: &[&str], docker_config: Option<&Path>) -> (bool, Value, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tug"));
+    cmd.args(args);
+    if let Some(dir) = docker_config {
+        cmd.env("DOCKER_CONFIG", dir);
+    }
+    let out = cmd.output().expect("running tug");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
+    (out.status.success(), json, format!("{stdout}{stderr}"))
+}
+
+#[tokio::test]
+async fn cli_add_layer_and_save() {
+    let base = base().to_string();
+    let dir = host_dir();
+    let file = dir.path().join("top.txt");
+    let dest = format!("127.0.0.1:5000/tug-test/cli-{}:t", unique("r"));
+    let empty_config = tempfile::tempdir().unwrap();
+    let file_spec = format!("{}:/cli/top.txt", file.display());
+    let dir_spec = format!("{}:/cli/dir", dir.path().display());
+    let (ok, answer, output) = tug(
+        &[
+            "image",
+            "add-layer",
+            &base,
+            &dest,
+            "--file",
+            &file_spec,
+            "--dir",
+            &dir_spec,
+            "--env",
+            "CLI=1",
+            "--label",
+            "cli=yes",
+            "--cmd",
+            r#"["cat","/cli/top.txt"]"#,
+            "--json",
+        ],
+        Some(empty_config.path()),
+    );
+    assert!(ok, "{output}");
+    let stats = &answer["stats"];
+    let push = &answer["push"];
+    assert_eq!(
+        stats["blob_bytes_downloaded"], stats["config_bytes_downloaded"],
+        "{answer}"
+    );
+    assert_eq!(push["blobs_uploaded"], 3, "{answer}");
+    assert!(push["blobs_mounted"].as_u64().unwrap() >= 1, "{answer}");
+    let digest = answer["digest"].as_str().unwrap().to_owned();
+    assert!(digest.starts_with("sha256:"));
+
+    let registry = anonymous();
+    let image = Image::pull(&registry, &reference(&dest), None).await.unwrap();
+    assert_eq!(image.manifest_digest(), digest);
+    assert_eq!(image.config()["config"]["Cmd"], json!(["cat", "/cli/top.txt"]));
+    assert_eq!(image.config()["config"]["Labels"]["cli"], "yes");
+
+    let out_dir = tempfile::tempdir().unwrap();
+    for format in ["docker", "oci"] {
+        let target = out_dir.path().join(format!("{format}.tar"));
+        let (ok, answer, output) = tug(
+            &[
+                "image",
+                "save",
+                &dest,
+                "-o",
+                target.to_str().unwrap(),
+                "--format",
+                format,
+                "--json",
+            ],
+            Some(empty_config.path()),
+        );
+        assert!(ok, "{output}");
+        assert_eq!(answer["digest"], json!(digest));
+        let mut archive = tar::Archive::new(std::fs::File::open(&target).unwrap());
+        let names: Vec<String> = archive
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        let marker = if format == "docker" {
+            "manifest.json"
+        } else {
+            "index.json"
+        };
+        assert!(names.iter().any(|n| n == marker), "{names:?}");
+    }
+    // `tug image push` copies lazily; `pull` without -o only resolves.
+    let copy = format!("127.0.0.1:5000/tug-test/cli-copy-{}:t", unique("r"));
+    let (ok, answer, output) = tug(
+        &["image", "push", &dest, &copy, "--json"],
+        Some(empty_config.path()),
+    );
+    assert!(ok, "{output}");
+    assert_eq!(answer["digest"], json!(digest));
+    assert_eq!(answer["push"]["bytes_uploaded"], 0, "{answer}");
+    let (ok, _, output) = tug(&["image", "pull", &copy], Some(empty_config.path()));
+    assert!(ok && output.contains(&digest), "{output}");
+    // Errors exit non-zero with the chain.
+    let (ok, _, output) = tug(
+        &["image", "pull", "127.0.0.1:5000/tug-test/does-not-exist:x"],
+        Some(empty_config.path()),
+    );
+    assert!(
+        !ok && output.contains("MANIFEST_UNKNOWN") && output.contains("127.0.0.1:5000"),
+        "{output}"
+    );
+}
