@@ -653,6 +653,32 @@ async fn cli_add_layer_and_save() {
     assert_eq!(answer["push"]["bytes_uploaded"], 0, "{answer}");
     let (ok, _, output) = tug(&["image", "pull", &copy], Some(empty_config.path()));
     assert!(ok && output.contains(&digest), "{output}");
+    // A `docker save` tar pushed as it is: the image keeps its ID (the config's exact bytes) and layers.
+    let saved = out_dir.path().join("saved.tar");
+    docker(&["save", "-o", saved.to_str().unwrap(), BASE_SOURCE]);
+    let from_tar = format!("127.0.0.1:5000/tug-test/from-tar-{}:t", unique("r"));
+    let (ok, answer, output) = tug(
+        &["image", "push", saved.to_str().unwrap(), &from_tar, "--json"],
+        Some(empty_config.path()),
+    );
+    assert!(ok, "{output}");
+    assert_eq!(answer["push"]["blobs_uploaded"], 2, "{answer}");
+    let pushed = Image::pull(&registry, &reference(&from_tar), None).await.unwrap();
+    assert_eq!(pushed.manifest_digest(), answer["digest"].as_str().unwrap());
+    let id = docker(&["image", "inspect", "--format", "{{.Id}}", BASE_SOURCE]);
+    let (m, _, _) = registry.fetch_manifest(&reference(&from_tar)).await.unwrap();
+    let m: Value = serde_json::from_slice(&m).unwrap();
+    assert_eq!(m["config"]["digest"], json!(id.trim()));
+    let layers: Value = serde_json::from_str(&docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .RootFS.Layers}}",
+        BASE_SOURCE,
+    ]))
+    .unwrap();
+    let diff_ids: Vec<String> = pushed.layers().into_iter().map(|l| l.diff_id).collect();
+    assert_eq!(layers, json!(diff_ids));
     // Errors exit non-zero with the chain.
     let (ok, _, output) = tug(
         &["image", "pull", "127.0.0.1:5000/tug-test/does-not-exist:x"],

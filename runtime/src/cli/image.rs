@@ -5,7 +5,7 @@ use std::{
     process::ExitCode,
 };
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
@@ -129,7 +129,8 @@ pub struct AddLayerArgs {
 /// `tug image push`.
 #[derive(Debug, clap::Args)]
 pub struct PushArgs {
-    /// The image to copy: a reference, or the path of a `docker save` tar.
+    /// The image to copy: a reference, or the path of a `docker save` tar (its layers are then
+    /// compressed and uploaded unless the destination has them).
     pub source: String,
     /// Where to push it.
     pub dest: String,
@@ -426,13 +427,25 @@ async fn push(a: PushArgs) -> anyhow::Result<ExitCode> {
     let mut out = Out::new(&a.common, "push");
     let registry = registry(&a.common)?;
     let dest = Reference::parse(&a.dest)?;
-    if Path::new(&a.source).is_file() {
-        bail!(
-            "tug image push: {} is a file; pushing a `docker save` tar is not supported yet (push a reference)",
-            a.source
-        );
-    }
-    let mut image = pull(&mut out, &registry, &a.source, a.platform.as_deref()).await?;
+    let mut image = if Path::new(&a.source).is_file() {
+        let image = Image::from_docker_archive(Path::new(&a.source))
+            .await
+            .with_context(|| format!("reading {}", a.source))?;
+        let layers = image.layers();
+        let total: u64 = layers.iter().map(|l| l.size).sum();
+        out.step(format!(
+            "read {}: {} layers ({} compressed)",
+            a.source,
+            layers.len(),
+            bytes(total)
+        ));
+        out.set("source", &a.source);
+        out.set("layers", &layers);
+        out.set("image_bytes", total);
+        image
+    } else {
+        pull(&mut out, &registry, &a.source, a.platform.as_deref()).await?
+    };
     image.set_name(dest.clone());
     let report = image
         .push(&registry, &dest)

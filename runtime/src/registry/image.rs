@@ -413,19 +413,26 @@ impl Image {
             return (o.manifest.clone(), self.media_type.clone());
         }
         let (config, digest) = self.config_bytes();
+        (
+            self.build_manifest(config.len() as u64, &digest),
+            self.media_type.clone(),
+        )
+    }
+
+    /// A manifest for the layers and a config of this size and digest.
+    pub(crate) fn build_manifest(&self, config_size: u64, config_digest: &str) -> Bytes {
         let doc = manifest::ManifestDoc {
             schema_version: 2,
             media_type: Some(self.media_type.clone()),
             config: Descriptor {
-                digest,
-                size: config.len() as u64,
+                digest: config_digest.to_owned(),
+                size: config_size,
                 ..self.config_descriptor.clone()
             },
             layers: self.layers.iter().map(|l| l.descriptor.clone()).collect(),
             extra: self.manifest_extra.clone(),
         };
-        let bytes = serde_json::to_vec_pretty(&doc).expect("a manifest serializes");
-        (Bytes::from(bytes), self.media_type.clone())
+        Bytes::from(serde_json::to_vec_pretty(&doc).expect("a manifest serializes"))
     }
 
     /// `config.config`, created when missing.

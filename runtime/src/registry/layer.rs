@@ -57,15 +57,18 @@ impl<W: Write> Write for HashWriter<W> {
 }
 
 /// A finished layer file.
-struct Compressed {
-    path: PathBuf,
-    digest: String,
-    size: u64,
-    diff_id: String,
+pub(crate) struct Compressed {
+    pub path: PathBuf,
+    pub digest: String,
+    pub size: u64,
+    pub diff_id: String,
 }
 
 /// Runs `produce` (writing an uncompressed tar) into a gzip file in `dir`, named after its digest.
-fn compress(dir: &Path, produce: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<Compressed> {
+pub(crate) fn compress(
+    dir: &Path,
+    produce: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<Compressed> {
     let temp = tempfile::NamedTempFile::new_in(dir)?;
     let file = temp.reopen()?;
     let gz = flate2::write::GzEncoder::new(
@@ -89,7 +92,7 @@ fn compress(dir: &Path, produce: impl FnOnce(&mut dyn Write) -> io::Result<()>) 
 
 impl Image {
     /// The image's temporary directory, created on first use.
-    fn layer_dir(&mut self) -> Result<Arc<tempfile::TempDir>> {
+    pub(crate) fn layer_dir(&mut self) -> Result<Arc<tempfile::TempDir>> {
         if self.workdir.is_none() {
             let dir = tempfile::Builder::new()
                 .prefix("tug-image-")

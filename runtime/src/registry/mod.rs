@@ -8,7 +8,8 @@
 //! - `blob`: manifests and blobs over the API, every byte verified against digest and size;
 //! - [`manifest`]: the four manifest media types, platforms;
 //! - [`image`]: [`Image`]: pull (lazy layers), config edits, layers added from tar streams, files or host
-//!   directories; `archive` writes `docker save` and OCI layout tars; `push` mounts, skips or streams.
+//!   directories; `archive` writes `docker save` and OCI layout tars, `import` reads `docker save` tars;
+//!   `push` mounts, skips or streams.
 //!
 //! Nothing here talks to a Docker daemon.
 
@@ -18,6 +19,7 @@ mod blob;
 pub mod client;
 pub mod error;
 pub mod image;
+mod import;
 mod layer;
 pub mod manifest;
 mod push;
