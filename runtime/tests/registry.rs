@@ -2,6 +2,8 @@
 //! 127.0.0.1:5001 (htpasswd basic auth), 127.0.0.1:5002 (token auth; the token service runs in this
 //! process, see `registry/token.rs`), and dockerd for `docker load`. Never the internet.
 
+#[path = "registry/fake.rs"]
+mod fake;
 #[path = "registry/token.rs"]
 mod token;
 
@@ -688,4 +690,146 @@ async fn cli_add_layer_and_save() {
         !ok && output.contains("MANIFEST_UNKNOWN") && output.contains("127.0.0.1:5000"),
         "{output}"
     );
+}
+
+fn sha(data: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(data)))
+}
+
+#[tokio::test]
+async fn redirects_to_storage_without_credentials_and_bad_bodies() {
+    use std::io::Write;
+    let tar_bytes = {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(5);
+        h.set_mode(0o644);
+        b.append_data(&mut h, "hello", &b"hello"[..]).unwrap();
+        b.into_inner().unwrap()
+    };
+    let layer = {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&tar_bytes).unwrap();
+        gz.finish().unwrap()
+    };
+    let config = serde_json::to_vec(&json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [sha(&tar_bytes)]},
+    }))
+    .unwrap();
+    let (layer_digest, config_digest) = (sha(&layer), sha(&config));
+    let manifest_doc = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": manifest::OCI_MANIFEST,
+        "config": {"mediaType": manifest::OCI_CONFIG, "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": manifest::OCI_LAYER_GZIP, "digest": layer_digest, "size": layer.len()}],
+    }))
+    .unwrap();
+    let port_cell = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(0));
+    let port_in = port_cell.clone();
+    let basic = {
+        use base64::Engine as _;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("u:p")
+        )
+    };
+    let (ld, cd) = (layer_digest.clone(), config_digest.clone());
+    let (port, log) = fake::serve(move |req| {
+        use fake::Reply;
+        if req.path.starts_with("/v2/") && req.authorization.as_deref() != Some(basic.as_str()) {
+            return Reply::status("401 Unauthorized").header("WWW-Authenticate", r#"Basic realm="fake""#);
+        }
+        let repo = req.path.split('/').nth(2).unwrap_or("");
+        if req.path.ends_with("/manifests/t") {
+            return Reply::ok(manifest::OCI_MANIFEST, manifest_doc.clone());
+        }
+        if req.path.ends_with(&format!("/blobs/{cd}")) {
+            return Reply::ok("application/octet-stream", config.clone());
+        }
+        if req.path.ends_with(&format!("/blobs/{ld}")) {
+            return match repo {
+                // To "another host" (same server, other name): the credentials must not follow.
+                "fake" => {
+                    let port = port_in.load(std::sync::atomic::Ordering::SeqCst);
+                    Reply::status("307 Temporary Redirect").header(
+                        "Location",
+                        &format!("http://localhost:{port}/storage/layer?sig=1"),
+                    )
+                }
+                "short" => Reply::ok("application/octet-stream", layer[..layer.len() - 7].to_vec()),
+                _ => {
+                    let mut altered = layer.clone();
+                    let last = altered.len() - 1;
+                    altered[last] ^= 1;
+                    Reply::ok("application/octet-stream", altered)
+                }
+            };
+        }
+        if req.path == "/storage/layer?sig=1" {
+            return Reply::ok("application/octet-stream", layer.clone());
+        }
+        Reply::status("404 Not Found")
+    });
+    port_cell.store(port, std::sync::atomic::Ordering::SeqCst);
+    let mut credentials = Credentials::none();
+    credentials.insert(&format!("127.0.0.1:{port}"), "u", "p");
+    let registry = Registry::new(RegistryOptions {
+        credentials,
+        ..Default::default()
+    });
+
+    let image = Image::pull(&registry, &reference(&format!("127.0.0.1:{port}/fake:t")), None)
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    image.write_oci_archive(&registry, &mut out).await.unwrap();
+    let storage: Vec<_> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.path.starts_with("/storage/"))
+        .cloned()
+        .collect();
+    assert_eq!(storage.len(), 1, "{storage:?}");
+    assert_eq!(
+        storage[0].authorization, None,
+        "credentials followed the redirect"
+    );
+
+    let short = Image::pull(&registry, &reference(&format!("127.0.0.1:{port}/short:t")), None)
+        .await
+        .unwrap();
+    let err = short
+        .write_docker_archive(&registry, tokio::io::sink())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::SizeMismatch { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&layer_digest) && text.contains(&format!("expected {} bytes", layer_len(&image))),
+        "{text}"
+    );
+
+    let altered = Image::pull(
+        &registry,
+        &reference(&format!("127.0.0.1:{port}/altered:t")),
+        None,
+    )
+    .await
+    .unwrap();
+    let err = altered
+        .write_oci_archive(&registry, tokio::io::sink())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::DigestMismatch { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&format!("expected {layer_digest}")),
+        "{err}"
+    );
+}
+
+fn layer_len(image: &Image) -> u64 {
+    image.layers()[0].size
 }
