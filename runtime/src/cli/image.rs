@@ -306,6 +306,12 @@ async fn write_atomically(
         .sync_all()
         .await
         .context("writing the archive")?;
+    // tempfile creates 0600; an archive is an ordinary file.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644))
+            .context("setting the archive's mode")?;
+    }
     temp.persist(path)
         .with_context(|| format!("renaming the archive to {}", path.display()))?;
     Ok(())

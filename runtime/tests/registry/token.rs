@@ -27,7 +27,7 @@ pub const USER: &str = "tug";
 pub const PASSWORD: &str = "tug-secret";
 const ADDR: &str = "127.0.0.1:5003";
 
-/// Tokens issued so far (with the accounts and scopes asked).
+/// Tokens this process issued so far.
 pub static ISSUED: AtomicU64 = AtomicU64::new(0);
 
 struct Signer {
@@ -36,10 +36,11 @@ struct Signer {
     rng: SystemRandom,
 }
 
-/// Starts the service (once); panics with a hint when setup has not run.
-pub fn ensure() {
-    static STARTED: OnceLock<()> = OnceLock::new();
-    STARTED.get_or_init(|| {
+/// Starts the service (once); panics with a hint when setup has not run. Returns whether this process
+/// serves the tokens (false when another test process already does, on the same port and key).
+pub fn ensure() -> bool {
+    static STARTED: OnceLock<bool> = OnceLock::new();
+    *STARTED.get_or_init(|| {
         let dir = std::env::var("TUG_DEV_DIR").unwrap_or_else(|_| "/var/tmp/tug-dev".into());
         let key_pem = format!("{dir}/token/key.pem");
         let cert_pem = format!("{dir}/token/cert.pem");
@@ -54,13 +55,19 @@ pub fn ensure() {
             cert_b64: base64::engine::general_purpose::STANDARD.encode(cert.as_ref()),
             rng,
         };
-        let listener = TcpListener::bind(ADDR).unwrap_or_else(|e| panic!("token service on {ADDR}: {e}"));
+        let listener = match TcpListener::bind(ADDR) {
+            Ok(l) => l,
+            // Another test process serves tokens signed with the same key: use it.
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => return false,
+            Err(e) => panic!("token service on {ADDR}: {e}"),
+        };
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let _ = serve(stream, &signer);
             }
         });
-    });
+        true
+    })
 }
 
 fn serve(mut stream: TcpStream, signer: &Signer) -> std::io::Result<()> {
