@@ -77,6 +77,8 @@ pub struct BodyReader {
     stream: Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>,
     /// What is left of the last chunk.
     chunk: Bytes,
+    /// The connection of a body read on a connection of its own (`direct.rs`), polled before the body.
+    driver: Option<super::direct::Driver>,
 }
 
 impl BodyReader {
@@ -85,6 +87,15 @@ impl BodyReader {
         BodyReader {
             stream: Box::pin(stream),
             chunk: Bytes::new(),
+            driver: None,
+        }
+    }
+
+    /// A body whose connection this reader drives.
+    pub(crate) fn with_driver(body: Incoming, driver: super::direct::Driver) -> Self {
+        BodyReader {
+            driver: Some(driver),
+            ..Self::new(body)
         }
     }
 
@@ -92,6 +103,12 @@ impl BodyReader {
     pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<Bytes>>> {
         if !self.chunk.is_empty() {
             return Poll::Ready(Ok(Some(std::mem::take(&mut self.chunk))));
+        }
+        // Let the connection read and decode what the daemon sent (it wakes this task when it can go on).
+        if let Some(driver) = &mut self.driver {
+            if driver.as_mut().poll(cx).is_ready() {
+                self.driver = None;
+            }
         }
         loop {
             match self.stream.as_mut().poll_next(cx) {
@@ -170,6 +187,11 @@ impl Client {
         let connector = Connector::new(&config)?;
         let http = HttpClient::builder(TokioExecutor::new())
             .pool_idle_timeout(config.pool_idle_timeout)
+            // One idle connection: a plugin calls one at a time, and streams have connections of their
+            // own (`direct.rs`). More would only gather connections that the pool hands back late (it
+            // returns them from another task) while the next call already opened a new one; concurrent
+            // callers pay a connect instead (tens of microseconds on a unix socket).
+            .pool_max_idle_per_host(1)
             .pool_timer(TokioTimer::new())
             .build(connector.clone());
         let authority = match &config.endpoint {
@@ -204,6 +226,11 @@ impl Client {
     /// The connector behind this client's pool, for connections of their own (WebSockets).
     pub(crate) fn connector(&self) -> &Connector {
         &self.inner.connector
+    }
+
+    /// The `Host` of requests: `host:port` for tcp, the docker CLI's placeholder otherwise.
+    pub(crate) fn authority(&self) -> &str {
+        &self.inner.authority
     }
 
     /// The configuration this client was made with.
@@ -359,13 +386,27 @@ impl Client {
         })
     }
 
-    /// The `raw-stream` shape: a download read as it arrives.
+    /// The `raw-stream` shape: a download read as it arrives, on a connection of its own that reading
+    /// the body drives (see `direct.rs`): no hand-off between tasks per chunk.
     pub async fn download(&self, req: Request) -> Result<Download> {
+        let timeout = self.inner.config.timeout;
+        let what = format!("{} {}", req.method, req.path);
         let body = in_memory(req.body.clone());
-        let (parts, body) = self.send(req, body).await?.into_parts();
+        let (resp, driver) = tokio::time::timeout(timeout, super::direct::send(self, req, body))
+            .await
+            .map_err(|_| Error::Timeout { what, after: timeout })??;
+        let status = resp.status();
+        if !(status.is_success() || status.is_informational()) {
+            // The error body needs the connection driven while it is read.
+            let driving = tokio::spawn(driver);
+            let err = check_status(resp).await.err();
+            driving.abort();
+            return Err(err.unwrap_or_else(|| Error::from_status(status, b"")));
+        }
+        let (parts, body) = resp.into_parts();
         Ok(Download {
             headers: parts.headers,
-            body: BodyReader::new(body),
+            body: BodyReader::with_driver(body, driver),
         })
     }
 

@@ -12,6 +12,7 @@
 pub mod client;
 pub mod config;
 pub mod decode;
+mod direct;
 pub mod error;
 pub mod hijack;
 pub mod request;

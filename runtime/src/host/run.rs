@@ -294,101 +294,127 @@ impl PluginHost {
         Ok((outcome, pipe.contents().to_vec()))
     }
 
+    /// Runs the plugin in a task of its own on the runtime's workers, not in the caller's task: a caller
+    /// in `block_on` (as `tug run` is) polls outside the workers that drive the sockets, and every
+    /// readiness event would then wake another thread — a few microseconds per log line. Dropping the
+    /// returned future aborts the task (and so drops the store and every handle).
     async fn run_with(
         &self,
         plugin: &Plugin,
         req: RunRequest,
         stdout: Option<MemoryOutputPipe>,
     ) -> anyhow::Result<Outcome> {
-        let mut argv = vec![req.name.clone()];
-        argv.extend(req.args.iter().cloned());
-        let mut wasi = WasiCtxBuilder::new();
-        wasi.args(&argv).envs(&req.env);
-        match stdout {
-            Some(pipe) => wasi.stdout(pipe),
-            None => wasi.stdout(Forward::new(Target::Stdout, &req.name, req.masker.stream())),
-        };
-        wasi.stderr(Forward::new(Target::Stderr, &req.name, req.masker.stream()));
-        // Host directories the policy preopens (none by default): the plugin's whole filesystem.
-        for p in &req.gate.policy.preopens {
-            let perms = if p.read_only {
-                FsPerms::ReadOnly
-            } else {
-                FsPerms::ReadWrite
-            };
-            wasi.preopened_dir(&p.host, &p.guest, perms).map_err(|e| {
-                anyhow::anyhow!(
-                    "policy {}: preopening {} as {}: {e}",
-                    req.gate.policy.name,
-                    p.host.display(),
-                    p.guest
-                )
-            })?;
-        }
-        let mut table = ResourceTable::new();
-        if let Some(h) = req.limits.handles {
-            table.set_max_capacity(h as usize);
-        }
-        let state = HostState {
-            wasi: wasi.build(),
-            table,
-            engines: req.engines,
-            limiter: MemoryLimiter::new(req.limits.memory_bytes),
-            plugin: req.name.clone(),
-            gate: req.gate,
-            audit: req.audit,
-            call: None,
-            images: Default::default(),
-            registry: Default::default(),
-        };
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        // Every tick, running wasm is charged to the CPU budget and yields to the executor, so the wall
-        // deadline can fire even in a loop.
-        let cpu = CpuBudget::new(req.limits.cpu_time, EPOCH_TICK);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(cpu.deadline_callback());
-
-        let name = req.name;
-        let run = cpu.measure(async {
-            let command = plugin.pre.instantiate_async(&mut store).await?;
-            command.wasi_cli_run().call_run(&mut store).await
-        });
-        let result = match req.limits.wall_time {
-            Some(limit) => tokio::time::timeout(limit, run).await.map_err(|_| limit),
-            None => Ok(run.await),
-        };
-        // The last call (a stream handed out, or one the deadline cancelled) has not been recorded yet.
-        store.data_mut().end_call(None, 0);
-        let result = match result {
-            Ok(r) => r,
-            Err(limit) => return Ok(Outcome::TimedOut(limit)),
-        };
-        let memory = store.data().limiter.exceeded();
-        Ok(match result {
-            Ok(Ok(())) => Outcome::Exited(0),
-            Err(e) if e.downcast_ref::<I32Exit>().is_some_and(|x| x.0 == 0) => Outcome::Exited(0),
-            // A refused allocation usually ends in a trap or an error exit: the limit is the real cause.
-            _ if memory.is_some() => {
-                Outcome::LimitExceeded(format!("plugin {name} {}", memory.expect("checked")))
+        struct AbortOnDrop(tokio::task::AbortHandle);
+        impl Drop for AbortOnDrop {
+            fn drop(&mut self) {
+                self.0.abort();
             }
-            Ok(Err(())) => Outcome::Exited(1),
-            Err(e) => {
-                if let Some(exit) = e.downcast_ref::<I32Exit>() {
-                    Outcome::Exited(exit.0)
-                } else if let Some(limit) = e.downcast_ref::<LimitExceeded>() {
-                    Outcome::LimitExceeded(format!("plugin {name} {limit}"))
-                } else if let Some(ResourceTableError::Full) = e.downcast_ref::<ResourceTableError>() {
-                    let limit = LimitExceeded::Handles {
-                        limit: req.limits.handles.unwrap_or(u32::MAX),
-                    };
-                    Outcome::LimitExceeded(format!("plugin {name} {limit}"))
-                } else {
-                    Outcome::Trapped(format!("plugin {name} trapped: {e:?}"))
-                }
-            }
-        })
+        }
+        let task = tokio::spawn(run_store(self.engine.clone(), plugin.pre.clone(), req, stdout));
+        let _abort = AbortOnDrop(task.abort_handle());
+        match task.await {
+            Ok(outcome) => outcome,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => bail!("the run was cancelled: {e}"),
+        }
     }
+}
+
+/// One run in its own `Store` (see [`PluginHost::run`]).
+async fn run_store(
+    engine: Engine,
+    pre: CommandPre<HostState>,
+    req: RunRequest,
+    stdout: Option<MemoryOutputPipe>,
+) -> anyhow::Result<Outcome> {
+    let mut argv = vec![req.name.clone()];
+    argv.extend(req.args.iter().cloned());
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.args(&argv).envs(&req.env);
+    match stdout {
+        Some(pipe) => wasi.stdout(pipe),
+        None => wasi.stdout(Forward::new(Target::Stdout, &req.name, req.masker.stream())),
+    };
+    wasi.stderr(Forward::new(Target::Stderr, &req.name, req.masker.stream()));
+    // Host directories the policy preopens (none by default): the plugin's whole filesystem.
+    for p in &req.gate.policy.preopens {
+        let perms = if p.read_only {
+            FsPerms::ReadOnly
+        } else {
+            FsPerms::ReadWrite
+        };
+        wasi.preopened_dir(&p.host, &p.guest, perms).map_err(|e| {
+            anyhow::anyhow!(
+                "policy {}: preopening {} as {}: {e}",
+                req.gate.policy.name,
+                p.host.display(),
+                p.guest
+            )
+        })?;
+    }
+    let mut table = ResourceTable::new();
+    if let Some(h) = req.limits.handles {
+        table.set_max_capacity(h as usize);
+    }
+    let state = HostState {
+        wasi: wasi.build(),
+        table,
+        engines: req.engines,
+        limiter: MemoryLimiter::new(req.limits.memory_bytes),
+        plugin: req.name.clone(),
+        gate: req.gate,
+        audit: req.audit,
+        call: None,
+        images: Default::default(),
+        registry: Default::default(),
+    };
+    let mut store = Store::new(&engine, state);
+    store.limiter(|s| &mut s.limiter);
+    // Every tick, running wasm is charged to the CPU budget and yields to the executor, so the wall
+    // deadline can fire even in a loop.
+    let cpu = CpuBudget::new(req.limits.cpu_time, EPOCH_TICK);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(cpu.deadline_callback());
+
+    let name = req.name;
+    let run = cpu.measure(async {
+        let command = pre.instantiate_async(&mut store).await?;
+        command.wasi_cli_run().call_run(&mut store).await
+    });
+    let result = match req.limits.wall_time {
+        Some(limit) => tokio::time::timeout(limit, run).await.map_err(|_| limit),
+        None => Ok(run.await),
+    };
+    // The last call (a stream handed out, or one the deadline cancelled) has not been recorded yet.
+    store.data_mut().end_call(None, 0);
+    let result = match result {
+        Ok(r) => r,
+        Err(limit) => return Ok(Outcome::TimedOut(limit)),
+    };
+    let memory = store.data().limiter.exceeded();
+    Ok(match result {
+        Ok(Ok(())) => Outcome::Exited(0),
+        Err(e) if e.downcast_ref::<I32Exit>().is_some_and(|x| x.0 == 0) => Outcome::Exited(0),
+        // A refused allocation usually ends in a trap or an error exit: the limit is the real cause.
+        _ if memory.is_some() => {
+            Outcome::LimitExceeded(format!("plugin {name} {}", memory.expect("checked")))
+        }
+        Ok(Err(())) => Outcome::Exited(1),
+        Err(e) => {
+            if let Some(exit) = e.downcast_ref::<I32Exit>() {
+                Outcome::Exited(exit.0)
+            } else if let Some(limit) = e.downcast_ref::<LimitExceeded>() {
+                Outcome::LimitExceeded(format!("plugin {name} {limit}"))
+            } else if let Some(ResourceTableError::Full) = e.downcast_ref::<ResourceTableError>() {
+                let limit = LimitExceeded::Handles {
+                    limit: req.limits.handles.unwrap_or(u32::MAX),
+                };
+                Outcome::LimitExceeded(format!("plugin {name} {limit}"))
+            } else {
+                Outcome::Trapped(format!("plugin {name} trapped: {e:?}"))
+            }
+        }
+    })
 }
 
 /// The pooling allocator's limits for `n` plugin instances at once: each Rust component has a few core
