@@ -1,0 +1,740 @@
+//! `tug-bench`: measures tug against native clients in one run and writes `docs/benchmarks.md` and
+//! `docs/benchmarks.svg` (see the method section of that file).
+//!
+//! ```text
+//! cargo run --release -p tug-bench [-- --only p1,p2,p3,p4,p5] [--reps N] [--out DIR]
+//! ```
+//!
+//! Needs the daemon on /var/run/docker.sock and the image `tug-test/busybox:latest` (`scripts/setup`),
+//! `curl`, `docker`, `python3` (docker-py is installed into `target/bench-venv`), and the wasm32-wasip2
+//! target. `tug-bench density N pooling|ondemand` is the child process of P5.
+
+mod external;
+mod native;
+mod plugin;
+mod report;
+
+use std::{
+    io::BufRead,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    sync::Arc,
+    time::Instant,
+};
+
+use anyhow::Context;
+use serde_json::{json, Value};
+use tug::{
+    engine::{Client, Request},
+    host::{CacheMode, HostOptions},
+};
+
+use external::DockerPy;
+use plugin::Runner;
+use report::{ColdStart, Density, Latency, Lifecycle, Results, Throughput};
+
+/// The image of every fixture.
+const IMAGE: &str = "tug-test/busybox:latest";
+/// The label on every container the harness creates (swept at the start and the end).
+const LABEL: &str = "tug-bench";
+/// The API version curl speaks (the daemon's, 20.10).
+const API: &str = "1.41";
+
+struct Options {
+    only: Vec<String>,
+    reps: usize,
+    out: PathBuf,
+    logs_bytes: u64,
+    follow_bytes: u64,
+    archive_mib: u64,
+    calls: usize,
+    rounds: usize,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("bench/ is in the workspace")
+        .to_owned()
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("probe") {
+        // Native logs of container ID on a current-thread runtime (`probe ID 1`) or the default one.
+        let rt = if args.get(2).is_some_and(|a| a == "1") {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+        } else if args.get(2).is_some_and(|a| a == "2") {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()?
+        } else {
+            tokio::runtime::Runtime::new()?
+        };
+        let id = args.get(1).context("probe ID")?.clone();
+        let got = rt.block_on(async {
+            tokio::spawn(async move { native::logs(&Client::from_env()?, &id, false).await }).await?
+        })?;
+        println!("{got:?} {:.1} MB/s", got.0 as f64 / got.2 / 1e6);
+        return Ok(());
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    if args.first().map(String::as_str) == Some("density") {
+        let n = args.get(1).context("density N MODE")?.parse()?;
+        return rt.block_on(density_child(n, args.get(2).is_some_and(|m| m == "pooling")));
+    }
+    let mut o = Options {
+        only: vec![],
+        reps: 2,
+        out: root().join("docs"),
+        logs_bytes: 256 << 20,
+        follow_bytes: 128 << 20,
+        archive_mib: 1024,
+        calls: 2000,
+        rounds: 100,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--only" => {
+                o.only = it
+                    .next()
+                    .context("--only LIST")?
+                    .split(',')
+                    .map(str::to_owned)
+                    .collect()
+            }
+            "--reps" => o.reps = it.next().context("--reps N")?.parse()?,
+            "--out" => o.out = it.next().context("--out DIR")?.into(),
+            "--quick" => {
+                (o.logs_bytes, o.follow_bytes, o.archive_mib, o.calls, o.rounds) =
+                    (16 << 20, 16 << 20, 64, 200, 16)
+            }
+            other => anyhow::bail!("unknown argument {other:?}"),
+        }
+    }
+    // On a worker, as tug runs plugins (see `PluginHost::run`): the native clients get the same footing.
+    rt.block_on(async { tokio::spawn(bench(o)).await? })
+}
+
+fn wants(o: &Options, p: &str) -> bool {
+    o.only.is_empty() || o.only.iter().any(|x| x == p)
+}
+
+async fn bench(o: Options) -> anyhow::Result<()> {
+    let root = root();
+    let client = Client::from_env()?;
+    client.ping().await.context("the daemon does not answer")?;
+    sweep(&client).await;
+    eprintln!("building the bench plugin");
+    let wasm = plugin::build(&root)?;
+    let py = DockerPy::install(&root)?;
+    let cache = root.join("target").join("bench-cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let runner = Runner::new(
+        &wasm,
+        HostOptions {
+            cache: CacheMode::Dir(cache.clone()),
+            pooling: None,
+        },
+        client.clone(),
+    )?;
+    let mut r = Results::default();
+    let result = async {
+        if wants(&o, "p1") {
+            p1(&o, &runner, &client, &py, &mut r).await?;
+        }
+        if wants(&o, "p2") {
+            p2(&o, &runner, &client, &py, &mut r).await?;
+        }
+        if wants(&o, "p3") {
+            p3(&o, &runner, &client, &py, &mut r).await?;
+        }
+        if wants(&o, "p4") {
+            p4(&wasm, &cache, &client, &mut r).await?;
+        }
+        if wants(&o, "p5") {
+            p5(&mut r)?;
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    sweep(&client).await;
+    result?;
+    about(&client, &py, &mut r).await;
+    std::fs::create_dir_all(&o.out)?;
+    let md = report::markdown(&r, "cargo run --release -p tug-bench");
+    std::fs::write(o.out.join("benchmarks.md"), &md)?;
+    std::fs::write(o.out.join("benchmarks.svg"), report::svg(&r.targets()))?;
+    for t in r.targets() {
+        println!(
+            "{:<60} {:>9.3}{} target {} {:.2} {}",
+            t.what,
+            t.value,
+            t.unit,
+            if t.at_most { "≤" } else { "≥" },
+            t.target,
+            if t.met() { "met" } else { "MISSED" }
+        );
+    }
+    eprintln!("wrote {}", o.out.join("benchmarks.md").display());
+    Ok(())
+}
+
+/// Removes every container the harness created (label `tug-bench`).
+async fn sweep(client: &Client) {
+    let filters = json!({"label": [LABEL]}).to_string();
+    let list: Value = match client
+        .json(
+            Request::get("/containers/json")
+                .query("all", true)
+                .query("filters", filters),
+        )
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return eprintln!("listing the fixtures: {e}"),
+    };
+    for c in list.as_array().into_iter().flatten() {
+        if let Some(id) = c["Id"].as_str() {
+            let _ = remove(client, id).await;
+        }
+    }
+}
+
+async fn remove(client: &Client, id: &str) -> anyhow::Result<()> {
+    client
+        .call(
+            Request::delete(format!("/containers/{id}"))
+                .query("force", true)
+                .query("v", true),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Creates a fixture container running `sh -c script`; starts it and waits for it unless `start` is false.
+async fn fixture(client: &Client, script: &str, start: bool) -> anyhow::Result<String> {
+    let body = json!({"Image": IMAGE, "Cmd": ["sh", "-c", script], "Labels": {LABEL: "1"}});
+    let created: Value = client
+        .json(Request::post("/containers/create").json(&body)?)
+        .await?;
+    let id = created["Id"].as_str().context("no Id")?.to_owned();
+    if start {
+        client
+            .call(Request::post(format!("/containers/{id}/start")))
+            .await?;
+        let waited: Value = client
+            .json(Request::post(format!("/containers/{id}/wait")))
+            .await?;
+        anyhow::ensure!(waited["StatusCode"] == 0, "fixture {script:?}: {waited}");
+    }
+    Ok(id)
+}
+
+fn lines_script(bytes: u64) -> String {
+    format!("yes $(printf %099d 0) | head -c {bytes}")
+}
+
+async fn p1(
+    o: &Options,
+    runner: &Runner,
+    client: &Client,
+    py: &DockerPy,
+    r: &mut Results,
+) -> anyhow::Result<()> {
+    eprintln!("P1: /version round trips");
+    let n = o.calls.to_string();
+    // Warm-ups: connections, the negotiated version, the daemon's caches.
+    runner.run(&["version", "100"]).await?;
+    native::version(client, 100).await?;
+    let plugin = plugin::ns_list(&runner.run(&["version", &n]).await?)?;
+    let native = native::version(client, o.calls).await?;
+    let bollard = native::bollard_version(o.calls).await?;
+    let dpy = py.call(&["version", &n])?;
+    let dpy: Vec<u64> = serde_json::from_value(dpy["ns"].clone())?;
+    let cli = external::docker_cli_version(30)?;
+    for (client, ns) in [
+        ("plugin", plugin),
+        ("tug native", native),
+        ("bollard", bollard),
+        ("docker-py", dpy),
+        ("docker CLI (a process per call)", cli),
+    ] {
+        r.p1.push(Latency {
+            client: client.into(),
+            ns,
+        });
+    }
+    Ok(())
+}
+
+/// The best (highest MB/s) of `reps` runs of `f`.
+async fn best<F, Fut>(reps: usize, mut f: F) -> anyhow::Result<(u64, u64, f64)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<(u64, u64, f64)>>,
+{
+    let mut best: Option<(u64, u64, f64)> = None;
+    for _ in 0..reps.max(1) {
+        let got = f().await?;
+        if best.is_none_or(|b| got.0 as f64 / got.2 > b.0 as f64 / b.2) {
+            best = Some(got);
+        }
+    }
+    Ok(best.expect("at least one"))
+}
+
+fn py_stream(v: Value) -> anyhow::Result<(u64, u64, f64)> {
+    Ok((
+        v["bytes"].as_u64().context("bytes")?,
+        v["frames"].as_u64().context("frames")?,
+        v["ns"].as_f64().context("ns")? / 1e9,
+    ))
+}
+
+async fn p2(
+    o: &Options,
+    runner: &Runner,
+    client: &Client,
+    py: &DockerPy,
+    r: &mut Results,
+) -> anyhow::Result<()> {
+    let reps = o.reps;
+    eprintln!("P2 (a): writing {} MiB of log lines", o.logs_bytes >> 20);
+    let logs = fixture(client, &lines_script(o.logs_bytes), true).await?;
+    let path = format!("/containers/{logs}/logs?stdout=1");
+    external::curl(API, &path, None)?; // warm the page cache
+    let mut rows = Vec::new();
+    let c = best(reps, || async {
+        external::curl(API, &path, None).map(|(b, s)| (b, 0, s))
+    })
+    .await?;
+    rows.push(("curl", c));
+    rows.push((
+        "plugin",
+        best(reps, || async {
+            plugin::stream_result(&runner.run(&["logs", &logs]).await?)
+        })
+        .await?,
+    ));
+    rows.push((
+        "tug native",
+        best(reps, || native::logs(client, &logs, false)).await?,
+    ));
+    rows.push((
+        "docker-py",
+        best(reps, || async { py_stream(py.call(&["logs", &logs])?) }).await?,
+    ));
+    r.p2[0] = rows.into_iter().map(|(c, t)| tp(c, t)).collect();
+    payload_only(&mut r.p2[0]);
+    remove(client, &logs).await?;
+
+    eprintln!("P2 (b): a {} MiB archive", o.archive_mib);
+    let archive = fixture(
+        client,
+        &format!("dd if=/dev/zero of=/big bs=1M count={}", o.archive_mib),
+        true,
+    )
+    .await?;
+    let path = format!("/containers/{archive}/archive?path=/big");
+    external::curl(API, &path, None)?;
+    let mut rows = Vec::new();
+    let reps_b = reps + 1;
+    rows.push((
+        "curl",
+        best(reps_b, || async {
+            external::curl(API, &path, None).map(|(b, s)| (b, 0, s))
+        })
+        .await?,
+    ));
+    let chunk = (1u64 << 20).to_string();
+    rows.push((
+        "plugin",
+        best(reps_b, || async {
+            plugin::stream_result(&runner.run(&["archive", &archive, "/big", &chunk]).await?)
+        })
+        .await?,
+    ));
+    rows.push((
+        "tug native",
+        best(reps_b, || native::archive(client, &archive, "/big")).await?,
+    ));
+    rows.push((
+        "docker-py",
+        best(reps_b, || async {
+            py_stream(py.call(&["archive", &archive, "/big"])?)
+        })
+        .await?,
+    ));
+    r.p2[1] = rows.into_iter().map(|(c, t)| tp(c, t)).collect();
+    remove(client, &archive).await?;
+
+    eprintln!(
+        "P2 (c): following {} MiB of log lines as they are written",
+        o.follow_bytes >> 20
+    );
+    let script = lines_script(o.follow_bytes);
+    let fresh = || async { fixture(client, &script, false).await };
+    let mut rows = Vec::new();
+    rows.push((
+        "curl",
+        best(reps, || async {
+            let id = fresh().await?;
+            let got = external::curl(
+                API,
+                &format!("/containers/{id}/logs?stdout=1&follow=1"),
+                Some(&id),
+            );
+            remove(client, &id).await?;
+            got.map(|(b, s)| (b, 0, s))
+        })
+        .await?,
+    ));
+    rows.push((
+        "plugin",
+        best(reps, || async {
+            let id = fresh().await?;
+            let got = runner.run(&["logs", &id, "follow"]).await;
+            remove(client, &id).await?;
+            plugin::stream_result(&got?)
+        })
+        .await?,
+    ));
+    rows.push((
+        "tug native",
+        best(reps, || async {
+            let id = fresh().await?;
+            let got = native::logs(client, &id, true).await;
+            remove(client, &id).await?;
+            got
+        })
+        .await?,
+    ));
+    rows.push((
+        "docker-py",
+        best(reps, || async {
+            let id = fresh().await?;
+            let got = py.call(&["logs", &id, "follow"]);
+            remove(client, &id).await?;
+            py_stream(got?)
+        })
+        .await?,
+    ));
+    r.p2[2] = rows.into_iter().map(|(c, t)| tp(c, t)).collect();
+    payload_only(&mut r.p2[2]);
+    Ok(())
+}
+
+/// curl counts the multiplexed stream's bytes on the wire; the others count log payload. Each log line
+/// is one frame with an 8-byte header: take those off curl's count so that MB/s compare.
+fn payload_only(rows: &mut [Throughput]) {
+    let frames = rows
+        .iter()
+        .find(|r| r.client == "tug native")
+        .map_or(0, |r| r.frames);
+    if let Some(curl) = rows.iter_mut().find(|r| r.client == "curl") {
+        curl.bytes = curl.bytes.saturating_sub(8 * frames);
+    }
+}
+
+fn tp(client: &str, (bytes, frames, secs): (u64, u64, f64)) -> Throughput {
+    Throughput {
+        client: client.into(),
+        bytes,
+        frames,
+        secs,
+    }
+}
+
+async fn p3(
+    o: &Options,
+    runner: &Runner,
+    client: &Client,
+    py: &DockerPy,
+    r: &mut Results,
+) -> anyhow::Result<()> {
+    let n = o.rounds;
+    for (i, conc) in [(0usize, 1usize), (1, 8)] {
+        eprintln!("P3: {n} lifecycles, concurrency {conc}");
+        native::lifecycle(client, IMAGE, conc * 2, conc).await?; // warm-up
+        let (total, rounds) = native::lifecycle(client, IMAGE, n, conc).await?;
+        r.p3[i].push(Lifecycle {
+            client: "tug native".into(),
+            total,
+            rounds,
+        });
+        let t = Instant::now();
+        let mut runs = Vec::new();
+        for k in 0..conc {
+            let share = n / conc + usize::from(k < n % conc);
+            runs.push(runner.request(&plugin::own(&["lifecycle", &share.to_string(), IMAGE])));
+        }
+        let outs = futures_join(runner, runs).await?;
+        let total = t.elapsed().as_secs_f64();
+        let mut rounds = Vec::new();
+        for out in outs {
+            rounds.extend(plugin::ns_list(&out)?);
+        }
+        r.p3[i].push(Lifecycle {
+            client: "plugin".into(),
+            total,
+            rounds,
+        });
+        let v = py.call(&["lifecycle", &n.to_string(), &conc.to_string(), IMAGE])?;
+        r.p3[i].push(Lifecycle {
+            client: "docker-py".into(),
+            total: v["total_ns"].as_f64().context("total_ns")? / 1e9,
+            rounds: serde_json::from_value(v["ns"].clone())?,
+        });
+    }
+    Ok(())
+}
+
+/// Runs the requests at once, each in its own `Store`, on the same host.
+async fn futures_join(runner: &Runner, runs: Vec<tug::host::RunRequest>) -> anyhow::Result<Vec<String>> {
+    let mut futures = Vec::new();
+    for req in runs {
+        futures.push(Box::pin(plugin::run_on(&runner.host, &runner.plugin, req)));
+    }
+    let mut outs = Vec::new();
+    // Poll them together: they interleave at every host call.
+    let results = join_all(futures).await;
+    for r in results {
+        outs.push(r?);
+    }
+    Ok(outs)
+}
+
+/// Polls all futures together until each is done (a minimal `join_all`).
+async fn join_all<F: std::future::Future + Unpin>(mut futures: Vec<F>) -> Vec<F::Output> {
+    let mut outs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, out) in futures.iter_mut().zip(outs.iter_mut()) {
+            if out.is_none() {
+                match std::pin::Pin::new(f).poll(cx) {
+                    std::task::Poll::Ready(v) => *out = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outs.into_iter().map(|o| o.expect("done")).collect()
+}
+
+async fn p4(wasm: &Path, cache: &Path, client: &Client, r: &mut Results) -> anyhow::Result<()> {
+    for (pooling, cached) in [(false, false), (true, false), (false, true), (true, true)] {
+        let config = format!(
+            "{}, {}",
+            if cached { "cache" } else { "no cache (compile)" },
+            if pooling {
+                "pooling allocator"
+            } else {
+                "on-demand allocator"
+            }
+        );
+        eprintln!("P4: cold start, {config}");
+        let t = Instant::now();
+        let host = tug::host::PluginHost::with_options(HostOptions {
+            cache: if cached {
+                CacheMode::Dir(cache.to_owned())
+            } else {
+                CacheMode::Off
+            },
+            pooling: pooling.then_some(64),
+        })?;
+        let setup_ms = t.elapsed().as_secs_f64() * 1e3;
+        // A runner only for its requests (policy, gate); the host under test is `host`.
+        let requests = Runner::new(
+            wasm,
+            HostOptions {
+                cache: CacheMode::Dir(cache.to_owned()),
+                pooling: None,
+            },
+            client.clone(),
+        )?;
+        let iterations = if cached { 100 } else { 5 };
+        let (mut load, mut run) = (Vec::new(), Vec::new());
+        for _ in 0..iterations {
+            let t = Instant::now();
+            let plugin = host.load(wasm)?;
+            load.push(t.elapsed().as_nanos() as u64);
+            let t = Instant::now();
+            plugin::run_on(&host, &plugin, requests.request(&plugin::own(&["noop"]))).await?;
+            run.push(t.elapsed().as_nanos() as u64);
+        }
+        r.p4.push(ColdStart {
+            config,
+            setup_ms,
+            load,
+            run,
+        });
+    }
+    Ok(())
+}
+
+fn vm_rss(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .context("no VmRSS")?
+        .trim()
+        .trim_end_matches(" kB")
+        .trim()
+        .parse()?;
+    Ok(kb * 1024)
+}
+
+fn p5(r: &mut Results) -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    for pooling in [false, true] {
+        for n in [100usize, 500] {
+            let mode = if pooling { "pooling" } else { "ondemand" };
+            eprintln!("P5: {n} idle instances, {mode}");
+            let mut child = Command::new(&exe)
+                .args(["density", &n.to_string(), mode])
+                .stdout(Stdio::piped())
+                .spawn()?;
+            let pid = child.id();
+            let stdout = child.stdout.take().context("piped")?;
+            let (mut base, mut ready) = (0, 0);
+            let mut measured = Err(anyhow::anyhow!("the density child ended early"));
+            for line in std::io::BufReader::new(stdout).lines() {
+                let line = line?;
+                if line == "host ready" {
+                    base = vm_rss(pid)?;
+                } else if line.ends_with("ready") {
+                    ready += 1;
+                    if ready == n {
+                        // Let the last instances settle into their wait.
+                        std::thread::sleep(std::time::Duration::from_millis(500));
+                        measured = vm_rss(pid);
+                        break;
+                    }
+                }
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            r.p5.push(Density {
+                config: if pooling {
+                    "pooling".into()
+                } else {
+                    "on-demand".into()
+                },
+                n,
+                base,
+                rss: measured?,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The child of P5: `n` idle instances in this process until it is killed.
+async fn density_child(n: usize, pooling: bool) -> anyhow::Result<()> {
+    let root = root();
+    let wasm = root.join("target/bench-plugins/wasm32-wasip2/release/bench.wasm");
+    let runner = Arc::new(Runner::new(
+        &wasm,
+        HostOptions {
+            cache: CacheMode::Dir(root.join("target").join("bench-cache")),
+            pooling: pooling.then_some(n as u32 + 8),
+        },
+        Client::from_env()?,
+    )?);
+    println!("host ready");
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let runner = runner.clone();
+        tasks.push(tokio::spawn(async move {
+            let req = runner.request(&plugin::own(&["idle"]));
+            if let Err(e) = runner.host.run(&runner.plugin, req).await {
+                eprintln!("idle instance: {e:#}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    Ok(())
+}
+
+/// The machine and the versions of everything compared.
+async fn about(client: &Client, py: &DockerPy, r: &mut Results) {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "?".into());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines().next().map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<u64>()
+                    .unwrap_or(0)
+            })
+        })
+        .unwrap_or(0);
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    r.machine = vec![
+        ("CPUs (nproc)".into(), nproc.to_string()),
+        ("CPU".into(), cpu),
+        ("RAM".into(), format!("{:.1} GiB", mem as f64 / 1048576.0)),
+        ("kernel".into(), external::first_line("uname", &["-r"])),
+    ];
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap_or_default();
+    let locked = |name: &str| {
+        let key = format!("name = \"{name}\"\nversion = \"");
+        lock.find(&key)
+            .map(|i| lock[i + key.len()..].split('"').next().unwrap_or("?").to_owned())
+            .unwrap_or_else(|| "?".into())
+    };
+    let version: Value = client.json(Request::get("/version")).await.unwrap_or_default();
+    let dpy = py.call(&["about"]).unwrap_or_default();
+    let commit = external::first_line(
+        "git",
+        &["-C", &root().to_string_lossy(), "rev-parse", "--short", "HEAD"],
+    );
+    r.versions = vec![
+        ("tug commit".into(), commit),
+        ("rustc".into(), external::first_line("rustc", &["--version"])),
+        ("wasmtime".into(), locked("wasmtime")),
+        (
+            "Docker daemon".into(),
+            format!(
+                "{} (API {})",
+                version["Version"].as_str().unwrap_or("?"),
+                version["ApiVersion"].as_str().unwrap_or("?")
+            ),
+        ),
+        (
+            "docker CLI".into(),
+            external::first_line("docker", &["version", "--format", "{{.Client.Version}}"]),
+        ),
+        (
+            "docker-py".into(),
+            format!(
+                "{} (Python {})",
+                dpy["docker_py"].as_str().unwrap_or("?"),
+                dpy["python"].as_str().unwrap_or("?")
+            ),
+        ),
+        ("bollard".into(), locked("bollard")),
+        ("curl".into(), external::first_line("curl", &["--version"])),
+    ];
+}
