@@ -101,7 +101,17 @@ impl containers::Host for HostState {
             .opt("name", o.name)
             .opt("platform", o.platform)
             .json_bytes(body);
-        self.json_text(&e, req).await
+        let created = self.json_text(&e, req).await?;
+        if let Ok(text) = &created {
+            let id = serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| v["Id"].as_str().map(str::to_owned));
+            if let Some(id) = id {
+                // Later calls naming this id need no ownership lookup (`Gate::container`).
+                self.gate.remember_container(&id);
+            }
+        }
+        Ok(created)
     }
 
     async fn inspect(

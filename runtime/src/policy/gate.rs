@@ -27,6 +27,9 @@ pub struct Gate {
     pub run_id: String,
     /// The labels stamped on everything the run creates (`tug.run`, `tug.plugin`, …).
     pub labels: Vec<(String, String)>,
+    /// Full ids of the containers this run created (through this gate, so with its labels): an
+    /// operation naming one of them exactly needs no lookup to know the run owns it.
+    created: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Gate {
@@ -36,7 +39,16 @@ impl Gate {
             policy,
             run_id,
             labels,
+            created: Default::default(),
         }
+    }
+
+    /// Records a container this run just created (its full id, from the create answer).
+    pub fn remember_container(&self, full_id: &str) {
+        self.created
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(full_id.to_owned());
     }
 
     /// Whether the policy grants the operation's area at the access it needs.
@@ -75,6 +87,18 @@ impl Gate {
     /// Resolves a container name or id prefix and checks that the run owns it; returns the full id (the
     /// engine is then only ever asked about that id).
     pub async fn container(&self, client: &Client, id: &str, field: &str) -> Result<String, GateError> {
+        // A full id the run's own create returned: owned (labels cannot change, ids are never reused),
+        // so no lookup. The engine matches a full id before names, so while the container exists the
+        // call reaches it; once it is gone, only a container *named* with that id could answer, and only
+        // the run (whose containers carry its labels) or someone who holds the engine can name one.
+        if self
+            .created
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(id)
+        {
+            return Ok(id.to_owned());
+        }
         let v: Value = client
             .json(Request::get(format!("/containers/{}/json", segment(id))))
             .await?;
