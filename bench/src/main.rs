@@ -76,7 +76,14 @@ fn main() -> anyhow::Result<()> {
         };
         let id = args.get(1).context("probe ID")?.clone();
         let got = rt.block_on(async {
-            tokio::spawn(async move { native::logs(&Client::from_env()?, &id, false).await }).await?
+            tokio::spawn(async move {
+                let client = Client::from_env()?;
+                match id.strip_prefix("archive:") {
+                    Some(archive) => native::archive(&client, archive, "/big").await,
+                    None => native::logs(&client, &id, false).await,
+                }
+            })
+            .await?
         })?;
         println!("{got:?} {:.1} MB/s", got.0 as f64 / got.2 / 1e6);
         return Ok(());
@@ -247,16 +254,23 @@ async fn p1(
     r: &mut Results,
 ) -> anyhow::Result<()> {
     eprintln!("P1: /version round trips");
-    let n = o.calls.to_string();
     // Warm-ups: connections, the negotiated version, the daemon's caches.
     runner.run(&["version", "100"]).await?;
     native::version(client, 100).await?;
-    let plugin = plugin::ns_list(&runner.run(&["version", &n]).await?)?;
-    let native = native::version(client, o.calls).await?;
-    let bollard = native::bollard_version(o.calls).await?;
-    let dpy = py.call(&["version", &n])?;
-    let dpy: Vec<u64> = serde_json::from_value(dpy["ns"].clone())?;
+    // In rounds, each client in turn, so that the daemon's drift spreads over all of them.
+    const ROUNDS: usize = 5;
+    let per = (o.calls / ROUNDS).max(1);
+    let n = per.to_string();
+    let mut all: [Vec<u64>; 4] = Default::default();
+    for _ in 0..ROUNDS {
+        all[0].extend(plugin::ns_list(&runner.run(&["version", &n]).await?)?);
+        all[1].extend(native::version(client, per).await?);
+        all[2].extend(native::bollard_version(per).await?);
+        let dpy = py.call(&["version", &n])?;
+        all[3].extend(serde_json::from_value::<Vec<u64>>(dpy["ns"].clone())?);
+    }
     let cli = external::docker_cli_version(30)?;
+    let [plugin, native, bollard, dpy] = all;
     for (client, ns) in [
         ("plugin", plugin),
         ("tug native", native),
@@ -272,28 +286,129 @@ async fn p1(
     Ok(())
 }
 
-/// The best (highest MB/s) of `reps` runs of `f`.
-async fn best<F, Fut>(reps: usize, mut f: F) -> anyhow::Result<(u64, u64, f64)>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<(u64, u64, f64)>>,
-{
-    let mut best: Option<(u64, u64, f64)> = None;
-    for _ in 0..reps.max(1) {
-        let got = f().await?;
-        if best.is_none_or(|b| got.0 as f64 / got.2 > b.0 as f64 / b.2) {
-            best = Some(got);
-        }
-    }
-    Ok(best.expect("at least one"))
-}
-
 fn py_stream(v: Value) -> anyhow::Result<(u64, u64, f64)> {
     Ok((
         v["bytes"].as_u64().context("bytes")?,
         v["frames"].as_u64().context("frames")?,
         v["ns"].as_f64().context("ns")? / 1e9,
     ))
+}
+
+/// The clients of P2, in the order each repetition runs them.
+const STREAM_CLIENTS: [&str; 4] = ["curl", "plugin", "tug native", "docker-py"];
+
+/// What P2 reads.
+enum Case<'a> {
+    /// The logs of an exited container.
+    Logs(&'a str),
+    /// `get-archive` of /big.
+    Archive(&'a str),
+    /// The logs of a fresh container writing this many bytes, started by the client and followed.
+    Follow(u64),
+}
+
+/// One read of `case` by `who`: (bytes, frames, seconds).
+async fn stream_once(
+    who: &str,
+    case: &Case<'_>,
+    runner: &Runner,
+    client: &Client,
+    py: &DockerPy,
+) -> anyhow::Result<Throughput> {
+    let fresh;
+    let (id, follow) = match case {
+        Case::Logs(id) | Case::Archive(id) => (*id, false),
+        Case::Follow(bytes) => {
+            fresh = fixture(client, &lines_script(*bytes), false).await?;
+            (fresh.as_str(), true)
+        }
+    };
+    let chunk = (1u64 << 20).to_string();
+    let before = (cpu_seconds("self"), daemon_cpu());
+    let got = match (who, case) {
+        ("curl", Case::Archive(_)) => {
+            external::curl(API, &format!("/containers/{id}/archive?path=/big"), None).map(|(b, s)| (b, 0, s))
+        }
+        ("curl", _) => external::curl(
+            API,
+            &format!("/containers/{id}/logs?stdout=1&follow={}", u8::from(follow)),
+            follow.then_some(id),
+        )
+        .map(|(b, s)| (b, 0, s)),
+        ("plugin", Case::Archive(_)) => runner
+            .run(&["archive", id, "/big", &chunk])
+            .await
+            .and_then(|out| plugin::stream_result(&out)),
+        ("plugin", _) => {
+            let args: &[&str] = if follow {
+                &["logs", id, "follow"]
+            } else {
+                &["logs", id]
+            };
+            runner.run(args).await.and_then(|out| plugin::stream_result(&out))
+        }
+        ("tug native", Case::Archive(_)) => native::archive(client, id, "/big").await,
+        ("tug native", _) => native::logs(client, id, follow).await,
+        ("docker-py", Case::Archive(_)) => py.call(&["archive", id, "/big"]).and_then(py_stream),
+        ("docker-py", _) => {
+            let args: &[&str] = if follow {
+                &["logs", id, "follow"]
+            } else {
+                &["logs", id]
+            };
+            py.call(args).and_then(py_stream)
+        }
+        _ => anyhow::bail!("no client {who}"),
+    };
+    let cpu = (cpu_seconds("self") - before.0, daemon_cpu() - before.1);
+    if follow {
+        remove(client, id).await?;
+    }
+    got.map(|(bytes, frames, secs)| tp(who, (bytes, frames, secs), cpu))
+}
+
+/// CPU seconds (user + system, its own and its waited-for children's) of process `pid` so far.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().filter_map(|f| f.parse().ok()).collect())
+        .unwrap_or_default();
+    // After the command: state (not a number, skipped), then ppid … utime stime cutime cstime at 10..14.
+    let ticks: u64 = fields.get(10..14).map_or(0, |f| f.iter().sum());
+    ticks as f64 / 100.0
+}
+
+/// CPU seconds dockerd has used so far.
+fn daemon_cpu() -> f64 {
+    static PID: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    PID.get_or_init(|| {
+        external::output(Command::new("pidof").arg("dockerd"))
+            .ok()
+            .and_then(|o| o.split_whitespace().next().map(str::to_owned))
+    })
+    .as_deref()
+    .map_or(0.0, cpu_seconds)
+}
+
+/// `reps` rounds of every client reading `case`, in turn; the best (highest MB/s) of each.
+async fn stream_rounds(
+    reps: usize,
+    case: Case<'_>,
+    runner: &Runner,
+    client: &Client,
+    py: &DockerPy,
+) -> anyhow::Result<Vec<Throughput>> {
+    let mut best: Vec<Option<Throughput>> = STREAM_CLIENTS.iter().map(|_| None).collect();
+    for _ in 0..reps.max(1) {
+        for (i, who) in STREAM_CLIENTS.iter().enumerate() {
+            let got = stream_once(who, &case, runner, client, py).await?;
+            if best[i].as_ref().is_none_or(|b| got.mbps() > b.mbps()) {
+                best[i] = Some(got);
+            }
+        }
+    }
+    Ok(best.into_iter().map(|b| b.expect("at least one round")).collect())
 }
 
 async fn p2(
@@ -303,128 +418,25 @@ async fn p2(
     py: &DockerPy,
     r: &mut Results,
 ) -> anyhow::Result<()> {
-    let reps = o.reps;
     eprintln!("P2 (a): writing {} MiB of log lines", o.logs_bytes >> 20);
     let logs = fixture(client, &lines_script(o.logs_bytes), true).await?;
-    let path = format!("/containers/{logs}/logs?stdout=1");
-    external::curl(API, &path, None)?; // warm the page cache
-    let mut rows = Vec::new();
-    let c = best(reps, || async {
-        external::curl(API, &path, None).map(|(b, s)| (b, 0, s))
-    })
-    .await?;
-    rows.push(("curl", c));
-    rows.push((
-        "plugin",
-        best(reps, || async {
-            plugin::stream_result(&runner.run(&["logs", &logs]).await?)
-        })
-        .await?,
-    ));
-    rows.push((
-        "tug native",
-        best(reps, || native::logs(client, &logs, false)).await?,
-    ));
-    rows.push((
-        "docker-py",
-        best(reps, || async { py_stream(py.call(&["logs", &logs])?) }).await?,
-    ));
-    r.p2[0] = rows.into_iter().map(|(c, t)| tp(c, t)).collect();
+    external::curl(API, &format!("/containers/{logs}/logs?stdout=1"), None)?; // the page cache
+    r.p2[0] = stream_rounds(o.reps, Case::Logs(&logs), runner, client, py).await?;
     payload_only(&mut r.p2[0]);
     remove(client, &logs).await?;
 
     eprintln!("P2 (b): a {} MiB archive", o.archive_mib);
-    let archive = fixture(
-        client,
-        &format!("dd if=/dev/zero of=/big bs=1M count={}", o.archive_mib),
-        true,
-    )
-    .await?;
-    let path = format!("/containers/{archive}/archive?path=/big");
-    external::curl(API, &path, None)?;
-    let mut rows = Vec::new();
-    let reps_b = reps + 1;
-    rows.push((
-        "curl",
-        best(reps_b, || async {
-            external::curl(API, &path, None).map(|(b, s)| (b, 0, s))
-        })
-        .await?,
-    ));
-    let chunk = (1u64 << 20).to_string();
-    rows.push((
-        "plugin",
-        best(reps_b, || async {
-            plugin::stream_result(&runner.run(&["archive", &archive, "/big", &chunk]).await?)
-        })
-        .await?,
-    ));
-    rows.push((
-        "tug native",
-        best(reps_b, || native::archive(client, &archive, "/big")).await?,
-    ));
-    rows.push((
-        "docker-py",
-        best(reps_b, || async {
-            py_stream(py.call(&["archive", &archive, "/big"])?)
-        })
-        .await?,
-    ));
-    r.p2[1] = rows.into_iter().map(|(c, t)| tp(c, t)).collect();
+    let script = format!("dd if=/dev/zero of=/big bs=1M count={}", o.archive_mib);
+    let archive = fixture(client, &script, true).await?;
+    external::curl(API, &format!("/containers/{archive}/archive?path=/big"), None)?;
+    r.p2[1] = stream_rounds(o.reps + 1, Case::Archive(&archive), runner, client, py).await?;
     remove(client, &archive).await?;
 
     eprintln!(
         "P2 (c): following {} MiB of log lines as they are written",
         o.follow_bytes >> 20
     );
-    let script = lines_script(o.follow_bytes);
-    let fresh = || async { fixture(client, &script, false).await };
-    let mut rows = Vec::new();
-    rows.push((
-        "curl",
-        best(reps, || async {
-            let id = fresh().await?;
-            let got = external::curl(
-                API,
-                &format!("/containers/{id}/logs?stdout=1&follow=1"),
-                Some(&id),
-            );
-            remove(client, &id).await?;
-            got.map(|(b, s)| (b, 0, s))
-        })
-        .await?,
-    ));
-    rows.push((
-        "plugin",
-        best(reps, || async {
-            let id = fresh().await?;
-            let got = runner.run(&["logs", &id, "follow"]).await;
-            remove(client, &id).await?;
-            plugin::stream_result(&got?)
-        })
-        .await?,
-    ));
-    rows.push((
-        "tug native",
-        best(reps, || async {
-            let id = fresh().await?;
-            let got = native::logs(client, &id, true).await;
-            remove(client, &id).await?;
-            got
-        })
-        .await?,
-    ));
-    rows.push((
-        "docker-py",
-        best(reps, || async {
-            let id = fresh().await?;
-            let got = py.call(&["logs", &id, "follow"]);
-            remove(client, &id).await?;
-            py_stream(got?)
-        })
-        .await?,
-    ));
-    r.p2[2] = rows.into_iter().map(|(c, t)| tp(c, t)).collect();
+    r.p2[2] = stream_rounds(o.reps, Case::Follow(o.follow_bytes), runner, client, py).await?;
     payload_only(&mut r.p2[2]);
     Ok(())
 }
@@ -441,12 +453,14 @@ fn payload_only(rows: &mut [Throughput]) {
     }
 }
 
-fn tp(client: &str, (bytes, frames, secs): (u64, u64, f64)) -> Throughput {
+fn tp(client: &str, (bytes, frames, secs): (u64, u64, f64), (cpu, daemon_cpu): (f64, f64)) -> Throughput {
     Throughput {
         client: client.into(),
         bytes,
         frames,
         secs,
+        cpu,
+        daemon_cpu,
     }
 }
 
@@ -573,6 +587,12 @@ async fn p4(wasm: &Path, cache: &Path, client: &Client, r: &mut Results) -> anyh
             plugin::run_on(&host, &plugin, requests.request(&plugin::own(&["noop"]))).await?;
             run.push(t.elapsed().as_nanos() as u64);
         }
+        if cached && !pooling {
+            r.notes.push((
+                "P4: where a cached load's time goes".into(),
+                cold_breakdown(&host, wasm)?,
+            ));
+        }
         r.p4.push(ColdStart {
             config,
             setup_ms,
@@ -581,6 +601,47 @@ async fn p4(wasm: &Path, cache: &Path, client: &Client, r: &mut Results) -> anyh
         });
     }
     Ok(())
+}
+
+/// The steps of a cached load, each timed alone (medians of 100).
+fn cold_breakdown(host: &tug::host::PluginHost, wasm: &Path) -> anyhow::Result<String> {
+    use tug::host::cache::CompileCache;
+    let cache = host.cache().context("a cache")?;
+    let median = |f: &mut dyn FnMut() -> anyhow::Result<()>| -> anyhow::Result<f64> {
+        let mut ns = Vec::new();
+        for _ in 0..100 {
+            let t = Instant::now();
+            f()?;
+            ns.push(t.elapsed().as_nanos() as u64);
+        }
+        Ok(report::quantile(&ns, 0.5) / 1e6)
+    };
+    let bytes = std::fs::read(wasm)?;
+    let key = CompileCache::key(host.engine(), &bytes);
+    let read = median(&mut || {
+        std::fs::read(wasm)?;
+        Ok(())
+    })?;
+    let hash = median(&mut || {
+        CompileCache::key(host.engine(), &bytes);
+        Ok(())
+    })?;
+    let map = median(&mut || {
+        cache.get(host.engine(), &key).context("cached")?;
+        Ok(())
+    })?;
+    let load = median(&mut || {
+        host.load(wasm)?;
+        Ok(())
+    })?;
+    Ok(format!(
+        "The component is {} KiB. Medians of 100, ms: read the file {read:.3}; its key (SHA-256 of the \
+         bytes and the engine's compatibility hash) {hash:.3}; map the artifact \
+         (`Component::deserialize_file`) {map:.3}; the whole load, with pre-instantiation (linking \
+         every import and type-checking it) {load:.3}, so pre-instantiation ≈ {pre:.3}.",
+        bytes.len() / 1024,
+        pre = load - read - hash - map
+    ))
 }
 
 fn vm_rss(pid: u32) -> anyhow::Result<u64> {

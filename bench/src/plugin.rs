@@ -32,6 +32,10 @@ pub fn build(root: &Path) -> anyhow::Result<PathBuf> {
         ])
         .arg("--target-dir")
         .arg(&target)
+        // As a plugin would be shipped: no debug sections (the workspace's release profile keeps line
+        // tables, which triple the component's size).
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_RELEASE_STRIP", "true")
         .status()
         .context("running cargo to build the bench plugin")?;
     if !status.success() {

@@ -21,6 +21,10 @@ pub struct Throughput {
     pub frames: u64,
     /// From the request to the last byte.
     pub secs: f64,
+    /// CPU seconds the client used meanwhile (user + system; a child process's once it ended).
+    pub cpu: f64,
+    /// CPU seconds dockerd used meanwhile.
+    pub daemon_cpu: f64,
 }
 
 impl Throughput {
@@ -295,13 +299,13 @@ pub fn markdown(r: &Results, command: &str) -> String {
     {
         let _ = writeln!(
             w,
-            "\n## {title}\n\n| client | MiB | frames or chunks | s | MB/s | ÷ curl |\n|---|---|---|---|---|---|"
+            "\n## {title}\n\n| client | MiB | frames or chunks | s | MB/s | ÷ curl | client CPU s | dockerd CPU s |\n|---|---|---|---|---|---|---|---|"
         );
         let curl = find(&r.p2[i], |t| &t.client, "curl").map(Throughput::mbps);
         for t in &r.p2[i] {
             let _ = writeln!(
                 w,
-                "| {} | {:.1} | {} | {:.3} | {:.1} | {:.3} |",
+                "| {} | {:.1} | {} | {:.3} | {:.1} | {:.3} | {:.2} | {:.2} |",
                 t.client,
                 t.bytes as f64 / (1u64 << 20) as f64,
                 if t.frames == 0 {
@@ -311,7 +315,9 @@ pub fn markdown(r: &Results, command: &str) -> String {
                 },
                 t.secs,
                 t.mbps(),
-                curl.map_or(f64::NAN, |c| t.mbps() / c)
+                curl.map_or(f64::NAN, |c| t.mbps() / c),
+                t.cpu,
+                t.daemon_cpu
             );
         }
     }
@@ -380,6 +386,12 @@ pub fn markdown(r: &Results, command: &str) -> String {
             (d.rss.saturating_sub(d.base)) as f64 / 1024.0 / d.n as f64
         );
     }
+    let analysis =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("analysis.md"))
+            .unwrap_or_default();
+    if !analysis.trim().is_empty() {
+        let _ = writeln!(w, "\n{}", analysis.trim_end());
+    }
     for (title, body) in &r.notes {
         let _ = writeln!(w, "\n## {title}\n\n{body}");
     }
@@ -403,6 +415,9 @@ const METHOD: &str = "\
   container per client writing 128 MiB of 100-byte lines, which the client starts and then follows \
   (`follow=1`) to the end. Plugin and native logs readers ask for frames of up to 1 MiB; every log line \
   is one frame. The archive plugin reads with `blocking-read` of 1 MiB.
+- **CPU columns** (P2): user + system CPU seconds of the client (the harness process for the plugin and \
+  tug's client, the child process for curl and docker-py) and of dockerd during the read, from \
+  `/proc/PID/stat` (10 ms ticks). With 2 cores, a daemon near 1 CPU-second per second is the limit.
 - **P3**: 100 × (create, start, wait, remove) of `busybox true`. Concurrency 8: the native client and \
   docker-py use 8 tasks or threads taking rounds from a shared counter; plugins use 8 plugin instances \
   running at once in one host (a WASI 0.2 plugin's host calls are synchronous for the plugin, so one \

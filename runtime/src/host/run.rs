@@ -194,6 +194,11 @@ impl PluginHost {
         })
     }
 
+    /// The wasmtime engine (for the compile cache's keys, and measurements).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// The compile cache in use, if any.
     pub fn cache(&self) -> Option<&CompileCache> {
         self.cache.as_ref()
