@@ -18,6 +18,8 @@ use crate::engine::{
 
 /// The most a plugin may write into an upload or stdin stream in one `write`.
 const MAX_WRITE: usize = 256 * 1024;
+/// The most a read of a raw stream gathers from several chunks.
+const MAX_GATHER: usize = 256 * 1024;
 /// The frame size used when a pollable reads ahead.
 const READ_AHEAD: usize = 64 * 1024;
 
@@ -152,10 +154,43 @@ impl BodyInputStream {
 impl InputStream for BodyInputStream {
     fn read(&mut self, size: usize) -> StreamResult<Bytes> {
         // Take what has arrived without waiting.
-        let _ = self.poll_fill(&mut std::task::Context::from_waker(std::task::Waker::noop()));
-        if !self.chunk.is_empty() {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let _ = self.poll_fill(&mut cx);
+        let len = self.chunk.len();
+        if len >= size.min(MAX_GATHER) || (len > 0 && size <= len * 2) {
             let n = size.min(self.chunk.len());
             return Ok(self.chunk.split_to(n));
+        }
+        if !self.chunk.is_empty() {
+            // A big read and small chunks (the daemon sends 32 KiB ones): gather what has already
+            // arrived, up to the size asked for, into one buffer. wasmtime copies the bytes out of a
+            // chunk into a `Vec` anyway; gathering does that copy here, and the `Vec` is handed over
+            // without another, in one call instead of one per chunk.
+            let cap = size.min(MAX_GATHER);
+            let mut out = Vec::with_capacity(cap);
+            let first = std::mem::take(&mut self.chunk);
+            let n = first.len().min(cap);
+            out.extend_from_slice(&first[..n]);
+            self.chunk = first.slice(n..);
+            while out.len() < cap && self.chunk.is_empty() {
+                match self.body.poll_chunk(&mut cx) {
+                    std::task::Poll::Ready(Ok(Some(chunk))) => {
+                        let n = chunk.len().min(cap - out.len());
+                        out.extend_from_slice(&chunk[..n]);
+                        self.chunk = chunk.slice(n..);
+                    }
+                    std::task::Poll::Ready(Ok(None)) => {
+                        self.end = Some(None);
+                        break;
+                    }
+                    std::task::Poll::Ready(Err(e)) => {
+                        self.end = Some(Some(e));
+                        break;
+                    }
+                    std::task::Poll::Pending => break,
+                }
+            }
+            return Ok(Bytes::from(out));
         }
         match &mut self.end {
             None => Ok(Bytes::new()),
