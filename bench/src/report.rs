@@ -418,6 +418,9 @@ const METHOD: &str = "\
 - **CPU columns** (P2): user + system CPU seconds of the client (the harness process for the plugin and \
   tug's client, the child process for curl and docker-py) and of dockerd during the read, from \
   `/proc/PID/stat` (10 ms ticks). With 2 cores, a daemon near 1 CPU-second per second is the limit.
+- **Order.** Clients take turns: P1 in 5 rounds of 400 calls each, P2 in rounds of one read each (the \
+  best of 3 rounds per client, 4 for the archive), P3 in 5 chunks of 20 lifecycles; so the daemon's drift \
+  (and other load on the machine) spreads over all clients.
 - **P3**: 100 × (create, start, wait, remove) of `busybox true`. Concurrency 8: the native client and \
   docker-py use 8 tasks or threads taking rounds from a shared counter; plugins use 8 plugin instances \
   running at once in one host (a WASI 0.2 plugin's host calls are synchronous for the plugin, so one \
