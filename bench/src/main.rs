@@ -372,12 +372,18 @@ async fn stream_once(
 /// CPU seconds (user + system, its own and its waited-for children's) of process `pid` so far.
 fn cpu_seconds(pid: &str) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<u64> = stat
+    // After the command, fields from the state (field 3) on: utime, stime, cutime and cstime are
+    // fields 14 to 17.
+    let ticks: i64 = stat
         .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().filter_map(|f| f.parse().ok()).collect())
-        .unwrap_or_default();
-    // After the command: state (not a number, skipped), then ppid … utime stime cutime cstime at 10..14.
-    let ticks: u64 = fields.get(10..14).map_or(0, |f| f.iter().sum());
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .skip(11)
+                .take(4)
+                .filter_map(|f| f.parse::<i64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
     ticks as f64 / 100.0
 }
 
