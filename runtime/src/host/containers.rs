@@ -95,6 +95,9 @@ impl containers::Host for HostState {
         o: CreateOptions,
     ) -> HostResult<String> {
         check!(self, self.allow("ContainerCreate"));
+        if let Some(name) = &o.name {
+            check!(self, self.gate.container_name(name, "name"));
+        }
         let client = self.client(&e)?;
         let body = check!(self, self.gate.container_create(&client, &config).await);
         let req = Request::post("/containers/create")
@@ -190,6 +193,7 @@ impl containers::Host for HostState {
 
     async fn rename(&mut self, e: Resource<HostEngine>, id: String, name: String) -> HostResult<()> {
         let id = own!(self, e, "ContainerRename", id);
+        check!(self, self.gate.container_name(&name, "name"));
         self.json_unit(
             &e,
             Request::post(container_path(&id, "/rename")).query("name", name),
@@ -228,7 +232,11 @@ impl containers::Host for HostState {
             .opt("v", o.v)
             .opt("force", o.force)
             .opt("link", o.link);
-        self.json_unit(&e, req).await
+        let removed = self.json_unit(&e, req).await;
+        if matches!(removed, Ok(Ok(()))) {
+            self.gate.forget_container(&id);
+        }
+        removed
     }
 
     async fn archive_info(

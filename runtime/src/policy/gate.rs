@@ -43,6 +43,28 @@ impl Gate {
         }
     }
 
+    /// Forgets a container the run removed.
+    pub fn forget_container(&self, full_id: &str) {
+        self.created
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(full_id);
+    }
+
+    /// Checks a container name a plugin gives (create, rename): it may not look like a full container id,
+    /// which would let it answer for another container's id once that one is gone.
+    pub fn container_name(&self, name: &str, field: &str) -> Result<(), Denial> {
+        let bare = name.trim_start_matches('/');
+        if !self.unrestricted() && bare.len() == 64 && bare.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Denial::field(
+                "containers.name",
+                field,
+                format!("container name {bare} looks like a full container id; choose another name"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Records a container this run just created (its full id, from the create answer).
     pub fn remember_container(&self, full_id: &str) {
         self.created
@@ -90,7 +112,8 @@ impl Gate {
         // A full id the run's own create returned: owned (labels cannot change, ids are never reused),
         // so no lookup. The engine matches a full id before names, so while the container exists the
         // call reaches it; once it is gone, only a container *named* with that id could answer, and only
-        // the run (whose containers carry its labels) or someone who holds the engine can name one.
+        // the run (whose containers carry its labels) or someone who holds the engine can name one: plugins
+        // may not give such names (`container_name`), and the run forgets the ids it removes.
         if self
             .created
             .lock()
@@ -569,5 +592,16 @@ mod tests {
         let mut body = serde_json::json!({"Image": "x"});
         g.stamp(&mut body, "Labels");
         assert_eq!(body["Labels"]["tug.run"], "r1");
+    }
+
+    #[test]
+    fn names_that_look_like_ids_are_refused() {
+        let g = gate("untrusted");
+        let id = "a".repeat(64);
+        let d = g.container_name(&format!("/{id}"), "name").unwrap_err();
+        assert_eq!(d.rule, "containers.name");
+        assert!(g.container_name("web-1", "name").is_ok());
+        assert!(g.container_name(&"a".repeat(63), "name").is_ok());
+        assert!(gate("trusted").container_name(&id, "name").is_ok());
     }
 }
