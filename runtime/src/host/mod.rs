@@ -35,6 +35,6 @@ mod tasks;
 mod types_impl;
 mod volumes;
 
-pub use run::{Outcome, Plugin, PluginHost, RunLimits, RunRequest};
 pub use run::{CacheMode, HostOptions};
+pub use run::{Outcome, Plugin, PluginHost, RunLimits, RunRequest};
 pub use state::{HostState, DEFAULT_ENGINE};
