@@ -406,13 +406,7 @@ async fn add_layer(a: AddLayerArgs) -> anyhow::Result<ExitCode> {
         out.step("edited the config");
     }
     out.set("added", &added);
-    image.set_name(dest.clone());
-    let report = image
-        .push(&registry, &dest)
-        .await
-        .with_context(|| format!("pushing {dest}"))?;
-    step_push(&mut out, &dest, &report);
-    Ok(out.finish(&registry, format!("{dest} is {}", report.manifest_digest)))
+    push_to(out, &registry, image, &dest).await
 }
 
 fn step_push(out: &mut Out, dest: &Reference, report: &PushReport) {
@@ -433,7 +427,7 @@ async fn push(a: PushArgs) -> anyhow::Result<ExitCode> {
     let mut out = Out::new(&a.common, "push");
     let registry = registry(&a.common)?;
     let dest = Reference::parse(&a.dest)?;
-    let mut image = if Path::new(&a.source).is_file() {
+    let image = if Path::new(&a.source).is_file() {
         let image = Image::from_docker_archive(Path::new(&a.source))
             .await
             .with_context(|| format!("reading {}", a.source))?;
@@ -452,11 +446,21 @@ async fn push(a: PushArgs) -> anyhow::Result<ExitCode> {
     } else {
         pull(&mut out, &registry, &a.source, a.platform.as_deref()).await?
     };
+    push_to(out, &registry, image, &dest).await
+}
+
+/// Names the image `dest`, pushes it there and reports the push: the end of `add-layer` and `push`.
+async fn push_to(
+    mut out: Out,
+    registry: &Registry,
+    mut image: Image,
+    dest: &Reference,
+) -> anyhow::Result<ExitCode> {
     image.set_name(dest.clone());
     let report = image
-        .push(&registry, &dest)
+        .push(registry, dest)
         .await
         .with_context(|| format!("pushing {dest}"))?;
-    step_push(&mut out, &dest, &report);
-    Ok(out.finish(&registry, format!("{dest} is {}", report.manifest_digest)))
+    step_push(&mut out, dest, &report);
+    Ok(out.finish(registry, format!("{dest} is {}", report.manifest_digest)))
 }

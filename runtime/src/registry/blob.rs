@@ -532,15 +532,11 @@ impl Registry {
         source: Source,
     ) -> Result<()> {
         let what = format!("upload blob {digest} to {}", dest.name);
-        let sep = if location.contains('?') { '&' } else { '?' };
-        let query = form_urlencoded::Serializer::new(String::new())
-            .append_pair("digest", digest)
-            .finish();
         let failure: Arc<Mutex<Option<RegistryError>>> = Arc::default();
         let call = Call::new(
             &dest.host,
             Method::PUT,
-            format!("{location}{sep}{query}"),
+            finish_url(location, digest),
             what.clone(),
         )
         .scope(dest.push_scope())
@@ -586,15 +582,11 @@ impl Registry {
             });
         }
         let what = format!("upload blob {digest} to {}", dest.name);
-        let sep = if location.contains('?') { '&' } else { '?' };
-        let query = form_urlencoded::Serializer::new(String::new())
-            .append_pair("digest", digest)
-            .finish();
         let size = bytes.len() as u64;
         let call = Call::new(
             &dest.host,
             Method::PUT,
-            format!("{location}{sep}{query}"),
+            finish_url(location, digest),
             what.clone(),
         )
         .scope(dest.push_scope())
@@ -677,6 +669,15 @@ fn resolve(base: &str, location: &str) -> String {
         None => "/",
     };
     format!("{origin}{dir}{location}")
+}
+
+/// The URL that completes an upload started at `location`: the location with `digest=` added to its query.
+fn finish_url(location: &str, digest: &str) -> String {
+    let sep = if location.contains('?') { '&' } else { '?' };
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("digest", digest)
+        .finish();
+    format!("{location}{sep}{query}")
 }
 
 #[cfg(test)]
