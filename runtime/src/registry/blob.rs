@@ -531,8 +531,28 @@ impl Registry {
         size: u64,
         source: Source,
     ) -> Result<()> {
-        let what = format!("upload blob {digest} to {}", dest.name);
         let failure: Arc<Mutex<Option<RegistryError>>> = Arc::default();
+        let body = ReqBody::Stream {
+            body: stream_body(source, failure.clone()),
+            len: size,
+            failure: failure.clone(),
+        };
+        self.put_blob(dest, location, digest, size, body, Some(failure))
+            .await
+    }
+
+    /// The PUT that completes an upload, counted; `failure` is where a streamed body leaves the reason it
+    /// broke off (a verification error), which wins over the broken request's own error.
+    async fn put_blob(
+        &self,
+        dest: &Repo,
+        location: &str,
+        digest: &str,
+        size: u64,
+        body: ReqBody,
+        failure: Option<Arc<Mutex<Option<RegistryError>>>>,
+    ) -> Result<()> {
+        let what = format!("upload blob {digest} to {}", dest.name);
         let call = Call::new(
             &dest.host,
             Method::PUT,
@@ -541,13 +561,9 @@ impl Registry {
         )
         .scope(dest.push_scope())
         .header(header::CONTENT_TYPE, "application/octet-stream")
-        .body(ReqBody::Stream {
-            body: stream_body(source, failure.clone()),
-            len: size,
-            failure: failure.clone(),
-        });
+        .body(body);
         let response = self.send(call).await;
-        if let Some(err) = failure.lock().expect("failure slot").take() {
+        if let Some(err) = failure.and_then(|f| f.lock().expect("failure slot").take()) {
             return Err(err);
         }
         let response = response?;
@@ -581,24 +597,9 @@ impl Registry {
                 actual,
             });
         }
-        let what = format!("upload blob {digest} to {}", dest.name);
         let size = bytes.len() as u64;
-        let call = Call::new(
-            &dest.host,
-            Method::PUT,
-            finish_url(location, digest),
-            what.clone(),
-        )
-        .scope(dest.push_scope())
-        .header(header::CONTENT_TYPE, "application/octet-stream")
-        .body(ReqBody::Full(bytes));
-        let response = self.send(call).await?;
-        if response.status() != StatusCode::CREATED {
-            return Err(self.error_from(response, &dest.host, &what).await);
-        }
-        Counters::add(&self.inner.counters.blobs_uploaded, 1);
-        Counters::add(&self.inner.counters.blob_bytes_uploaded, size);
-        Ok(())
+        self.put_blob(dest, location, digest, size, ReqBody::Full(bytes), None)
+            .await
     }
 }
 
