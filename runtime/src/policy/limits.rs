@@ -231,6 +231,28 @@ fn to_u64(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
 
+/// Accounts a growth from `current` to `desired` (memory bytes or table elements) against `used` and
+/// `limit`: `Ok(delta)` when granted (and added to `used`), `Err(Some((limit, requested)))` past the
+/// limit, `Err(None)` past the item's own `maximum`.
+fn grow(
+    used: &mut u64,
+    limit: Option<u64>,
+    current: usize,
+    desired: usize,
+    maximum: Option<usize>,
+) -> Result<u64, Option<(u64, u64)>> {
+    if maximum.is_some_and(|max| desired > max) {
+        return Err(None);
+    }
+    let delta = to_u64(desired.saturating_sub(current));
+    let wanted = used.saturating_add(delta);
+    if let Some(limit) = limit.filter(|&l| wanted > l) {
+        return Err(Some((limit, wanted)));
+    }
+    *used = wanted;
+    Ok(delta)
+}
+
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
@@ -238,24 +260,24 @@ impl ResourceLimiter for MemoryLimiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        // The memory's own maximum: wasmtime would refuse anyway; not ours to record.
-        if maximum.is_some_and(|max| desired > max) {
-            return Ok(false);
-        }
-        let delta = to_u64(desired.saturating_sub(current));
-        let wanted = self.memory_used.saturating_add(delta);
-        if let Some(limit) = self.memory_limit {
-            if wanted > limit {
-                self.record(LimitExceeded::Memory {
-                    limit,
-                    requested: wanted,
-                });
-                return Ok(false);
+        // Past the memory's own maximum wasmtime would refuse anyway: not ours to record.
+        match grow(
+            &mut self.memory_used,
+            self.memory_limit,
+            current,
+            desired,
+            maximum,
+        ) {
+            Ok(delta) => {
+                self.pending_memory = delta;
+                Ok(true)
             }
+            Err(Some((limit, requested))) => {
+                self.record(LimitExceeded::Memory { limit, requested });
+                Ok(false)
+            }
+            Err(None) => Ok(false),
         }
-        self.memory_used = wanted;
-        self.pending_memory = delta;
-        Ok(true)
     }
 
     fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
@@ -275,23 +297,23 @@ impl ResourceLimiter for MemoryLimiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if maximum.is_some_and(|max| desired > max) {
-            return Ok(false);
-        }
-        let delta = to_u64(desired.saturating_sub(current));
-        let wanted = self.table_elements_used.saturating_add(delta);
-        if let Some(limit) = self.table_elements_limit {
-            if wanted > limit {
-                self.record(LimitExceeded::TableElements {
-                    limit,
-                    requested: wanted,
-                });
-                return Ok(false);
+        match grow(
+            &mut self.table_elements_used,
+            self.table_elements_limit,
+            current,
+            desired,
+            maximum,
+        ) {
+            Ok(delta) => {
+                self.pending_table = delta;
+                Ok(true)
             }
+            Err(Some((limit, requested))) => {
+                self.record(LimitExceeded::TableElements { limit, requested });
+                Ok(false)
+            }
+            Err(None) => Ok(false),
         }
-        self.table_elements_used = wanted;
-        self.pending_table = delta;
-        Ok(true)
     }
 
     fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
