@@ -13,6 +13,8 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub mod proxy;
+
 /// The example plugins: (package, binary). The binary `NAME` is built as `NAME.wasm`.
 pub const PLUGINS: &[(&str, &str)] = &[
     ("plugin-hello", "hello"),
@@ -29,6 +31,7 @@ pub const PLUGINS: &[(&str, &str)] = &[
     ("plugin-dockerplugin", "dockerplugin"),
     ("plugin-swarm", "swarm"),
     ("plugin-registry", "registry"),
+    ("plugin-probe", "probe"),
 ];
 
 /// How long one `tug run` may take.

@@ -720,7 +720,7 @@ fn network_subnets_shadowing_the_host_are_denied() {
         ),
         (
             "a private subnet of its own",
-            net("tug-esc-ok", "10.213.77.0/24"),
+            net("tug-esc-ok", "172.29.213.0/24"),
             "allowed".into(),
         ),
     ];

@@ -155,6 +155,8 @@ fn run(docker: &Engine, tag: &str, made: &mut Made) -> Result<()> {
     if !names.iter().any(|name| name == "manifest.json") {
         return Err(format!("the saved tar has no manifest.json: {names:?}").into());
     }
+    let layers =
+        serde_json::from_str::<Value>(&images::inspect(docker, &image)?)?["RootFS"]["Layers"].clone();
     remove_image(docker, &image)?;
     let upload = image_streams::load(docker, image_streams::LoadOptions { quiet: Some(false) })?;
     println!("load {} bytes:", saved.len());
@@ -166,13 +168,21 @@ fn run(docker: &Engine, tag: &str, made: &mut Made) -> Result<()> {
     {
         return Err(format!("the load did not say {expected:?}").into());
     }
+    // The same layers under the same name; its config carries this run's labels (tug stamps every image
+    // a run loads), so its Id is new.
     let loaded: Value = serde_json::from_str(&images::inspect(docker, &image)?)?;
-    if loaded["Id"] != built_id.as_str() {
-        return Err(format!("the loaded image: expected Id {built_id}, got {}", loaded["Id"]).into());
+    if loaded["RootFS"]["Layers"] != layers || !loaded["Config"]["Labels"]["tug.run"].is_string() {
+        return Err(format!(
+            "the loaded image: expected layers {layers} and the run's labels, got {} and {}",
+            loaded["RootFS"]["Layers"], loaded["Config"]["Labels"]
+        )
+        .into());
     }
     println!(
-        "loaded: inspect says Id {built_id}, RepoTags {}",
-        loaded["RepoTags"]
+        "loaded: inspect says the same {} layers, RepoTags {}, labelled by the run (Id {} was {built_id})",
+        layers.as_array().map_or(0, Vec::len),
+        loaded["RepoTags"],
+        loaded["Id"]
     );
     Ok(())
 }

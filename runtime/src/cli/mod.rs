@@ -229,7 +229,7 @@ async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
             .into_iter()
             .collect(),
         limits,
-        gate,
+        gate: gate.clone(),
         audit,
         masker,
     };
@@ -251,7 +251,10 @@ async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
         _ = interrupted => None,
     };
     if !identity.keep {
-        let report = cleanup::remove_run(&client, &identity.run_id).await;
+        let mut report = cleanup::remove_run(&client, &identity.run_id).await;
+        // Names the run gave images it did not make (tags, pulls) go too; images it made went above.
+        let names = cleanup::remove_names(&client, &gate.made_images()).await;
+        report.failed.extend(names.failed);
         if !report.failed.is_empty() {
             eprintln!("tug: cleanup after plugin {name}: {report}");
         }

@@ -338,8 +338,22 @@ impl Client {
             self.inner.authority,
             req.path_and_query(version.as_deref())
         );
-        let mut builder = http::Request::builder().method(req.method.clone()).uri(&uri);
-        let headers = builder.headers_mut().expect("a fresh builder has headers");
+        // A path or query too long for a URI (a megabyte-long name, say) is the caller's error.
+        let parsed: http::Uri = uri.parse().map_err(|e| {
+            Error::InvalidArgument(format!(
+                "{} {}…: {e} ({} bytes)",
+                req.method,
+                uri.chars().take(120).collect::<String>(),
+                uri.len()
+            ))
+        })?;
+        let mut builder = http::Request::builder().method(req.method.clone()).uri(parsed);
+        let Some(headers) = builder.headers_mut() else {
+            return Err(Error::InvalidArgument(format!(
+                "{} {}: not a valid request",
+                req.method, req.path
+            )));
+        };
         *headers = req.headers;
         headers.insert(
             header::USER_AGENT,

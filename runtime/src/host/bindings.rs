@@ -7,7 +7,7 @@ wasmtime::component::bindgen!({
     imports: { default: async | trappable },
     with: {
         "wasi:io": wasmtime_wasi::p2::bindings::io,
-        "tug:engine/engines.engine": super::resources::HostEngine,
+        "tug:engine/engines.engine": super::call::HostEngine,
         "tug:engine/types.json-stream": super::resources::HostJsonStream,
         "tug:engine/types.frame-reader": super::resources::HostFrameReader,
         "tug:engine/types.upload": super::resources::HostUpload,

@@ -5,56 +5,37 @@ use wasmtime::component::Resource;
 use wasmtime_wasi::p2::DynInputStream;
 
 use super::{
-    bindings::container_streams::{self, Archive, AttachOptions, LogsOptions, PutArchiveOptions},
-    containers::{container_path, own},
-    error::{HostResult, IntoHost},
-    query::QueryExt,
-    resources::{
-        BodyInputStream, Frames, HostAttachedSocket, HostEngine, HostFrameReader, HostJsonStream, HostUpload,
-        ResizeTarget,
+    bindings::{
+        container_streams::{self, Archive, AttachOptions, LogsOptions, PutArchiveOptions},
+        types::Error as WitError,
     },
+    call::{Call, HostEngine, Reentry},
+    containers::container_path,
+    error::HostResult,
+    query::QueryExt,
+    resources::{BodyInputStream, Frames, HostAttachedSocket, HostFrameReader, HostJsonStream, HostUpload},
     state::HostState,
     system::path_stat,
 };
-use crate::engine::{self, Client, Request};
+use crate::{engine::Request, policy::Op};
 
 /// Whether a container has a TTY (its logs and attach output are then raw), as docker-py finds out.
-async fn container_tty(client: &Client, id: &str) -> engine::Result<bool> {
-    let v: Value = client.json(Request::get(container_path(id, "/json"))).await?;
+async fn container_tty(call: &Call, id: &str) -> Result<bool, WitError> {
+    let v: Value = call
+        .client()?
+        .json(Request::get(container_path(id, "/json")))
+        .await?;
     Ok(v["Config"]["Tty"].as_bool().unwrap_or(false))
 }
 
-impl HostState {
-    /// A `raw-stream` download as a `wasi:io` input-stream.
-    pub(crate) async fn input_stream(
-        &mut self,
-        e: &Resource<HostEngine>,
-        req: Request,
-    ) -> HostResult<Resource<DynInputStream>> {
-        let client = self.client(e)?;
-        let result = client.download(req).await.map_err(super::error::wit_error);
-        match self.ended(result, 0) {
-            Ok(dl) => {
-                let stream: DynInputStream = Box::new(BodyInputStream::new(dl.body));
-                Ok(Ok(self.table.push(stream)?))
-            }
-            Err(err) => Ok(Err(err)),
-        }
-    }
-
-    /// Starts an `upload` and returns its handle.
-    pub(crate) async fn upload(
-        &mut self,
-        e: &Resource<HostEngine>,
-        req: Request,
-    ) -> HostResult<Resource<HostUpload>> {
-        let client = self.client(e)?;
-        let result = client.upload(req).await.map_err(super::error::wit_error);
-        match self.ended(result, 0) {
-            Ok(up) => Ok(Ok(self.table.push(HostUpload::new(up))?)),
-            Err(err) => Ok(Err(err)),
-        }
-    }
+/// An attach request's query.
+fn attach_query(req: Request, o: &AttachOptions) -> Request {
+    req.opt("stream", o.stream)
+        .opt("stdin", o.stdin)
+        .opt("stdout", o.stdout)
+        .opt("stderr", o.stderr)
+        .opt("logs", o.logs)
+        .opt("detachKeys", o.detach_keys.clone())
 }
 
 impl container_streams::Host for HostState {
@@ -64,41 +45,53 @@ impl container_streams::Host for HostState {
         id: String,
         o: LogsOptions,
     ) -> HostResult<Resource<HostFrameReader>> {
-        let id = own!(self, e, "ContainerLogs", id);
-        let client = self.client(&e)?;
-        let tty = match container_tty(&client, &id).await {
-            Ok(t) => t,
-            Err(err) => return Err(err).into_host(),
-        };
-        let req = Request::get(container_path(&id, "/logs"))
-            .opt("follow", o.follow)
-            .opt("stdout", o.stdout)
-            .opt("stderr", o.stderr)
-            .opt("since", o.since)
-            .opt("until", o.until)
-            .opt("timestamps", o.timestamps)
-            .opt("tail", o.tail);
-        match client.download(req).await {
-            Ok(dl) => Ok(Ok(self
-                .table
-                .push(HostFrameReader(Frames::new(Box::new(dl.body), tty)))?)),
-            Err(err) => Err(err).into_host(),
-        }
+        let r = self
+            .engine_call(Op::ContainerLogs, &e, move |_, call| {
+                Box::pin(async move {
+                    let id = call.own(&id).await?;
+                    let tty = container_tty(call, &id).await?;
+                    let req = Request::get(container_path(&id, "/logs"))
+                        .opt("follow", o.follow)
+                        .opt("stdout", o.stdout)
+                        .opt("stderr", o.stderr)
+                        .opt("since", o.since)
+                        .opt("until", o.until)
+                        .opt("timestamps", o.timestamps)
+                        .opt("tail", o.tail);
+                    let dl = call.download(req).await?;
+                    Ok(HostFrameReader(Frames::new(Box::new(dl.body), tty)))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn export(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<Resource<DynInputStream>> {
-        let id = own!(self, e, "ContainerExport", id);
-        self.input_stream(&e, Request::get(container_path(&id, "/export")))
-            .await
+        let r = self
+            .engine_call(Op::ContainerExport, &e, move |_, call| {
+                Box::pin(async move {
+                    let id = call.own(&id).await?;
+                    let dl = call
+                        .download(Request::get(container_path(&id, "/export")))
+                        .await?;
+                    Ok(Box::new(BodyInputStream::new(dl.body)) as DynInputStream)
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn stats(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<Resource<HostJsonStream>> {
-        let id = own!(self, e, "ContainerStats", id);
-        self.json_stream(
-            &e,
-            Request::get(container_path(&id, "/stats")).query("stream", true),
-        )
-        .await
+        let r = self
+            .engine_call(Op::ContainerStats, &e, move |_, call| {
+                Box::pin(async move {
+                    let id = call.own(&id).await?;
+                    let req = Request::get(container_path(&id, "/stats")).query("stream", true);
+                    Ok(HostJsonStream::new(call.json_stream(req).await?))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn attach(
@@ -107,32 +100,22 @@ impl container_streams::Host for HostState {
         id: String,
         o: AttachOptions,
     ) -> HostResult<Resource<HostAttachedSocket>> {
-        let id = own!(self, e, "ContainerAttach", id);
-        let client = self.client(&e)?;
-        let tty = match container_tty(&client, &id).await {
-            Ok(t) => t,
-            Err(err) => return Err(err).into_host(),
-        };
-        let stdin = o.stdin.unwrap_or(false);
-        let req = Request::post(container_path(&id, "/attach"))
-            .opt("stream", o.stream)
-            .opt("stdin", o.stdin)
-            .opt("stdout", o.stdout)
-            .opt("stderr", o.stderr)
-            .opt("logs", o.logs)
-            .opt("detachKeys", o.detach_keys);
-        match client.hijack(req).await {
-            Ok(socket) => {
-                let resize = ResizeTarget {
-                    client,
-                    path: container_path(&id, "/resize"),
-                };
-                Ok(Ok(self
-                    .table
-                    .push(HostAttachedSocket::new(socket, tty, stdin, resize))?))
-            }
-            Err(err) => Err(err).into_host(),
-        }
+        let engine = self.table.get(&e)?.clone();
+        let r = self
+            .engine_call(Op::ContainerAttach, &e, move |_, call| {
+                Box::pin(async move {
+                    let id = call.own(&id).await?;
+                    let tty = container_tty(call, &id).await?;
+                    let stdin = o.stdin.unwrap_or(false);
+                    let req = attach_query(Request::post(container_path(&id, "/attach")), &o);
+                    let socket = call.client()?.hijack(req).await?;
+                    let resize =
+                        Reentry::new(&engine, Op::ContainerResize, &id, container_path(&id, "/resize"));
+                    Ok(HostAttachedSocket::new(socket, tty, stdin, resize))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn attach_websocket(
@@ -141,30 +124,22 @@ impl container_streams::Host for HostState {
         id: String,
         o: AttachOptions,
     ) -> HostResult<Resource<HostAttachedSocket>> {
-        let id = own!(self, e, "ContainerAttachWebsocket", id);
-        let client = self.client(&e)?;
-        let stdin = o.stdin.unwrap_or(false);
-        let req = Request::get(container_path(&id, "/attach/ws"))
-            .opt("stream", o.stream)
-            .opt("stdin", o.stdin)
-            .opt("stdout", o.stdout)
-            .opt("stderr", o.stderr)
-            .opt("logs", o.logs)
-            .opt("detachKeys", o.detach_keys);
-        let result = client.websocket(req).await.map_err(super::error::wit_error);
-        match self.ended(result, 0) {
-            Ok(stream) => {
-                let resize = ResizeTarget {
-                    client,
-                    path: container_path(&id, "/resize"),
-                };
-                // WebSocket attach output is never multiplexed.
-                Ok(Ok(self
-                    .table
-                    .push(HostAttachedSocket::new(stream, true, stdin, resize))?))
-            }
-            Err(err) => Ok(Err(err)),
-        }
+        let engine = self.table.get(&e)?.clone();
+        let r = self
+            .engine_call(Op::ContainerAttachWebsocket, &e, move |_, call| {
+                Box::pin(async move {
+                    let id = call.own(&id).await?;
+                    let stdin = o.stdin.unwrap_or(false);
+                    let req = attach_query(Request::get(container_path(&id, "/attach/ws")), &o);
+                    let stream = call.client()?.websocket(req).await?;
+                    let resize =
+                        Reentry::new(&engine, Op::ContainerResize, &id, container_path(&id, "/resize"));
+                    // WebSocket attach output is never multiplexed.
+                    Ok(HostAttachedSocket::new(stream, true, stdin, resize))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn get_archive(
@@ -173,21 +148,24 @@ impl container_streams::Host for HostState {
         id: String,
         path: String,
     ) -> HostResult<Archive> {
-        let id = own!(self, e, "ContainerArchive", id);
-        let client = self.client(&e)?;
-        match client
-            .download(Request::get(container_path(&id, "/archive")).query("path", path))
-            .await
-        {
-            Ok(dl) => {
-                let stat = path_stat(dl.headers.get("x-docker-container-path-stat"));
-                let stream: DynInputStream = Box::new(BodyInputStream::new(dl.body));
-                Ok(Ok(Archive {
-                    stat,
-                    content: self.table.push(stream)?,
-                }))
-            }
-            Err(err) => Err(err).into_host(),
+        let r = self
+            .engine_call(Op::ContainerArchive, &e, move |_, call| {
+                Box::pin(async move {
+                    let id = call.own(&id).await?;
+                    let dl = call
+                        .download(Request::get(container_path(&id, "/archive")).query("path", path))
+                        .await?;
+                    let stat = path_stat(dl.headers.get("x-docker-container-path-stat"));
+                    Ok((stat, Box::new(BodyInputStream::new(dl.body)) as DynInputStream))
+                })
+            })
+            .await;
+        match r? {
+            Ok((stat, stream)) => Ok(Ok(Archive {
+                stat,
+                content: self.table.push(stream)?,
+            })),
+            Err(err) => Ok(Err(err)),
         }
     }
 
@@ -198,12 +176,20 @@ impl container_streams::Host for HostState {
         path: String,
         o: PutArchiveOptions,
     ) -> HostResult<Resource<HostUpload>> {
-        let id = own!(self, e, "PutContainerArchive", id);
-        let req = Request::put(container_path(&id, "/archive"))
-            .query("path", path)
-            .opt("noOverwriteDirNonDir", o.no_overwrite_dir_non_dir)
-            .opt("copyUIDGID", o.copy_uid_gid)
-            .content_type("application/x-tar");
-        self.upload(&e, req).await
+        let r = self
+            .engine_call(Op::PutContainerArchive, &e, move |_, call| {
+                Box::pin(async move {
+                    let id = call.own(&id).await?;
+                    let req = Request::put(container_path(&id, "/archive"))
+                        .query("path", path)
+                        .opt("noOverwriteDirNonDir", o.no_overwrite_dir_non_dir)
+                        .opt("copyUIDGID", o.copy_uid_gid)
+                        .content_type("application/x-tar");
+                    let up = call.upload(req).await?;
+                    Ok(HostUpload::new(up, Some(call.defer())))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 }

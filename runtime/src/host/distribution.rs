@@ -4,12 +4,15 @@ use wasmtime::component::Resource;
 
 use super::{
     bindings::{distribution, types::AuthConfig},
-    error::{check, HostResult},
+    call::HostEngine,
+    error::HostResult,
     query::registry_auth,
-    resources::HostEngine,
     state::HostState,
 };
-use crate::engine::{segment, Request};
+use crate::{
+    engine::{segment, Request},
+    policy::Op,
+};
 
 impl distribution::Host for HostState {
     async fn inspect(
@@ -18,13 +21,19 @@ impl distribution::Host for HostState {
         name: String,
         auth: Option<AuthConfig>,
     ) -> HostResult<String> {
-        check!(self, self.allow("DistributionInspect"));
-        check!(self, self.gate.registry(&name, "name"));
-        let encoded: Vec<String> = name.split('/').map(segment).collect();
-        let req = Request::get(format!("/distribution/{}/json", encoded.join("/"))).header(
-            http::HeaderName::from_static("x-registry-auth"),
-            registry_auth(auth.as_ref()),
-        );
-        self.json_text(&e, req).await
+        self.engine_call(Op::DistributionInspect, &e, move |_, call| {
+            Box::pin(async move {
+                call.target(&name);
+                call.gate().registry(&name, "name")?;
+                crate::policy::ownership::bounded(&name, "name")?;
+                let encoded: Vec<String> = name.split('/').map(segment).collect();
+                let req = Request::get(format!("/distribution/{}/json", encoded.join("/"))).header(
+                    http::HeaderName::from_static("x-registry-auth"),
+                    registry_auth(auth.as_ref()),
+                );
+                call.text(req).await
+            })
+        })
+        .await
     }
 }

@@ -4,10 +4,11 @@ use wasmtime::component::Resource;
 
 use super::{
     bindings::engines::{self, Error as WitError},
+    call::HostEngine,
     error::HostResult,
-    resources::HostEngine,
     state::{HostState, DEFAULT_ENGINE},
 };
+use crate::policy::Op;
 
 impl engines::Host for HostState {
     async fn default(&mut self) -> HostResult<Resource<HostEngine>> {
@@ -23,8 +24,8 @@ impl engines::Host for HostState {
                 reason: format!("policy {} does not grant engine {name:?}", policy.name),
             })));
         }
-        let Some(client) = self.engines.get(&name).cloned() else {
-            let known: Vec<&str> = self.engines.keys().map(String::as_str).collect();
+        let Some(engine) = self.open_engine(&name) else {
+            let known: Vec<&str> = self.engines.names().collect();
             return Ok(Err(WitError::NotFound(format!(
                 "plugin {}: no engine named {name:?} was given to this run (given: {})",
                 self.plugin,
@@ -35,24 +36,24 @@ impl engines::Host for HostState {
                 }
             ))));
         };
-        Ok(Ok(self.table.push(HostEngine { name, client })?))
+        Ok(Ok(self.table.push(engine)?))
     }
 }
 
 impl engines::HostEngine for HostState {
     async fn name(&mut self, this: Resource<HostEngine>) -> wasmtime::Result<String> {
-        Ok(self.table.get(&this)?.name.clone())
+        Ok(self.table.get(&this)?.name().to_owned())
     }
 
     async fn api_version(&mut self, this: Resource<HostEngine>) -> wasmtime::Result<String> {
-        let client = self.client(&this)?;
-        // The version is negotiated once per client; a daemon that cannot be reached gives "" here and a
-        // transport error on the first real call.
-        Ok(client
-            .api_version()
-            .await
-            .map(|v| v.to_string())
-            .unwrap_or_default())
+        // The version is negotiated once per client (with a ping): a call like any other, which the
+        // policy may refuse; a refusal or an engine that cannot be reached gives "".
+        let r = self
+            .engine_call(Op::SystemPing, &this, |_, call| {
+                Box::pin(async move { Ok(call.client()?.api_version().await?.to_string()) })
+            })
+            .await?;
+        Ok(r.unwrap_or_default())
     }
 
     async fn drop(&mut self, this: Resource<HostEngine>) -> wasmtime::Result<()> {

@@ -1,7 +1,9 @@
-//! Engine errors as the WIT `error` variant, and the result type every host function returns.
+//! The one edge where errors become the WIT `error` variant a plugin sees: engine, registry and gate
+//! errors convert with `From`, so host code returns `Result<T, WitError>` and uses `?` (and the permit,
+//! `host/call.rs`, records every one of them in the audit log).
 
 use super::bindings::types::{ApiError, Denial as WitDenial, Error as WitError};
-use crate::{engine, policy};
+use crate::{engine, policy, registry::RegistryError};
 
 /// What a host function returns: a trap (`Err` of the outer result) or the WIT result.
 pub type HostResult<T> = wasmtime::Result<Result<T, WitError>>;
@@ -25,7 +27,57 @@ pub fn wit_error(e: engine::Error) -> WitError {
     }
 }
 
-/// `engine::Result<T>` → [`HostResult<T>`].
+impl From<engine::Error> for WitError {
+    fn from(e: engine::Error) -> Self {
+        wit_error(e)
+    }
+}
+
+impl From<policy::Denial> for WitError {
+    fn from(d: policy::Denial) -> Self {
+        WitError::Denied(WitDenial {
+            rule: d.rule,
+            field: d.field,
+            reason: d.reason,
+        })
+    }
+}
+
+impl From<policy::GateError> for WitError {
+    fn from(e: policy::GateError) -> Self {
+        match e {
+            policy::GateError::Denied(d) => d.into(),
+            policy::GateError::Engine(e) => e.into(),
+        }
+    }
+}
+
+impl From<RegistryError> for WitError {
+    /// A registry error, its message naming the registry, reference or blob.
+    fn from(e: RegistryError) -> Self {
+        use RegistryError as E;
+        let message = e.to_string();
+        match e {
+            E::InvalidReference { .. }
+            | E::InvalidPlatform { .. }
+            | E::Config(_)
+            | E::Layer(_)
+            | E::Manifest { .. }
+            | E::Unsupported(_) => WitError::InvalidArgument(message),
+            E::NoMatchingPlatform { .. } => WitError::NotFound(message),
+            E::DigestMismatch { .. } | E::SizeMismatch { .. } => WitError::Integrity(message),
+            E::Api { status, .. } if status == http::StatusCode::NOT_FOUND => WitError::NotFound(message),
+            E::Unauthorized { status, .. } | E::Api { status, .. } => WitError::Api(ApiError {
+                status: status.as_u16(),
+                message,
+            }),
+            E::Credentials { .. } => WitError::Api(ApiError { status: 401, message }),
+            E::Transport { .. } | E::Io { .. } => WitError::Transport(message),
+        }
+    }
+}
+
+/// `engine::Result<T>` → [`HostResult<T>`], for the methods of handles a permitted call handed out.
 pub trait IntoHost<T> {
     /// Converts, never trapping.
     fn into_host(self) -> HostResult<T>;
@@ -41,56 +93,3 @@ impl<T> IntoHost<T> for engine::Result<T> {
 pub fn invalid<T>(message: impl Into<String>) -> HostResult<T> {
     Ok(Err(WitError::InvalidArgument(message.into())))
 }
-
-/// Anything a host function can fail with before or instead of an engine answer, as the WIT error.
-pub trait IntoWit {
-    /// Converts.
-    fn into_wit(self) -> WitError;
-}
-
-impl IntoWit for WitError {
-    fn into_wit(self) -> WitError {
-        self
-    }
-}
-
-impl IntoWit for engine::Error {
-    fn into_wit(self) -> WitError {
-        wit_error(self)
-    }
-}
-
-impl IntoWit for policy::Denial {
-    fn into_wit(self) -> WitError {
-        WitError::Denied(WitDenial {
-            rule: self.rule,
-            field: self.field,
-            reason: self.reason,
-        })
-    }
-}
-
-impl IntoWit for policy::GateError {
-    fn into_wit(self) -> WitError {
-        match self {
-            policy::GateError::Denied(d) => d.into_wit(),
-            policy::GateError::Engine(e) => wit_error(e),
-        }
-    }
-}
-
-/// Unwraps a check, or records the failure in the audit log and returns it to the plugin from the
-/// enclosing host function.
-macro_rules! check {
-    ($self:ident, $e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(err) => {
-                let err = $crate::host::error::IntoWit::into_wit(err);
-                $self.end_call(Some(&err), 0);
-                return Ok(Err(err));
-            }
-        }
-    };
-}
-pub(crate) use check;

@@ -1,6 +1,6 @@
-//! `tug:engine/exec` and `tug:engine/exec-streams`.
+//! `tug:engine/exec` and `tug:engine/exec-streams`. An exec instance is the run's when its container is.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use wasmtime::component::Resource;
 
 use super::{
@@ -8,54 +8,45 @@ use super::{
         exec,
         exec_streams::{self, StartOptions},
     },
-    containers::{container_path, own},
-    error::{check, HostResult, IntoHost},
+    call::{HostEngine, Reentry},
+    containers::container_path,
+    error::HostResult,
     query::QueryExt,
-    resources::{HostAttachedSocket, HostEngine, ResizeTarget},
+    resources::HostAttachedSocket,
     state::HostState,
 };
-use crate::engine::{segment, Request};
+use crate::{
+    engine::{segment, Request},
+    policy::Op,
+};
 
 /// `/exec/{id}{rest}`.
 fn exec_path(id: &str, rest: &str) -> String {
     format!("/exec/{}{rest}", segment(id))
 }
 
-impl HostState {
-    /// Checks an operation on an exec instance: it must run in a container the run owns.
-    async fn own_exec(
-        &mut self,
-        e: &Resource<HostEngine>,
-        operation: &'static str,
-        id: &str,
-    ) -> HostResult<()> {
-        check!(self, self.allow(operation));
-        let client = self.client(e)?;
-        check!(self, self.gate.exec(&client, id).await);
-        Ok(Ok(()))
-    }
-}
-
-/// Unwraps `own_exec` inside a host function.
-macro_rules! own_exec {
-    ($self:ident, $e:expr, $op:expr, $id:expr) => {
-        if let Err(err) = $self.own_exec(&$e, $op, &$id).await? {
-            return Ok(Err(err));
-        }
-    };
-}
-
 impl exec::Host for HostState {
     async fn create(&mut self, e: Resource<HostEngine>, id: String, config: String) -> HostResult<String> {
-        let id = own!(self, e, "ContainerExec", id);
-        let body = check!(self, self.gate.exec_create(&config));
-        self.json_text(&e, Request::post(container_path(&id, "/exec")).json_bytes(body))
-            .await
+        self.engine_call(Op::ContainerExec, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                let client = call.client()?.clone();
+                let body = call.gate().exec_create(&client, &id, &config).await?;
+                call.text(Request::post(container_path(&id, "/exec")).json_bytes(body))
+                    .await
+            })
+        })
+        .await
     }
 
     async fn inspect(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<String> {
-        own_exec!(self, e, "ExecInspect", id);
-        self.json_text(&e, Request::get(exec_path(&id, "/json"))).await
+        self.engine_call(Op::ExecInspect, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                call.text(Request::get(exec_path(&id, "/json"))).await
+            })
+        })
+        .await
     }
 
     async fn resize(
@@ -65,21 +56,28 @@ impl exec::Host for HostState {
         height: u32,
         width: u32,
     ) -> HostResult<()> {
-        own_exec!(self, e, "ExecResize", id);
-        let req = Request::post(exec_path(&id, "/resize"))
-            .opt("h", Some(height))
-            .opt("w", Some(width));
-        self.json_unit(&e, req).await
+        self.engine_call(Op::ExecResize, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                let req = Request::post(exec_path(&id, "/resize"))
+                    .opt("h", Some(height))
+                    .opt("w", Some(width));
+                call.unit(req).await
+            })
+        })
+        .await
     }
 
     async fn start_detached(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<()> {
-        own_exec!(self, e, "ExecStart", id);
-        let req = match Request::post(exec_path(&id, "/start")).json(&json!({ "Detach": true, "Tty": false }))
-        {
-            Ok(r) => r,
-            Err(err) => return Err(err).into_host(),
-        };
-        self.json_unit(&e, req).await
+        self.engine_call(Op::ExecStart, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                let req =
+                    Request::post(exec_path(&id, "/start")).json(&json!({ "Detach": true, "Tty": false }))?;
+                call.unit(req).await
+            })
+        })
+        .await
     }
 }
 
@@ -90,39 +88,33 @@ impl exec_streams::Host for HostState {
         id: String,
         o: StartOptions,
     ) -> HostResult<Resource<HostAttachedSocket>> {
-        own_exec!(self, e, "ExecStart", id);
-        let client = self.client(&e)?;
-        let tty = match o.tty {
-            Some(t) => t,
-            // As the exec instance was created (docker-py asks the caller; we ask the daemon).
-            None => match client.json::<Value>(Request::get(exec_path(&id, "/json"))).await {
-                Ok(v) => v["ProcessConfig"]["tty"].as_bool().unwrap_or(false),
-                Err(err) => return Err(err).into_host(),
-            },
-        };
-        let req = match Request::post(exec_path(&id, "/start")).json(&json!({ "Detach": false, "Tty": tty }))
-        {
-            Ok(r) => r,
-            Err(err) => return Err(err).into_host(),
-        };
-        match client.hijack(req).await {
-            Ok(socket) => {
-                let resize = ResizeTarget {
-                    client,
-                    path: exec_path(&id, "/resize"),
-                };
-                let stdin = o.stdin.unwrap_or(false);
-                let mut s = HostAttachedSocket::new(socket, tty, true, resize);
-                if !stdin {
-                    // The WIT contract: without stdin, the process reads end-of-file at once.
-                    if let Some(tx) = &s.stdin {
-                        super::resources::close(tx);
+        let engine = self.table.get(&e)?.clone();
+        let r = self
+            .engine_call(Op::ExecStart, &e, move |_, call| {
+                Box::pin(async move {
+                    let resolved = call.resolve(&id).await?;
+                    let id = resolved.id;
+                    // As the exec instance was created (docker-py asks the caller; the gate read it).
+                    let tty = o
+                        .tty
+                        .unwrap_or_else(|| resolved.doc["ProcessConfig"]["tty"].as_bool().unwrap_or(false));
+                    let req = Request::post(exec_path(&id, "/start"))
+                        .json(&json!({ "Detach": false, "Tty": tty }))?;
+                    let socket = call.client()?.hijack(req).await?;
+                    let resize = Reentry::new(&engine, Op::ExecResize, &id, exec_path(&id, "/resize"));
+                    let stdin = o.stdin.unwrap_or(false);
+                    let mut s = HostAttachedSocket::new(socket, tty, true, resize);
+                    if !stdin {
+                        // The WIT contract: without stdin, the process reads end-of-file at once.
+                        if let Some(tx) = &s.stdin {
+                            super::resources::close(tx);
+                        }
+                        s.stdin = None;
                     }
-                    s.stdin = None;
-                }
-                Ok(Ok(self.table.push(s)?))
-            }
-            Err(err) => Err(err).into_host(),
-        }
+                    Ok(s)
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 }

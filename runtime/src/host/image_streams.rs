@@ -1,4 +1,7 @@
-//! `tug:engine/image-streams`: build, pull, import, push, save and load.
+//! `tug:engine/image-streams`: build, pull, import, push, save and load. Every image a run makes carries
+//! the run's labels (build `labels`, import `LABEL` changes, load's rewritten configs); every name it gives
+//! one names nothing yet or names what the run made, and joins the run's set once the progress stream
+//! ends well.
 
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -8,29 +11,19 @@ use wasmtime_wasi::p2::DynInputStream;
 use super::{
     bindings::{
         image_streams::{self, BuildOptions, ImportOptions, LoadOptions, PullOptions, PushOptions},
-        types::AuthConfig,
+        types::{AuthConfig, Error as WitError},
     },
-    error::{check, HostResult, IntoHost},
-    images::{image_check, image_path},
+    call::HostEngine,
+    error::HostResult,
+    images::repo_tag,
     query::{auth_json, pairs_json, registry_auth, QueryExt},
-    resources::{HostEngine, HostJsonStream, HostProgressUpload, HostUpload},
+    resources::{BodyInputStream, Confirm, HostJsonStream, HostProgressUpload, HostUpload, Watch},
     state::HostState,
 };
-use crate::{engine::Request, policy::Denial};
-
-impl HostState {
-    async fn progress_upload(
-        &mut self,
-        e: &Resource<HostEngine>,
-        req: Request,
-    ) -> HostResult<Resource<HostProgressUpload>> {
-        let client = self.client(e)?;
-        match client.upload(req).await {
-            Ok(up) => Ok(Ok(self.table.push(HostProgressUpload(HostUpload::new(up)))?)),
-            Err(err) => Err(err).into_host(),
-        }
-    }
-}
+use crate::{
+    engine::Request,
+    policy::{ceilings::BuildResources, image_names::image_path, rules, Op},
+};
 
 /// `X-Registry-Config`: base64url of `{"registry": {auth}, …}`.
 fn registry_config(configs: &[(String, AuthConfig)]) -> http::HeaderValue {
@@ -46,98 +39,90 @@ impl image_streams::Host for HostState {
         o: BuildOptions,
         registry: Option<Vec<(String, AuthConfig)>>,
     ) -> HostResult<Resource<HostProgressUpload>> {
-        check!(self, self.allow("ImageBuild"));
-        let policy = &self.gate.policy;
-        if !policy.unrestricted {
-            if o.remote.is_some() {
-                check!(
-                    self,
-                    Err(Denial::field(
-                        "build.remote",
-                        "remote",
-                        "the daemon may not fetch a build context from a URL; upload it"
-                    ))
-                );
-            }
-            if let Some(mode) = o
-                .networkmode
-                .as_deref()
-                .filter(|m| !matches!(*m, "default" | "bridge" | "none"))
-            {
-                check!(
-                    self,
-                    Err(Denial::field(
-                        "build.network-mode",
-                        "networkmode",
-                        format!("build network mode {mode} is not allowed (default, bridge, none)")
-                    ))
-                );
-            }
-            if o.version.as_deref().is_some_and(|v| v != "1") {
-                check!(
-                    self,
-                    Err(Denial::field(
-                        "build.builder",
-                        "version",
-                        "only the classic builder (version 1) is available to plugins"
-                    ))
-                );
-            }
-        }
-        for (i, t) in o.t.iter().flatten().enumerate() {
-            check!(self, self.gate.image(t, &format!("t[{i}]")));
-        }
-        let mut labels: serde_json::Value = serde_json::Value::Object(
-            o.labels
-                .iter()
-                .flatten()
-                .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
-                .collect(),
-        );
-        check!(self, self.gate.check_labels(&labels, "labels"));
-        let mut wrapper = serde_json::json!({ "labels": labels.take() });
-        self.gate.stamp(&mut wrapper, "labels");
-        let stamped: Vec<(String, String)> = wrapper["labels"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-            .collect();
-        self.images.extend(o.t.iter().flatten().cloned());
-        let mut req = Request::post("/build")
-            .opt("dockerfile", o.dockerfile)
-            .each("t", o.t.as_ref())
-            .opt("extrahosts", o.extrahosts)
-            .opt("remote", o.remote)
-            .opt("q", o.q)
-            .opt("nocache", o.nocache)
-            .opt("cachefrom", o.cachefrom.map(|c| Value::from(c).to_string()))
-            .opt("pull", o.pull)
-            .opt("rm", o.rm)
-            .opt("forcerm", o.forcerm)
-            .opt("memory", o.memory)
-            .opt("memswap", o.memswap)
-            .opt("cpushares", o.cpushares)
-            .opt("cpusetcpus", o.cpusetcpus)
-            .opt("cpuperiod", o.cpuperiod)
-            .opt("cpuquota", o.cpuquota)
-            .opt("buildargs", o.buildargs.map(|b| pairs_json(&b)))
-            .opt("shmsize", o.shmsize)
-            .opt("squash", o.squash)
-            .opt("labels", Some(pairs_json(&stamped)))
-            .opt("networkmode", o.networkmode)
-            .opt("platform", o.platform)
-            .opt("target", o.target)
-            .opt("outputs", o.outputs)
-            .opt("version", o.version)
-            .content_type("application/x-tar");
-        if let Some(configs) = registry {
-            req = req.header(
-                http::HeaderName::from_static("x-registry-config"),
-                registry_config(&configs),
-            );
-        }
-        self.progress_upload(&e, req).await
+        let r = self
+            .engine_call(Op::ImageBuild, &e, move |_, call| {
+                Box::pin(async move {
+                    let gate = call.gate_arc();
+                    rules::build_options(
+                        &gate,
+                        o.remote.as_deref(),
+                        o.networkmode.as_deref(),
+                        o.version.as_deref(),
+                    )?;
+                    let client = call.client()?.clone();
+                    let names: Vec<String> = o.t.iter().flatten().cloned().collect();
+                    for (i, t) in names.iter().enumerate() {
+                        gate.image_target(&client, t, &format!("t[{i}]")).await?;
+                    }
+                    let mut labels = Value::Object(
+                        o.labels
+                            .iter()
+                            .flatten()
+                            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                            .collect(),
+                    );
+                    gate.check_labels(&labels, "labels")?;
+                    // The image and every container made from it carry the run's labels (a Dockerfile's
+                    // `LABEL tug.keep=1` included: these come last and win).
+                    let mut wrapper = serde_json::json!({ "labels": labels.take() });
+                    gate.stamp(&mut wrapper, "labels");
+                    let stamped: Vec<(String, String)> = wrapper["labels"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                        .collect();
+                    // A build's RUN steps get the container ceilings.
+                    let res = gate.build_resources(BuildResources {
+                        memory: o.memory,
+                        memswap: o.memswap,
+                        cpuperiod: o.cpuperiod,
+                        cpuquota: o.cpuquota,
+                        shmsize: o.shmsize,
+                    });
+                    let mut req = Request::post("/build")
+                        .opt("dockerfile", o.dockerfile)
+                        .each("t", o.t.as_ref())
+                        .opt("extrahosts", o.extrahosts)
+                        .opt("remote", o.remote)
+                        .opt("q", o.q)
+                        .opt("nocache", o.nocache)
+                        .opt("cachefrom", o.cachefrom.map(|c| Value::from(c).to_string()))
+                        .opt("pull", o.pull)
+                        .opt("rm", o.rm)
+                        .opt("forcerm", o.forcerm)
+                        .opt("memory", res.memory)
+                        .opt("memswap", res.memswap)
+                        .opt("cpushares", o.cpushares)
+                        .opt("cpusetcpus", o.cpusetcpus)
+                        .opt("cpuperiod", res.cpuperiod)
+                        .opt("cpuquota", res.cpuquota)
+                        .opt("buildargs", o.buildargs.map(|b| pairs_json(&b)))
+                        .opt("shmsize", res.shmsize)
+                        .opt("squash", o.squash)
+                        .opt("labels", Some(pairs_json(&stamped)))
+                        .opt("networkmode", o.networkmode)
+                        .opt("platform", o.platform)
+                        .opt("target", o.target)
+                        .opt("outputs", o.outputs)
+                        .opt("version", o.version)
+                        .content_type("application/x-tar");
+                    if let Some(configs) = registry {
+                        req = req.header(
+                            http::HeaderName::from_static("x-registry-config"),
+                            registry_config(&configs),
+                        );
+                    }
+                    let up = call.upload(req).await?;
+                    let confirm = Confirm::new(gate.clone(), names.into_iter().map(|n| (n, None)).collect());
+                    Ok(HostProgressUpload {
+                        upload: HostUpload::new(up, Some(call.defer())),
+                        watch: Some(Watch::Confirm(confirm)),
+                    })
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn pull(
@@ -147,23 +132,38 @@ impl image_streams::Host for HostState {
         o: PullOptions,
         auth: Option<AuthConfig>,
     ) -> HostResult<Resource<HostJsonStream>> {
-        check!(self, self.allow("ImageCreate"));
-        let reference = match &o.tag {
-            Some(t) if !from_image.contains('@') => format!("{from_image}:{t}"),
-            _ => from_image.clone(),
-        };
-        check!(self, self.gate.registry(&reference, "from-image"));
-        check!(self, self.gate.image(&reference, "from-image"));
-        self.images.insert(reference);
-        let req = Request::post("/images/create")
-            .query("fromImage", from_image)
-            .opt("tag", o.tag)
-            .opt("platform", o.platform)
-            .header(
-                http::HeaderName::from_static("x-registry-auth"),
-                registry_auth(auth.as_ref()),
-            );
-        self.json_stream(&e, req).await
+        let r = self
+            .engine_call(Op::ImageCreate, &e, move |_, call| {
+                Box::pin(async move {
+                    let reference = match &o.tag {
+                        Some(t) if !from_image.contains('@') => format!("{from_image}:{t}"),
+                        _ => from_image.clone(),
+                    };
+                    call.target(&reference);
+                    let gate = call.gate_arc();
+                    gate.registry(&reference, "from-image")?;
+                    gate.image(&reference, "from-image")?;
+                    let client = call.client()?.clone();
+                    let new_name = gate.image_pull(&client, &from_image, o.tag.as_deref()).await?;
+                    let req = Request::post("/images/create")
+                        .query("fromImage", from_image)
+                        .opt("tag", o.tag)
+                        .opt("platform", o.platform)
+                        .header(
+                            http::HeaderName::from_static("x-registry-auth"),
+                            registry_auth(auth.as_ref()),
+                        );
+                    let stream = call.json_stream(req).await?;
+                    // A name the pull creates is the run's once the pull ends well (it may remove it).
+                    let watch = match new_name {
+                        Some(name) => Watch::Confirm(Confirm::new(gate, vec![(name, None)])),
+                        None => Watch::None,
+                    };
+                    Ok(HostJsonStream::watched(stream, watch))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn import(
@@ -171,21 +171,50 @@ impl image_streams::Host for HostState {
         e: Resource<HostEngine>,
         o: ImportOptions,
     ) -> HostResult<Resource<HostProgressUpload>> {
-        check!(self, self.allow("ImageCreate"));
-        if let Some(repo) = &o.repo {
-            let target = format!("{repo}:{}", o.tag.as_deref().unwrap_or("latest"));
-            check!(self, self.gate.image(&target, "repo"));
-            self.images.insert(target);
-        }
-        let req = Request::post("/images/create")
-            .query("fromSrc", "-")
-            .opt("repo", o.repo)
-            .opt("tag", o.tag)
-            .opt("message", o.message)
-            .each("changes", o.changes.as_ref())
-            .opt("platform", o.platform)
-            .content_type("application/x-tar");
-        self.progress_upload(&e, req).await
+        let r = self
+            .engine_call(Op::ImageCreate, &e, move |_, call| {
+                Box::pin(async move {
+                    let gate = call.gate_arc();
+                    let client = call.client()?.clone();
+                    let target = o.repo.as_deref().map(|r| repo_tag(r, o.tag.as_deref()));
+                    if let Some(target) = &target {
+                        call.target(target);
+                        gate.image_target(&client, target, "repo").await?;
+                    }
+                    // The imported image carries the run's labels, set by `LABEL` changes after the
+                    // plugin's own (which may not touch them).
+                    let mut changes = o.changes.clone().unwrap_or_default();
+                    rules::import_changes(&gate, &changes)?;
+                    changes.push(format!(
+                        "LABEL {}",
+                        gate.labels
+                            .iter()
+                            .map(|(k, v)| format!(
+                                "{}={}",
+                                serde_json::to_string(k).unwrap_or_default(),
+                                serde_json::to_string(v).unwrap_or_default()
+                            ))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ));
+                    let req = Request::post("/images/create")
+                        .query("fromSrc", "-")
+                        .opt("repo", o.repo)
+                        .opt("tag", o.tag)
+                        .opt("message", o.message)
+                        .each("changes", Some(&changes))
+                        .opt("platform", o.platform)
+                        .content_type("application/x-tar");
+                    let up = call.upload(req).await?;
+                    let names = target.into_iter().map(|t| (t, None)).collect();
+                    Ok(HostProgressUpload {
+                        upload: HostUpload::new(up, Some(call.defer())),
+                        watch: Some(Watch::Confirm(Confirm::new(gate, names))),
+                    })
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn push(
@@ -195,26 +224,41 @@ impl image_streams::Host for HostState {
         o: PushOptions,
         auth: Option<AuthConfig>,
     ) -> HostResult<Resource<HostJsonStream>> {
-        check!(self, self.allow("ImagePush"));
-        let reference = match &o.tag {
-            Some(t) => format!("{name}:{t}"),
-            None => name.clone(),
-        };
-        check!(self, self.gate.registry(&reference, "name"));
-        image_check!(self.image_visible(e, "ImagePush", reference));
-        let req = Request::post(image_path(&name, "/push"))
-            .opt("tag", o.tag)
-            .header(
-                http::HeaderName::from_static("x-registry-auth"),
-                registry_auth(auth.as_ref()),
-            );
-        self.json_stream(&e, req).await
+        let r = self
+            .engine_call(Op::ImagePush, &e, move |_, call| {
+                Box::pin(async move {
+                    let reference = match &o.tag {
+                        Some(t) => format!("{name}:{t}"),
+                        None => name.clone(),
+                    };
+                    call.gate().registry(&reference, "name")?;
+                    call.resolve(&reference).await?;
+                    let req = Request::post(image_path(&name, "/push"))
+                        .opt("tag", o.tag)
+                        .header(
+                            http::HeaderName::from_static("x-registry-auth"),
+                            registry_auth(auth.as_ref()),
+                        );
+                    Ok(HostJsonStream::new(call.json_stream(req).await?))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn save(&mut self, e: Resource<HostEngine>, name: String) -> HostResult<Resource<DynInputStream>> {
-        image_check!(self.image_visible(e, "ImageGet", name));
-        self.input_stream(&e, Request::get(image_path(&name, "/get")))
-            .await
+        let r = self
+            .engine_call(Op::ImageGet, &e, move |_, call| {
+                Box::pin(async move {
+                    // Saved by the name the plugin gave (the tar keeps it), once the gate has seen that
+                    // the run may read the image it names.
+                    call.resolve(&name).await?;
+                    let dl = call.download(Request::get(image_path(&name, "/get"))).await?;
+                    Ok(Box::new(BodyInputStream::new(dl.body)) as DynInputStream)
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn save_all(
@@ -222,8 +266,24 @@ impl image_streams::Host for HostState {
         e: Resource<HostEngine>,
         names: Vec<String>,
     ) -> HostResult<Resource<DynInputStream>> {
-        self.input_stream(&e, Request::get("/images/get").each("names", Some(&names)))
-            .await
+        let r = self
+            .engine_call(Op::ImageGetAll, &e, move |_, call| {
+                Box::pin(async move {
+                    if names.is_empty() {
+                        return Err(WitError::InvalidArgument("save-all: no image names".into()));
+                    }
+                    for name in &names {
+                        call.resolve(name).await?;
+                    }
+                    call.target(&names.join(","));
+                    let dl = call
+                        .download(Request::get("/images/get").each("names", Some(&names)))
+                        .await?;
+                    Ok(Box::new(BodyInputStream::new(dl.body)) as DynInputStream)
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn load(
@@ -231,10 +291,31 @@ impl image_streams::Host for HostState {
         e: Resource<HostEngine>,
         o: LoadOptions,
     ) -> HostResult<Resource<HostProgressUpload>> {
-        check!(self, self.allow("ImageLoad"));
-        let req = Request::post("/images/load")
-            .opt("quiet", o.quiet)
-            .content_type("application/x-tar");
-        self.progress_upload(&e, req).await
+        let r = self
+            .engine_call(Op::ImageLoad, &e, move |_, call| {
+                Box::pin(async move {
+                    let req = Request::post("/images/load")
+                        .opt("quiet", o.quiet)
+                        .content_type("application/x-tar");
+                    let up = call.upload(req).await?;
+                    if call.gate().unrestricted() {
+                        return Ok(HostProgressUpload {
+                            upload: HostUpload::new(up, Some(call.defer())),
+                            watch: None,
+                        });
+                    }
+                    // The tar passes through tug: its images' configs get the run's labels, their names
+                    // are checked like any name the run gives, and they join the run's set once the
+                    // load ends well.
+                    let client = call.client()?.clone();
+                    let (upload, confirm) = super::load::filtered(call.gate_arc(), client, up, call.defer());
+                    Ok(HostProgressUpload {
+                        upload,
+                        watch: Some(Watch::Confirm(confirm)),
+                    })
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 }

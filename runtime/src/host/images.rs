@@ -1,122 +1,48 @@
-//! `tug:engine/images`: image operations answered by one JSON document, and build-cache prune.
+//! `tug:engine/images`: image operations answered by one JSON document, and the build cache. An image is
+//! read only when the run may see it (resolved to its full id), removed only when the run made it, and
+//! named only with a name that names nothing yet or names what the run made (`policy/image_names.rs`).
 
 use wasmtime::component::Resource;
 
 use super::{
-    bindings::images::{
-        self, BuildPruneOptions, CommitOptions, ListOptions, PruneOptions, RemoveOptions, SearchOptions,
-        TagOptions,
+    bindings::{
+        images::{
+            self, BuildPruneOptions, CommitOptions, ListOptions, PruneOptions, RemoveOptions, SearchOptions,
+            TagOptions,
+        },
+        types::Error as WitError,
     },
-    containers::own,
-    error::{check, HostResult},
+    call::HostEngine,
+    error::HostResult,
     query::QueryExt,
-    resources::HostEngine,
     state::HostState,
 };
-use crate::engine::Request;
+use crate::{
+    engine::Request,
+    policy::{image_names::image_path, Denial, Op},
+};
 
-/// `/images/{name}{rest}`. Image names keep their slashes (`registry:5000/repo/name:tag`): the daemon
-/// routes `/images/{name:.*}/json`.
-pub(crate) fn image_path(name: &str, rest: &str) -> String {
-    let encoded: Vec<String> = name.split('/').map(crate::engine::segment).collect();
-    format!("/images/{}{rest}", encoded.join("/"))
-}
-
-impl HostState {
-    /// Checks that an image (by reference or id) may be read: the policy allows one of its tags, or the
-    /// run made it.
-    pub(crate) async fn image_visible(
-        &mut self,
-        e: &Resource<HostEngine>,
-        operation: &'static str,
-        name: &str,
-    ) -> HostResult<()> {
-        check!(self, self.allow(operation));
-        if self.gate.image(name, "name").is_ok() {
-            return Ok(Ok(()));
-        }
-        let client = self.client(e)?;
-        let v: serde_json::Value = check!(self, client.json(Request::get(image_path(name, "/json"))).await);
-        let tags = v["RepoTags"].as_array().cloned().unwrap_or_default();
-        let allowed = tags
-            .iter()
-            .filter_map(|t| t.as_str())
-            .any(|t| self.gate.image(t, "name").is_ok());
-        if allowed || self.gate.owns_labels(&v["Config"]["Labels"]) {
-            return Ok(Ok(()));
-        }
-        check!(self, self.gate.image(name, "name"));
-        Ok(Ok(()))
+/// `repo` and `tag` as one reference (the tag defaults to `latest`, as the daemon's).
+pub(crate) fn repo_tag(repo: &str, tag: Option<&str>) -> String {
+    let has_tag = repo.rsplit_once(':').is_some_and(|(_, t)| !t.contains('/')) || repo.contains('@');
+    match tag {
+        Some(t) if !t.is_empty() => format!("{repo}:{t}"),
+        _ if has_tag => repo.to_owned(),
+        _ => format!("{repo}:latest"),
     }
-
-    /// Checks that the run may remove or overwrite an image: it made it (built, pulled, tagged, loaded or
-    /// committed it during this run).
-    pub(crate) async fn image_owned(
-        &mut self,
-        e: &Resource<HostEngine>,
-        operation: &'static str,
-        name: &str,
-    ) -> HostResult<()> {
-        check!(self, self.allow(operation));
-        if self.gate.policy.unrestricted || self.images.contains(name) {
-            return Ok(Ok(()));
-        }
-        let client = self.client(e)?;
-        let v: serde_json::Value = check!(self, client.json(Request::get(image_path(name, "/json"))).await);
-        if self.gate.owns_labels(&v["Config"]["Labels"]) {
-            return Ok(Ok(()));
-        }
-        check!(
-            self,
-            Err(crate::policy::Denial::field(
-                "ownership",
-                "name",
-                format!("image {name} was not made by this run; a plugin may only remove its own images"),
-            ))
-        );
-        Ok(Ok(()))
-    }
-}
-
-/// Unwraps an image check inside a host function.
-macro_rules! image_check {
-    ($self:ident . $check:ident($e:expr, $op:expr, $name:expr)) => {
-        if let Err(err) = $self.$check(&$e, $op, &$name).await? {
-            return Ok(Err(err));
-        }
-    };
-}
-pub(crate) use image_check;
-
-/// Keeps the entries of an image list the policy lets the plugin see.
-fn visible_images(state: &HostState, list: String) -> String {
-    if state.gate.policy.unrestricted || state.gate.policy.visibility.all {
-        return list;
-    }
-    let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(&list) else {
-        return list;
-    };
-    let kept: Vec<serde_json::Value> = items
-        .into_iter()
-        .filter(|img| {
-            let tags = img["RepoTags"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t.as_str());
-            let mut tags = tags;
-            tags.any(|t| state.gate.image(t, "").is_ok() || state.images.contains(t))
-                || state.gate.owns_labels(&img["Labels"])
-        })
-        .collect();
-    serde_json::Value::Array(kept).to_string()
 }
 
 impl images::Host for HostState {
     async fn build_cancel(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<()> {
-        check!(self, self.allow("BuildCancel"));
-        self.json_unit(&e, Request::post("/build/cancel").query("id", id))
-            .await
+        self.engine_call(Op::BuildCancel, &e, move |_, call| {
+            Box::pin(async move {
+                // A build's id is one its client chose at random (plugins cannot name one for their own
+                // classic builds): there is no other build a plugin could name.
+                call.target(&id);
+                call.unit(Request::post("/build/cancel").query("id", id)).await
+            })
+        })
+        .await
     }
 
     async fn attestations(
@@ -125,43 +51,65 @@ impl images::Host for HostState {
         name: String,
         platform: Option<String>,
     ) -> HostResult<String> {
-        image_check!(self.image_visible(e, "ImageAttestations", name));
-        let client = self.client(&e)?;
-        let version = check!(self, client.api_version().await);
-        if version < crate::engine::ApiVersion::new(1, 55) {
-            check!(
-                self,
-                Err(crate::engine::Error::VersionTooNew {
-                    message: format!("image attestations need API ≥ 1.55; this engine speaks {version}"),
-                })
-            );
-        }
-        self.json_text(
-            &e,
-            Request::get(image_path(&name, "/attestations")).opt("platform", platform),
-        )
+        self.engine_call(Op::ImageAttestations, &e, move |_, call| {
+            Box::pin(async move {
+                call.resolve(&name).await?;
+                let version = call.client()?.api_version().await?;
+                if version < crate::engine::ApiVersion::new(1, 55) {
+                    return Err(WitError::ApiVersion(format!(
+                        "image attestations need API ≥ 1.55; this engine speaks {version}"
+                    )));
+                }
+                call.text(Request::get(image_path(&name, "/attestations")).opt("platform", platform))
+                    .await
+            })
+        })
         .await
     }
 
     async fn list(&mut self, e: Resource<HostEngine>, o: ListOptions) -> HostResult<String> {
-        check!(self, self.allow("ImageList"));
-        let req = Request::get("/images/json")
-            .opt("all", o.all)
-            .filters(o.filters.as_ref())
-            .opt("digests", o.digests);
-        let list = check!(self, self.json_text(&e, req).await?);
-        Ok(Ok(visible_images(self, list)))
+        self.engine_call(Op::ImageList, &e, move |_, call| {
+            Box::pin(async move {
+                let req = Request::get("/images/json")
+                    .opt("all", o.all)
+                    .filters(o.filters.as_ref())
+                    .opt("digests", o.digests);
+                let list = call.text(req).await?;
+                if call.gate().sees_everything() {
+                    return Ok(list);
+                }
+                let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(&list)
+                else {
+                    return Ok("[]".to_owned());
+                };
+                let kept: Vec<serde_json::Value> = items
+                    .into_iter()
+                    .filter(|img| call.gate().lists_image(img))
+                    .collect();
+                Ok(serde_json::Value::Array(kept).to_string())
+            })
+        })
+        .await
     }
 
     async fn inspect(&mut self, e: Resource<HostEngine>, name: String) -> HostResult<String> {
-        image_check!(self.image_visible(e, "ImageInspect", name));
-        self.json_text(&e, Request::get(image_path(&name, "/json"))).await
+        self.engine_call(Op::ImageInspect, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&name).await?;
+                call.text(Request::get(image_path(&id, "/json"))).await
+            })
+        })
+        .await
     }
 
     async fn history(&mut self, e: Resource<HostEngine>, name: String) -> HostResult<String> {
-        image_check!(self.image_visible(e, "ImageHistory", name));
-        self.json_text(&e, Request::get(image_path(&name, "/history")))
-            .await
+        self.engine_call(Op::ImageHistory, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&name).await?;
+                call.text(Request::get(image_path(&id, "/history"))).await
+            })
+        })
+        .await
     }
 
     async fn tag(
@@ -171,10 +119,21 @@ impl images::Host for HostState {
         repo: String,
         o: TagOptions,
     ) -> HostResult<()> {
-        let req = Request::post(image_path(&name, "/tag"))
-            .query("repo", repo)
-            .opt("tag", o.tag);
-        self.json_unit(&e, req).await
+        self.engine_call(Op::ImageTag, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&name).await?;
+                let target = repo_tag(&repo, o.tag.as_deref());
+                let client = call.client()?.clone();
+                call.gate().image_target(&client, &target, "repo").await?;
+                let req = Request::post(image_path(&id, "/tag"))
+                    .query("repo", repo)
+                    .opt("tag", o.tag);
+                call.unit(req).await?;
+                call.gate().confirm_image(&target, Some(&id));
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn remove(
@@ -183,11 +142,16 @@ impl images::Host for HostState {
         name: String,
         o: RemoveOptions,
     ) -> HostResult<String> {
-        image_check!(self.image_owned(e, "ImageDelete", name));
-        let req = Request::delete(image_path(&name, ""))
-            .opt("force", o.force)
-            .opt("noprune", o.noprune);
-        self.json_text(&e, req).await
+        self.engine_call(Op::ImageDelete, &e, move |_, call| {
+            Box::pin(async move {
+                let target = call.own(&name).await?;
+                let req = Request::delete(image_path(&target, ""))
+                    .opt("force", o.force)
+                    .opt("noprune", o.noprune);
+                call.text(req).await
+            })
+        })
+        .await
     }
 
     async fn search(
@@ -196,18 +160,28 @@ impl images::Host for HostState {
         term: String,
         o: SearchOptions,
     ) -> HostResult<String> {
-        check!(self, self.allow("ImageSearch"));
-        check!(self, self.gate.registry("docker.io/search", "term"));
-        let req = Request::get("/images/search")
-            .query("term", term)
-            .opt("limit", o.limit)
-            .filters(o.filters.as_ref());
-        self.json_text(&e, req).await
+        self.engine_call(Op::ImageSearch, &e, move |_, call| {
+            Box::pin(async move {
+                call.gate().registry("docker.io/search", "term")?;
+                let req = Request::get("/images/search")
+                    .query("term", term)
+                    .opt("limit", o.limit)
+                    .filters(o.filters.as_ref());
+                call.text(req).await
+            })
+        })
+        .await
     }
 
     async fn prune(&mut self, e: Resource<HostEngine>, o: PruneOptions) -> HostResult<String> {
-        self.json_text(&e, Request::post("/images/prune").filters(o.filters.as_ref()))
-            .await
+        self.engine_call(Op::ImagePrune, &e, move |_, call| {
+            Box::pin(async move {
+                let filters = call.gate().scope_filters(o.filters);
+                call.text(Request::post("/images/prune").filters(filters.as_ref()))
+                    .await
+            })
+        })
+        .await
     }
 
     async fn commit(
@@ -217,41 +191,68 @@ impl images::Host for HostState {
         config: Option<String>,
         o: CommitOptions,
     ) -> HostResult<String> {
-        let container = own!(self, e, "ImageCommit", container);
-        if let Some(repo) = &o.repo {
-            check!(
-                self,
-                self.gate.image(
-                    &format!("{repo}:{}", o.tag.as_deref().unwrap_or("latest")),
-                    "repo"
-                )
-            );
-        }
-        let body = check!(self, self.gate.commit_config(config.as_deref()));
-        let target = o
-            .repo
-            .clone()
-            .map(|r| format!("{r}:{}", o.tag.as_deref().unwrap_or("latest")));
-        let req = Request::post("/commit")
-            .query("container", container)
-            .opt("repo", o.repo)
-            .opt("tag", o.tag)
-            .opt("comment", o.comment)
-            .opt("author", o.author)
-            .opt("pause", o.pause)
-            .each("changes", o.changes.as_ref())
-            .json_bytes(body);
-        let answer = check!(self, self.json_text(&e, req).await?);
-        self.images.extend(target);
-        Ok(Ok(answer))
+        self.engine_call(Op::ImageCommit, &e, move |_, call| {
+            Box::pin(async move {
+                let resolved = call.resolve(&container).await?;
+                let client = call.client()?.clone();
+                let target = o.repo.as_deref().map(|r| repo_tag(r, o.tag.as_deref()));
+                if let Some(target) = &target {
+                    call.gate().image_target(&client, target, "repo").await?;
+                }
+                let body = call.gate().commit_config(config.as_deref())?;
+                let req = Request::post("/commit")
+                    .query("container", &resolved.id)
+                    .opt("repo", o.repo)
+                    .opt("tag", o.tag)
+                    .opt("comment", o.comment)
+                    .opt("author", o.author)
+                    .opt("pause", o.pause)
+                    .each("changes", o.changes.as_ref())
+                    .json_bytes(body);
+                let answer = call.text(req).await?;
+                if let Some(target) = target {
+                    let id = serde_json::from_str::<serde_json::Value>(&answer)
+                        .ok()
+                        .and_then(|v| v["Id"].as_str().map(str::to_owned));
+                    call.gate().confirm_image(&target, id.as_deref());
+                }
+                Ok(answer)
+            })
+        })
+        .await
     }
 
     async fn build_prune(&mut self, e: Resource<HostEngine>, o: BuildPruneOptions) -> HostResult<String> {
-        check!(self, self.allow("BuildPrune"));
-        let req = Request::post("/build/prune")
-            .opt("keep-storage", o.keep_storage)
-            .opt("all", o.all)
-            .filters(o.filters.as_ref());
-        self.json_text(&e, req).await
+        self.engine_call(Op::BuildPrune, &e, move |_, call| {
+            Box::pin(async move {
+                if !call.gate().sees_everything() {
+                    return Err(Denial::call(
+                        "build.prune",
+                        "the build cache is shared and carries no owner: pruning it needs [visibility] all",
+                    )
+                    .into());
+                }
+                let req = Request::post("/build/prune")
+                    .opt("keep-storage", o.keep_storage)
+                    .opt("all", o.all)
+                    .filters(o.filters.as_ref());
+                call.text(req).await
+            })
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_of_repo_and_tag() {
+        assert_eq!(repo_tag("app", None), "app:latest");
+        assert_eq!(repo_tag("app", Some("1")), "app:1");
+        assert_eq!(repo_tag("app:2", None), "app:2");
+        assert_eq!(repo_tag("127.0.0.1:5000/app", None), "127.0.0.1:5000/app:latest");
+        assert_eq!(repo_tag("127.0.0.1:5000/app:3", None), "127.0.0.1:5000/app:3");
     }
 }

@@ -2,10 +2,12 @@
 //! the backing types of the resources, the linker glue, and running a plugin.
 //!
 //! Every host import is async; a plugin runs in its own `Store`; handles are cancel-safe and close their
-//! connections when dropped.
+//! connections when dropped. No host function reaches an engine or a registry but through a permit
+//! (`call.rs`), which the gate grants per operation and which writes the call's audit line.
 
 pub mod bindings;
 pub mod cache;
+pub mod call;
 mod configs;
 mod container_streams;
 mod containers;
@@ -16,6 +18,7 @@ mod exec;
 mod image_streams;
 mod images;
 pub mod linker;
+mod load;
 mod networks;
 mod nodes;
 pub mod output;
@@ -31,6 +34,7 @@ mod services;
 pub mod state;
 mod swarm;
 mod system;
+mod system_views;
 mod tasks;
 mod types_impl;
 mod volumes;

@@ -1,21 +1,18 @@
-//! `tug:engine/networks`. Every call passes the policy gate: area access, ownership of the network (and of
-//! the container a connect or disconnect names), checked create bodies, scoped lists.
+//! `tug:engine/networks`. Every call runs under a permit: area access, the network (and the container a
+//! connect or disconnect names) resolved to the run's own by full id, checked create bodies, scoped lists.
 
 use wasmtime::component::Resource;
 
 use super::{
-    bindings::{
-        networks::{self, InspectOptions, ListOptions, PruneOptions},
-        types::Error as WitError,
-    },
-    error::{check, HostResult, IntoWit},
+    bindings::networks::{self, InspectOptions, ListOptions, PruneOptions},
+    call::HostEngine,
+    error::HostResult,
     query::QueryExt,
-    resources::HostEngine,
     state::HostState,
 };
 use crate::{
     engine::{segment, Request},
-    policy::canonical::BodyKind,
+    policy::{canonical::BodyKind, Op},
 };
 
 /// `/networks/{id}{rest}`.
@@ -23,48 +20,18 @@ fn network_path(id: &str, rest: &str) -> String {
     format!("/networks/{}{rest}", segment(id))
 }
 
-impl HostState {
-    /// Checks an operation on a network and returns the network's full id (the run must own it).
-    async fn own_network(
-        &mut self,
-        e: &Resource<HostEngine>,
-        operation: &'static str,
-        id: &str,
-    ) -> wasmtime::Result<Result<String, WitError>> {
-        let allowed = self.allow(operation);
-        self.target(id);
-        if let Err(d) = allowed {
-            return Ok(self.ended(Err(d.into_wit()), 0));
-        }
-        let client = self.client(e)?;
-        let owned = self
-            .gate
-            .own_network(&client, id, "id")
-            .await
-            .map_err(IntoWit::into_wit);
-        if owned.is_err() {
-            return Ok(self.ended(owned, 0));
-        }
-        Ok(owned)
-    }
-}
-
-/// Unwraps `own_network`'s answer inside a host function.
-macro_rules! own_network {
-    ($self:ident, $e:expr, $op:expr, $id:expr) => {
-        match $self.own_network(&$e, $op, &$id).await? {
-            Ok(full) => full,
-            Err(err) => return Ok(Err(err)),
-        }
-    };
-}
-
 impl networks::Host for HostState {
     async fn list(&mut self, e: Resource<HostEngine>, o: ListOptions) -> HostResult<String> {
-        check!(self, self.allow("NetworkList"));
-        let filters = self.gate.scope_filters(o.filters);
-        self.json_text(&e, Request::get("/networks").filters(filters.as_ref()))
-            .await
+        self.engine_call(Op::NetworkList, &e, move |_, call| {
+            Box::pin(async move {
+                let filters = call.gate().scope_filters(o.filters);
+                let list = call
+                    .text(Request::get("/networks").filters(filters.as_ref()))
+                    .await?;
+                Ok(call.gate().keep_owned(list, &["Labels"]))
+            })
+        })
+        .await
     }
 
     async fn inspect(
@@ -73,59 +40,80 @@ impl networks::Host for HostState {
         id: String,
         o: InspectOptions,
     ) -> HostResult<String> {
-        let id = own_network!(self, e, "NetworkInspect", id);
-        let req = Request::get(network_path(&id, ""))
-            .opt("verbose", o.verbose)
-            .opt("scope", o.scope);
-        self.json_text(&e, req).await
+        self.engine_call(Op::NetworkInspect, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                let req = Request::get(network_path(&id, ""))
+                    .opt("verbose", o.verbose)
+                    .opt("scope", o.scope);
+                call.text(req).await
+            })
+        })
+        .await
     }
 
     async fn remove(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<()> {
-        let id = own_network!(self, e, "NetworkDelete", id);
-        self.json_unit(&e, Request::delete(network_path(&id, ""))).await
+        self.engine_call(Op::NetworkDelete, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                call.unit(Request::delete(network_path(&id, ""))).await
+            })
+        })
+        .await
     }
 
     async fn create(&mut self, e: Resource<HostEngine>, config: String) -> HostResult<String> {
-        check!(self, self.allow("NetworkCreate"));
-        let client = self.client(&e)?;
-        let body = check!(self, self.gate.network_create(&client, &config).await);
-        self.json_text(&e, Request::post("/networks/create").json_bytes(body))
-            .await
+        self.engine_call(Op::NetworkCreate, &e, move |_, call| {
+            Box::pin(async move {
+                let client = call.client()?.clone();
+                let body = call.gate().network_create(&client, &config).await?;
+                call.text(Request::post("/networks/create").json_bytes(body))
+                    .await
+            })
+        })
+        .await
     }
 
     async fn connect(&mut self, e: Resource<HostEngine>, id: String, request: String) -> HostResult<()> {
-        let id = own_network!(self, e, "NetworkConnect", id);
-        let client = self.client(&e)?;
-        let body = check!(
-            self,
-            self.gate
-                .network_endpoint(&client, BodyKind::NetworkConnect, &request)
-                .await
-        );
-        self.json_unit(&e, Request::post(network_path(&id, "/connect")).json_bytes(body))
-            .await
+        self.engine_call(Op::NetworkConnect, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                let client = call.client()?.clone();
+                let body = call
+                    .gate()
+                    .network_endpoint(&client, BodyKind::NetworkConnect, &request)
+                    .await?;
+                call.unit(Request::post(network_path(&id, "/connect")).json_bytes(body))
+                    .await
+            })
+        })
+        .await
     }
 
     async fn disconnect(&mut self, e: Resource<HostEngine>, id: String, request: String) -> HostResult<()> {
-        let id = own_network!(self, e, "NetworkDisconnect", id);
-        let client = self.client(&e)?;
-        let body = check!(
-            self,
-            self.gate
-                .network_endpoint(&client, BodyKind::NetworkDisconnect, &request)
-                .await
-        );
-        self.json_unit(
-            &e,
-            Request::post(network_path(&id, "/disconnect")).json_bytes(body),
-        )
+        self.engine_call(Op::NetworkDisconnect, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                let client = call.client()?.clone();
+                let body = call
+                    .gate()
+                    .network_endpoint(&client, BodyKind::NetworkDisconnect, &request)
+                    .await?;
+                call.unit(Request::post(network_path(&id, "/disconnect")).json_bytes(body))
+                    .await
+            })
+        })
         .await
     }
 
     async fn prune(&mut self, e: Resource<HostEngine>, o: PruneOptions) -> HostResult<String> {
-        check!(self, self.allow("NetworkPrune"));
-        let filters = self.gate.scope_filters(o.filters);
-        self.json_text(&e, Request::post("/networks/prune").filters(filters.as_ref()))
-            .await
+        self.engine_call(Op::NetworkPrune, &e, move |_, call| {
+            Box::pin(async move {
+                let filters = call.gate().scope_filters(o.filters);
+                call.text(Request::post("/networks/prune").filters(filters.as_ref()))
+                    .await
+            })
+        })
+        .await
     }
 }

@@ -5,14 +5,14 @@ use wasmtime::component::Resource;
 
 use super::{
     bindings::nodes::{self, ListOptions, RemoveOptions, UpdateOptions},
-    error::{check, HostResult},
+    call::HostEngine,
+    error::HostResult,
     query::QueryExt,
-    resources::HostEngine,
     state::HostState,
 };
 use crate::{
     engine::{segment, Request},
-    policy::canonical::BodyKind,
+    policy::{canonical::BodyKind, Op},
 };
 
 fn node_path(id: &str, rest: &str) -> String {
@@ -21,22 +21,34 @@ fn node_path(id: &str, rest: &str) -> String {
 
 impl nodes::Host for HostState {
     async fn list(&mut self, e: Resource<HostEngine>, o: ListOptions) -> HostResult<String> {
-        check!(self, self.allow("NodeList"));
-        self.json_text(&e, Request::get("/nodes").filters(o.filters.as_ref()))
-            .await
+        self.engine_call(Op::NodeList, &e, move |_, call| {
+            Box::pin(async move {
+                call.text(Request::get("/nodes").filters(o.filters.as_ref()))
+                    .await
+            })
+        })
+        .await
     }
 
     async fn inspect(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<String> {
-        check!(self, self.allow("NodeInspect"));
-        self.target(&id);
-        self.json_text(&e, Request::get(node_path(&id, ""))).await
+        self.engine_call(Op::NodeInspect, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                call.text(Request::get(node_path(&id, ""))).await
+            })
+        })
+        .await
     }
 
     async fn remove(&mut self, e: Resource<HostEngine>, id: String, o: RemoveOptions) -> HostResult<()> {
-        check!(self, self.allow("NodeDelete"));
-        self.target(&id);
-        self.json_unit(&e, Request::delete(node_path(&id, "")).opt("force", o.force))
-            .await
+        self.engine_call(Op::NodeDelete, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                call.unit(Request::delete(node_path(&id, "")).opt("force", o.force))
+                    .await
+            })
+        })
+        .await
     }
 
     async fn update(
@@ -46,12 +58,16 @@ impl nodes::Host for HostState {
         spec: String,
         o: UpdateOptions,
     ) -> HostResult<()> {
-        check!(self, self.allow("NodeUpdate"));
-        self.target(&id);
-        let body = check!(self, self.gate.swarm_request(BodyKind::NodeUpdate, &spec));
-        let req = Request::post(node_path(&id, "/update"))
-            .query("version", o.version)
-            .json_bytes(body);
-        self.json_unit(&e, req).await
+        self.engine_call(Op::NodeUpdate, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                let body = call.gate().swarm_request(BodyKind::NodeUpdate, &spec)?;
+                let req = Request::post(node_path(&id, "/update"))
+                    .query("version", o.version)
+                    .json_bytes(body);
+                call.unit(req).await
+            })
+        })
+        .await
     }
 }

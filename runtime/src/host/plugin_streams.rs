@@ -9,13 +9,16 @@ use super::{
         plugin_streams::{self, PullOptions},
         types::AuthConfig,
     },
-    error::{check, HostResult},
-    plugins::{plugin_call, plugin_name},
+    call::HostEngine,
+    error::HostResult,
     query::{registry_auth, QueryExt},
-    resources::{HostEngine, HostJsonStream, HostUpload},
+    resources::{HostJsonStream, HostUpload},
     state::HostState,
 };
-use crate::{engine::Request, policy::rules_plugins::plugin_path};
+use crate::{
+    engine::Request,
+    policy::{ownership::plugin_name, rules_plugins::plugin_path, Op},
+};
 
 fn auth_header(auth: Option<&AuthConfig>) -> (http::HeaderName, http::HeaderValue) {
     (
@@ -33,20 +36,26 @@ impl plugin_streams::Host for HostState {
         o: PullOptions,
         auth: Option<AuthConfig>,
     ) -> HostResult<Resource<HostJsonStream>> {
-        check!(self, self.allow("PluginPull"));
-        self.target(&remote);
-        check!(self, self.gate.registry(&remote, "remote"));
-        if let Some(name) = &o.name {
-            check!(self, plugin_name(name, "name"));
-        }
-        let body = check!(self, self.gate.plugin_privileges(&privileges));
-        let (header, value) = auth_header(auth.as_ref());
-        let req = Request::post("/plugins/pull")
-            .query("remote", remote)
-            .opt("name", o.name)
-            .header(header, value)
-            .json_bytes(body);
-        self.json_stream(&e, req).await
+        let r = self
+            .engine_call(Op::PluginPull, &e, move |_, call| {
+                Box::pin(async move {
+                    call.target(&remote);
+                    call.gate().registry(&remote, "remote")?;
+                    if let Some(name) = &o.name {
+                        plugin_name(name, "name")?;
+                    }
+                    let body = call.gate().plugin_privileges(&privileges)?;
+                    let (header, value) = auth_header(auth.as_ref());
+                    let req = Request::post("/plugins/pull")
+                        .query("remote", remote)
+                        .opt("name", o.name)
+                        .header(header, value)
+                        .json_bytes(body);
+                    Ok(HostJsonStream::new(call.json_stream(req).await?))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn upgrade(
@@ -57,15 +66,22 @@ impl plugin_streams::Host for HostState {
         privileges: String,
         auth: Option<AuthConfig>,
     ) -> HostResult<Resource<HostJsonStream>> {
-        plugin_call!(self, "PluginUpgrade", name);
-        check!(self, self.gate.registry(&remote, "remote"));
-        let body = check!(self, self.gate.plugin_privileges(&privileges));
-        let (header, value) = auth_header(auth.as_ref());
-        let req = Request::post(plugin_path(&name, "/upgrade"))
-            .query("remote", remote)
-            .header(header, value)
-            .json_bytes(body);
-        self.json_stream(&e, req).await
+        let r = self
+            .engine_call(Op::PluginUpgrade, &e, move |_, call| {
+                Box::pin(async move {
+                    let name = call.own(&name).await?;
+                    call.gate().registry(&remote, "remote")?;
+                    let body = call.gate().plugin_privileges(&privileges)?;
+                    let (header, value) = auth_header(auth.as_ref());
+                    let req = Request::post(plugin_path(&name, "/upgrade"))
+                        .query("remote", remote)
+                        .header(header, value)
+                        .json_bytes(body);
+                    Ok(HostJsonStream::new(call.json_stream(req).await?))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn push(
@@ -74,19 +90,34 @@ impl plugin_streams::Host for HostState {
         name: String,
         auth: Option<AuthConfig>,
     ) -> HostResult<Resource<HostJsonStream>> {
-        plugin_call!(self, "PluginPush", name);
-        check!(self, self.gate.registry(&name, "name"));
-        let (header, value) = auth_header(auth.as_ref());
-        let req = Request::post(plugin_path(&name, "/push")).header(header, value);
-        self.json_stream(&e, req).await
+        let r = self
+            .engine_call(Op::PluginPush, &e, move |_, call| {
+                Box::pin(async move {
+                    let name = call.own(&name).await?;
+                    call.gate().registry(&name, "name")?;
+                    let (header, value) = auth_header(auth.as_ref());
+                    let req = Request::post(plugin_path(&name, "/push")).header(header, value);
+                    Ok(HostJsonStream::new(call.json_stream(req).await?))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn create(&mut self, e: Resource<HostEngine>, name: String) -> HostResult<Resource<HostUpload>> {
-        plugin_call!(self, "PluginCreate", name);
-        check!(self, self.gate.registry(&name, "name"));
-        let req = Request::post("/plugins/create")
-            .query("name", name)
-            .content_type("application/x-tar");
-        self.upload(&e, req).await
+        let r = self
+            .engine_call(Op::PluginCreate, &e, move |_, call| {
+                Box::pin(async move {
+                    let name = call.own(&name).await?;
+                    call.gate().registry(&name, "name")?;
+                    let req = Request::post("/plugins/create")
+                        .query("name", name)
+                        .content_type("application/x-tar");
+                    let up = call.upload(req).await?;
+                    Ok(HostUpload::new(up, Some(call.defer())))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 }

@@ -8,14 +8,9 @@ use serde_json::{Map, Value};
 use super::bindings::types::AuthConfig;
 use crate::engine::Request;
 
-/// The `filters` query parameter: `{"key": ["value", …]}`.
-pub fn filters_json(filters: &[(String, Vec<String>)]) -> String {
-    let map: Map<String, Value> = filters
-        .iter()
-        .map(|(k, vs)| (k.clone(), Value::from(vs.clone())))
-        .collect();
-    Value::Object(map).to_string()
-}
+/// The `filters` query parameter: `{"key": ["value", …]}`, a key given twice merged into one (the engine
+/// would keep only the last).
+pub use crate::policy::gate::filters_json;
 
 /// A `{"key": "value"}` JSON object (build args, labels).
 pub fn pairs_json(pairs: &[(String, String)]) -> String {

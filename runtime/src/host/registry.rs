@@ -4,7 +4,7 @@
 //! (which run as tasks while the plugin writes or reads) can hold it; the other methods answer `conflict`
 //! meanwhile instead of waiting on the plugin itself.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde_json::Value;
 use tokio::{io::AsyncWriteExt, sync::Mutex};
@@ -18,17 +18,14 @@ use super::{
         },
         types::{ApiError, Error as WitError},
     },
-    error::{check, HostResult},
-    resources::HostEngine,
+    call::{Call, HostEngine},
+    error::HostResult,
     state::HostState,
 };
 use crate::{
     engine::Request,
-    policy::{rules_registry::StagingBudget, Denial},
-    registry::{
-        ConfigEdit, Credentials, Image, LayerInfo, Platform, Reference, Registry, RegistryError,
-        RegistryOptions,
-    },
+    policy::{gate::reserved, rules_registry::StagingBudget, Op},
+    registry::{ConfigEdit, Image, LayerInfo, Platform, Reference},
 };
 
 /// An `image` handle.
@@ -37,95 +34,31 @@ pub struct HostImage {
     pub image: Arc<Mutex<Image>>,
 }
 
-/// The per-run state of the `registry` interface.
-#[derive(Default)]
-pub struct RegistryState {
-    /// The registry client, made on first use with the host's credentials.
-    client: OnceLock<Registry>,
-    /// Bytes of new layers staged so far, against `registry.staging`.
-    staging: OnceLock<Arc<StagingBudget>>,
-}
-
-impl RegistryState {
-    /// A state whose client is `client` (for callers that configure credentials or insecure registries
-    /// themselves).
-    pub fn with_client(client: Registry) -> Self {
-        let state = RegistryState::default();
-        let _ = state.client.set(client);
-        state
-    }
-}
-
 impl HostState {
-    /// The registry client of this run: the host's docker credentials, never shown to the plugin.
-    pub(crate) fn registry_client(&self) -> Registry {
-        self.registry
-            .client
-            .get_or_init(|| {
-                let credentials = Credentials::from_docker_config().unwrap_or_else(|e| {
-                    tracing::warn!("reading the docker credentials: {e}; registries are reached anonymously");
-                    Credentials::none()
-                });
-                Registry::new(RegistryOptions {
-                    credentials,
-                    insecure: Vec::new(),
-                })
-            })
-            .clone()
-    }
-
     /// The staging budget of this run (`registry.staging`).
     pub(crate) fn staging(&self) -> Arc<StagingBudget> {
-        self.registry
-            .staging
+        self.staging
             .get_or_init(|| Arc::new(StagingBudget::new(self.gate.policy.registry.staging.0)))
             .clone()
     }
 
-    /// Parses a reference the plugin gave and checks its registry (and, for names an image will carry,
-    /// the image patterns) against the policy.
-    fn reference(&self, text: &str, field: &str, named: bool) -> Result<Reference, WitError> {
-        let reference = Reference::parse(text).map_err(registry_error)?;
-        let full = reference.to_string();
-        self.gate.registry(&full, field).map_err(denied)?;
-        if named {
-            self.gate.image(&full, field).map_err(denied)?;
-        }
-        Ok(reference)
-    }
-
-    /// The image behind a handle, unless a layer upload or save holds it.
-    fn image_of(&self, this: &Resource<HostImage>) -> wasmtime::Result<Result<Arc<Mutex<Image>>, WitError>> {
-        Ok(Ok(self.table.get(this)?.image.clone()))
+    /// The image behind a handle.
+    fn image_of(&self, this: &Resource<HostImage>) -> wasmtime::Result<Arc<Mutex<Image>>> {
+        Ok(self.table.get(this)?.image.clone())
     }
 }
 
-/// A denial as the WIT error.
-pub(crate) fn denied(d: Denial) -> WitError {
-    super::error::IntoWit::into_wit(d)
-}
-
-/// A registry error as the WIT error a plugin sees, its message naming the registry, reference or blob.
-pub(crate) fn registry_error(e: RegistryError) -> WitError {
-    use RegistryError as E;
-    let message = e.to_string();
-    match e {
-        E::InvalidReference { .. }
-        | E::InvalidPlatform { .. }
-        | E::Config(_)
-        | E::Layer(_)
-        | E::Manifest { .. }
-        | E::Unsupported(_) => WitError::InvalidArgument(message),
-        E::NoMatchingPlatform { .. } => WitError::NotFound(message),
-        E::DigestMismatch { .. } | E::SizeMismatch { .. } => WitError::Integrity(message),
-        E::Api { status, .. } if status == http::StatusCode::NOT_FOUND => WitError::NotFound(message),
-        E::Unauthorized { status, .. } | E::Api { status, .. } => WitError::Api(ApiError {
-            status: status.as_u16(),
-            message,
-        }),
-        E::Credentials { .. } => WitError::Api(ApiError { status: 401, message }),
-        E::Transport { .. } | E::Io { .. } => WitError::Transport(message),
+/// Parses a reference the plugin gave and checks its registry (and, for names an image will carry, the
+/// image patterns) against the policy.
+fn reference(call: &mut Call, text: &str, field: &str, named: bool) -> Result<Reference, WitError> {
+    call.target(text);
+    let reference = Reference::parse(text)?;
+    let full = reference.to_string();
+    call.gate().registry(&full, field)?;
+    if named {
+        call.gate().image(&full, field)?;
     }
+    Ok(reference)
 }
 
 /// How long a method waits for an image that a layer upload or save still holds (one just dropped lets
@@ -148,19 +81,6 @@ async fn lock(image: &Mutex<Image>) -> Result<tokio::sync::MutexGuard<'_, Image>
         .map_err(|_| busy())
 }
 
-/// Locks an image for a method, or ends the call with `conflict`.
-macro_rules! locked {
-    ($self:ident, $image:expr) => {
-        match lock(&$image).await {
-            Ok(guard) => guard,
-            Err(err) => {
-                $self.end_call(Some(&err), 0);
-                return Ok(Err(err));
-            }
-        }
-    };
-}
-
 fn platform(p: WitPlatform) -> Platform {
     Platform {
         os: p.os,
@@ -181,7 +101,7 @@ pub(crate) fn layer(l: LayerInfo) -> WitLayer {
 
 impl registry::Host for HostState {
     async fn stats(&mut self) -> wasmtime::Result<WitStats> {
-        let s = self.registry_client().stats();
+        let s = self.registry.stats();
         Ok(WitStats {
             blob_bytes_downloaded: s.blob_bytes_downloaded,
             blob_bytes_uploaded: s.blob_bytes_uploaded,
@@ -194,19 +114,24 @@ impl registry::Host for HostState {
 }
 
 impl registry::HostImage for HostState {
-    async fn pull(&mut self, reference: String, options: PullOptions) -> HostResult<Resource<HostImage>> {
-        check!(self, self.allow("RegistryPull"));
-        self.target(&reference);
-        let r = check!(self, self.reference(&reference, "reference", true));
-        let client = self.registry_client();
-        let platform = options.platform.map(platform);
-        let pulled = Image::pull(&client, &r, platform.as_ref())
-            .await
-            .map_err(registry_error);
-        let image = check!(self, self.ended(pulled, 0));
-        Ok(Ok(self.table.push(HostImage {
-            image: Arc::new(Mutex::new(image)),
-        })?))
+    async fn pull(
+        &mut self,
+        reference_text: String,
+        options: PullOptions,
+    ) -> HostResult<Resource<HostImage>> {
+        let r = self
+            .registry_call(Op::RegistryPull, move |_, call| {
+                Box::pin(async move {
+                    let r = reference(call, &reference_text, "reference", true)?;
+                    let platform = options.platform.map(platform);
+                    let image = Image::pull(call.registry()?, &r, platform.as_ref()).await?;
+                    Ok(HostImage {
+                        image: Arc::new(Mutex::new(image)),
+                    })
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn scratch(&mut self, p: WitPlatform) -> wasmtime::Result<Resource<HostImage>> {
@@ -217,7 +142,7 @@ impl registry::HostImage for HostState {
     }
 
     async fn source(&mut self, this: Resource<HostImage>) -> wasmtime::Result<Option<String>> {
-        let image = self.table.get(&this)?.image.clone();
+        let image = self.image_of(&this)?;
         let source = lock(&image)
             .await
             .ok()
@@ -226,7 +151,7 @@ impl registry::HostImage for HostState {
     }
 
     async fn name(&mut self, this: Resource<HostImage>) -> wasmtime::Result<Option<String>> {
-        let image = self.table.get(&this)?.image.clone();
+        let image = self.image_of(&this)?;
         let name = lock(&image)
             .await
             .ok()
@@ -234,72 +159,67 @@ impl registry::HostImage for HostState {
         Ok(name)
     }
 
-    async fn set_name(&mut self, this: Resource<HostImage>, reference: String) -> HostResult<()> {
-        check!(self, self.allow("RegistryEdit"));
-        let r = check!(self, self.reference(&reference, "reference", true));
-        let image = check!(self, self.image_of(&this)?);
-        locked!(self, image).set_name(r);
-        Ok(self.ended(Ok(()), 0))
+    async fn set_name(&mut self, this: Resource<HostImage>, reference_text: String) -> HostResult<()> {
+        let image = self.image_of(&this)?;
+        self.local_call(Op::RegistryEdit, move |_, call| {
+            Box::pin(async move {
+                let r = reference(call, &reference_text, "reference", true)?;
+                lock(&image).await?.set_name(r);
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn config(&mut self, this: Resource<HostImage>) -> HostResult<String> {
-        let image = match self.image_of(&this)? {
-            Ok(i) => i,
-            Err(e) => return Ok(Err(e)),
-        };
-        let text = match lock(&image).await {
-            Ok(i) => i.config().to_string(),
-            Err(e) => return Ok(Err(e)),
-        };
-        Ok(Ok(text))
+        let image = self.image_of(&this)?;
+        Ok(lock(&image).await.map(|i| i.config().to_string()))
     }
 
     async fn set_config(&mut self, this: Resource<HostImage>, config: String) -> HostResult<()> {
-        check!(self, self.allow("RegistryEdit"));
-        let value: Value = check!(
-            self,
-            serde_json::from_str(&config)
-                .map_err(|e| WitError::InvalidArgument(format!("image config: not JSON: {e}")))
-        );
-        if let Some(labels) = value.pointer("/config/Labels") {
-            check!(self, self.gate.check_labels(labels, "config.Labels"));
-        }
-        let image = check!(self, self.image_of(&this)?);
-        let result = locked!(self, image).set_config(value).map_err(registry_error);
-        Ok(self.ended(result, 0))
+        let image = self.image_of(&this)?;
+        self.local_call(Op::RegistryEdit, move |_, call| {
+            Box::pin(async move {
+                // Read as the daemon will read it when the image is loaded: no duplicate or case-variant
+                // keys (`Config`, `labels`), and no `tug.*` label.
+                let value = call.gate().image_config(&config)?;
+                lock(&image).await?.set_config(value)?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn edit(&mut self, this: Resource<HostImage>, edit: WitEdit) -> HostResult<()> {
-        check!(self, self.allow("RegistryEdit"));
-        let labels: serde_json::Map<String, Value> = edit
-            .labels
-            .iter()
-            .map(|(k, _)| (k.clone(), Value::Null))
-            .collect();
-        check!(self, self.gate.check_labels(&Value::Object(labels), "labels"));
-        let edit = ConfigEdit {
-            env: edit.env,
-            cmd: edit.cmd,
-            entrypoint: edit.entrypoint,
-            labels: edit.labels,
-            workdir: edit.workdir,
-            user: edit.user,
-        };
-        let image = check!(self, self.image_of(&this)?);
-        let result = locked!(self, image).edit(&edit).map_err(registry_error);
-        Ok(self.ended(result, 0))
+        let image = self.image_of(&this)?;
+        self.local_call(Op::RegistryEdit, move |_, call| {
+            Box::pin(async move {
+                let labels: serde_json::Map<String, Value> = edit
+                    .labels
+                    .iter()
+                    .map(|(k, _)| (k.clone(), Value::Null))
+                    .collect();
+                call.gate().check_labels(&Value::Object(labels), "labels")?;
+                let edit = ConfigEdit {
+                    env: edit.env,
+                    cmd: edit.cmd,
+                    entrypoint: edit.entrypoint,
+                    labels: edit.labels,
+                    workdir: edit.workdir,
+                    user: edit.user,
+                };
+                lock(&image).await?.edit(&edit)?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn layers(&mut self, this: Resource<HostImage>) -> HostResult<Vec<WitLayer>> {
-        let image = match self.image_of(&this)? {
-            Ok(i) => i,
-            Err(e) => return Ok(Err(e)),
-        };
-        let layers = match lock(&image).await {
-            Ok(i) => i.layers(),
-            Err(e) => return Ok(Err(e)),
-        };
-        Ok(Ok(layers.into_iter().map(layer).collect()))
+        let image = self.image_of(&this)?;
+        Ok(lock(&image)
+            .await
+            .map(|i| i.layers().into_iter().map(layer).collect()))
     }
 
     async fn add_layer_files(
@@ -308,22 +228,28 @@ impl registry::HostImage for HostState {
         files: Vec<FileEntry>,
         comment: String,
     ) -> HostResult<WitLayer> {
-        check!(self, self.allow("RegistryEdit"));
-        let bytes: u64 = files.iter().map(|f| f.contents.len() as u64 + 1024).sum();
+        let image = self.image_of(&this)?;
         let staging = self.staging();
-        check!(self, staging.charge(bytes));
-        let files: Vec<(String, Vec<u8>, u32)> =
-            files.into_iter().map(|f| (f.path, f.contents, f.mode)).collect();
-        let image = check!(self, self.image_of(&this)?);
-        let result = locked!(self, image)
-            .add_layer_files(&files, &comment)
-            .await
-            .map(layer)
-            .map_err(registry_error);
-        if result.is_err() {
-            staging.refund(bytes);
-        }
-        Ok(self.ended(result, 0))
+        self.local_call(Op::RegistryEdit, move |_, _call| {
+            Box::pin(async move {
+                let bytes: u64 = files.iter().map(|f| f.contents.len() as u64 + 1024).sum();
+                staging.charge(bytes)?;
+                let files: Vec<(String, Vec<u8>, u32)> =
+                    files.into_iter().map(|f| (f.path, f.contents, f.mode)).collect();
+                let added = match lock(&image).await {
+                    Ok(mut guard) => guard
+                        .add_layer_files(&files, &comment)
+                        .await
+                        .map_err(WitError::from),
+                    Err(e) => Err(e),
+                };
+                if added.is_err() {
+                    staging.refund(bytes);
+                }
+                Ok(layer(added?))
+            })
+        })
+        .await
     }
 
     async fn add_layer_dir(
@@ -333,136 +259,131 @@ impl registry::HostImage for HostState {
         image_dir: String,
         comment: String,
     ) -> HostResult<WitLayer> {
-        check!(self, self.allow("RegistryEdit"));
-        self.target(&host_dir);
-        let real = check!(self, self.gate.layer_dir(&host_dir, "host-dir"));
-        let image = check!(self, self.image_of(&this)?);
-        let mut guard = locked!(self, image);
+        let image = self.image_of(&this)?;
         let staging = self.staging();
-        let result = guard
-            .add_layer_dir(&real, &image_dir, &comment)
-            .await
-            .map_err(registry_error)
-            .and_then(|l| match staging.charge(l.size) {
-                Ok(()) => Ok(l),
-                Err(d) => {
+        self.local_call(Op::RegistryEdit, move |_, call| {
+            Box::pin(async move {
+                call.target(&host_dir);
+                let real = call.gate().layer_dir(&host_dir, "host-dir")?;
+                let mut guard = lock(&image).await?;
+                let added = guard.add_layer_dir(&real, &image_dir, &comment).await?;
+                if let Err(d) = staging.charge(added.size) {
                     // Over the budget: the layer is taken off again and nothing stays staged.
                     let last = guard.layers().len().saturating_sub(1);
                     let _ = guard.remove_layer(last);
-                    Err(denied(d))
+                    return Err(d.into());
                 }
+                Ok(layer(added))
             })
-            .map(layer);
-        drop(guard);
-        Ok(self.ended(result, 0))
+        })
+        .await
     }
 
     async fn remove_layer(&mut self, this: Resource<HostImage>, index: u32) -> HostResult<()> {
-        check!(self, self.allow("RegistryEdit"));
-        let image = check!(self, self.image_of(&this)?);
-        let result = locked!(self, image)
-            .remove_layer(index as usize)
-            .map_err(registry_error);
-        Ok(self.ended(result, 0))
+        let image = self.image_of(&this)?;
+        self.local_call(Op::RegistryEdit, move |_, _call| {
+            Box::pin(async move {
+                lock(&image).await?.remove_layer(index as usize)?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn manifest_digest(&mut self, this: Resource<HostImage>) -> HostResult<String> {
-        let image = match self.image_of(&this)? {
-            Ok(i) => i,
-            Err(e) => return Ok(Err(e)),
-        };
-        let digest = match lock(&image).await {
-            Ok(i) => i.manifest_digest(),
-            Err(e) => return Ok(Err(e)),
-        };
-        Ok(Ok(digest))
+        let image = self.image_of(&this)?;
+        Ok(lock(&image).await.map(|i| i.manifest_digest()))
     }
 
-    async fn push(&mut self, this: Resource<HostImage>, reference: Option<String>) -> HostResult<WitPush> {
-        check!(self, self.allow("RegistryPush"));
-        let image = check!(self, self.image_of(&this)?);
-        let snapshot: Image = locked!(self, image).clone();
-        let target = check!(
-            self,
-            reference
-                .or_else(|| snapshot.name().map(ToString::to_string))
-                .ok_or_else(|| WitError::InvalidArgument(
-                    "push: the image has no name; give a reference or call set-name".into()
-                ))
-        );
-        self.target(&target);
-        let dest = check!(self, self.reference(&target, "reference", true));
-        let client = self.registry_client();
-        let result = snapshot.push(&client, &dest).await.map_err(registry_error);
-        let bytes = result.as_ref().map(|r| r.bytes_uploaded).unwrap_or(0);
-        let report = check!(self, self.ended(result, bytes));
-        Ok(Ok(WitPush {
-            reference: dest.to_string(),
-            manifest_digest: report.manifest_digest,
-            manifest_size: report.manifest_size,
-            blobs_uploaded: report.blobs_uploaded as u32,
-            blobs_mounted: report.blobs_mounted as u32,
-            blobs_skipped: report.blobs_skipped as u32,
-            bytes_uploaded: report.bytes_uploaded,
-        }))
+    async fn push(&mut self, this: Resource<HostImage>, target: Option<String>) -> HostResult<WitPush> {
+        let image = self.image_of(&this)?;
+        self.registry_call(Op::RegistryPush, move |_, call| {
+            Box::pin(async move {
+                let snapshot: Image = lock(&image).await?.clone();
+                let target = target
+                    .or_else(|| snapshot.name().map(ToString::to_string))
+                    .ok_or_else(|| {
+                        WitError::InvalidArgument(
+                            "push: the image has no name; give a reference or call set-name".into(),
+                        )
+                    })?;
+                let dest = reference(call, &target, "reference", true)?;
+                let report = snapshot.push(call.registry()?, &dest).await?;
+                call.bytes(report.bytes_uploaded);
+                Ok(WitPush {
+                    reference: dest.to_string(),
+                    manifest_digest: report.manifest_digest,
+                    manifest_size: report.manifest_size,
+                    blobs_uploaded: report.blobs_uploaded as u32,
+                    blobs_mounted: report.blobs_mounted as u32,
+                    blobs_skipped: report.blobs_skipped as u32,
+                    bytes_uploaded: report.bytes_uploaded,
+                })
+            })
+        })
+        .await
     }
 
     async fn load(&mut self, this: Resource<HostImage>, e: Resource<HostEngine>) -> HostResult<String> {
-        check!(self, self.allow("ImageLoad"));
-        let image = check!(self, self.image_of(&this)?);
-        let mut stamped: Image = locked!(self, image).clone();
-        let name = check!(
-            self,
-            stamped
-                .name()
-                .map(ToString::to_string)
-                .ok_or_else(|| WitError::InvalidArgument(
-                    "load: the image has no name to load it under; call set-name first".into()
-                ))
-        );
-        self.target(&name);
-        check!(self, self.gate.image(&name, "name"));
-        // The loaded image is the run's like everything it creates: its config carries the run's labels,
-        // so cleanup finds it and the plugin may remove it. (A copy is stamped; the plugin's image is not.)
-        let stamp = ConfigEdit {
-            labels: self
-                .gate
-                .labels
-                .iter()
-                .map(|(k, v)| (k.clone(), Some(v.clone())))
-                .collect(),
-            ..ConfigEdit::default()
-        };
-        if let Err(err) = stamped.edit(&stamp) {
-            check!(self, Err(registry_error(err)));
-        }
-        let engine = self.client(&e)?;
-        let client = self.registry_client();
-        let upload = check!(
-            self,
-            engine
-                .upload(Request::post("/images/load").content_type("application/x-tar"))
-                .await
-        );
-        let (mut body, response) = upload.into_parts();
-        let written = stamped.write_docker_archive(&client, &mut body).await;
-        let answer = match written {
-            Ok(()) => {
-                let _ = body.shutdown().await;
-                drop(body);
-                response.bytes().await.map_err(super::error::wit_error)
-            }
-            Err(err) => {
-                // A broken image must not reach the engine as a shorter tar: the request is aborted.
-                response.abort();
-                drop(body);
-                Err(registry_error(err))
-            }
-        };
-        let answer = answer.and_then(|text| load_messages(&text));
-        let messages = check!(self, self.ended(answer, 0));
-        self.images.insert(name);
-        Ok(Ok(messages))
+        let image = self.image_of(&this)?;
+        self.engine_registry_call(Op::ImageLoad, &e, move |_, call| {
+            Box::pin(async move {
+                let mut stamped: Image = lock(&image).await?.clone();
+                let name = stamped.name().map(ToString::to_string).ok_or_else(|| {
+                    WitError::InvalidArgument(
+                        "load: the image has no name to load it under; call set-name first".into(),
+                    )
+                })?;
+                call.target(&name);
+                let client = call.client()?.clone();
+                call.gate().image_target(&client, &name, "name").await?;
+                // The loaded image is the run's like everything it makes: its config carries the run's
+                // labels (and no other `tug.*` one), so cleanup finds it and the plugin may remove it. (A
+                // copy is stamped; the plugin's image is not.)
+                let mut labels: Vec<(String, Option<String>)> = stamped.config()["config"]["Labels"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(k, _)| reserved(k))
+                    .map(|(k, _)| (k.clone(), None))
+                    .collect();
+                labels.extend(
+                    call.gate()
+                        .labels
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Some(v.clone()))),
+                );
+                stamped.edit(&ConfigEdit {
+                    labels,
+                    ..ConfigEdit::default()
+                })?;
+                let (_, id) = stamped.config_bytes();
+                let upload = call
+                    .upload(Request::post("/images/load").content_type("application/x-tar"))
+                    .await?;
+                let (mut body, response) = upload.into_parts();
+                let registry = call.registry()?.clone();
+                let written = stamped.write_docker_archive(&registry, &mut body).await;
+                let answer = match written {
+                    Ok(()) => {
+                        let _ = body.shutdown().await;
+                        drop(body);
+                        response.bytes().await.map_err(WitError::from)
+                    }
+                    Err(err) => {
+                        // A broken image must not reach the engine as a shorter tar: the request is
+                        // aborted.
+                        response.abort();
+                        drop(body);
+                        Err(err.into())
+                    }
+                };
+                let messages = answer.and_then(|text| load_messages(&text))?;
+                call.gate().confirm_image(&name, Some(&id));
+                Ok(messages)
+            })
+        })
+        .await
     }
 
     async fn drop(&mut self, this: Resource<HostImage>) -> wasmtime::Result<()> {

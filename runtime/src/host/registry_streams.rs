@@ -22,13 +22,13 @@ use super::{
         registry_streams::{self, ArchiveFormat},
         types::Error as WitError,
     },
-    error::{check, HostResult},
-    registry::{busy, denied, layer, registry_error, HostImage, BUSY_WAIT},
+    error::HostResult,
+    registry::{busy, layer, HostImage, BUSY_WAIT},
     resources::{close, ChannelOutputStream, SharedSender},
     state::HostState,
 };
 use crate::{
-    policy::{rules_registry::StagingBudget, Denial},
+    policy::{rules_registry::StagingBudget, Denial, Op},
     registry::{Image, LayerInfo, RegistryError},
 };
 
@@ -162,45 +162,51 @@ impl registry_streams::Host for HostState {
         image: Resource<HostImage>,
         comment: String,
     ) -> HostResult<Resource<HostLayerUpload>> {
-        check!(self, self.allow("RegistryEdit"));
         let image = self.table.get(&image)?.image.clone();
-        let guard = check!(self, lock_owned(image).await);
-        let (tx, rx) = mpsc::channel::<Bytes>(LAYER_CHUNKS);
-        let over = Arc::new(StdMutex::new(None));
-        let mut reader = ChunkReader {
-            rx,
-            chunk: Bytes::new(),
-            budget: self.staging(),
-            charged: 0,
-            over: over.clone(),
-        };
-        // The layer is staged on a copy of the image; `finish` puts the copy in place, so an upload dropped
-        // without `finish` adds nothing, even when its tar had ended.
-        let task = tokio::spawn(async move {
-            let mut staged: Image = guard.clone();
-            let added = staged.add_layer_tar(&mut reader, &comment).await;
-            if added.is_ok() {
-                // The layer stays (once committed): its bytes stay charged.
-                reader.charged = 0;
-            }
-            drop(reader);
-            let denial = over.lock().unwrap_or_else(|p| p.into_inner()).take();
-            match (added, denial) {
-                (_, Some(d)) => Err(UploadError::Staging(d)),
-                (Ok(l), None) => Ok(Staged {
-                    guard,
-                    staged,
-                    layer: l,
-                }),
-                (Err(e), None) => Err(UploadError::Registry(e)),
-            }
-        });
-        self.end_call(None, 0);
-        Ok(Ok(self.table.push(HostLayerUpload {
-            sender: Arc::new(std::sync::Mutex::new(Some(tx))),
-            body_taken: false,
-            task: Some(task),
-        })?))
+        let budget = self.staging();
+        let r = self
+            .local_call(Op::RegistryEdit, move |_, _call| {
+                Box::pin(async move {
+                    let guard = lock_owned(image).await?;
+                    let (tx, rx) = mpsc::channel::<Bytes>(LAYER_CHUNKS);
+                    let over = Arc::new(StdMutex::new(None));
+                    let mut reader = ChunkReader {
+                        rx,
+                        chunk: Bytes::new(),
+                        budget,
+                        charged: 0,
+                        over: over.clone(),
+                    };
+                    // The layer is staged on a copy of the image; `finish` puts the copy in place, so an
+                    // upload dropped without `finish` adds nothing, even when its tar had ended.
+                    let task = tokio::spawn(async move {
+                        let mut staged: Image = guard.clone();
+                        let added = staged.add_layer_tar(&mut reader, &comment).await;
+                        if added.is_ok() {
+                            // The layer stays (once committed): its bytes stay charged.
+                            reader.charged = 0;
+                        }
+                        drop(reader);
+                        let denial = over.lock().unwrap_or_else(|p| p.into_inner()).take();
+                        match (added, denial) {
+                            (_, Some(d)) => Err(UploadError::Staging(d)),
+                            (Ok(l), None) => Ok(Staged {
+                                guard,
+                                staged,
+                                layer: l,
+                            }),
+                            (Err(e), None) => Err(UploadError::Registry(e)),
+                        }
+                    });
+                    Ok(HostLayerUpload {
+                        sender: Arc::new(std::sync::Mutex::new(Some(tx))),
+                        body_taken: false,
+                        task: Some(task),
+                    })
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn save(
@@ -208,30 +214,35 @@ impl registry_streams::Host for HostState {
         image: Resource<HostImage>,
         format: ArchiveFormat,
     ) -> HostResult<Resource<DynInputStream>> {
-        check!(self, self.allow("RegistrySave"));
         let image = self.table.get(&image)?.image.clone();
-        let guard = check!(self, lock_owned(image).await);
-        let client = self.registry_client();
-        let (writer, reader) = tokio::io::duplex(SAVE_BUFFER);
-        let result = Arc::new(StdMutex::new(None));
-        let slot = result.clone();
-        let task = tokio::spawn(async move {
-            let mut writer = writer;
-            let written = match format {
-                ArchiveFormat::Docker => guard.write_docker_archive(&client, &mut writer).await,
-                ArchiveFormat::Oci => guard.write_oci_archive(&client, &mut writer).await,
-            };
-            drop(guard);
-            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(written.map_err(|e| e.to_string()));
-            drop(writer);
-        });
-        self.end_call(None, 0);
-        let stream: DynInputStream = Box::new(AsyncReadStream::new(SaveReader {
-            inner: reader,
-            result,
-            task: task.abort_handle(),
-        }));
-        Ok(Ok(self.table.push(stream)?))
+        let r = self
+            .registry_call(Op::RegistrySave, move |_, call| {
+                Box::pin(async move {
+                    let guard = lock_owned(image).await?;
+                    let client = call.registry()?.clone();
+                    let (writer, reader) = tokio::io::duplex(SAVE_BUFFER);
+                    let result = Arc::new(StdMutex::new(None));
+                    let slot = result.clone();
+                    let task = tokio::spawn(async move {
+                        let mut writer = writer;
+                        let written = match format {
+                            ArchiveFormat::Docker => guard.write_docker_archive(&client, &mut writer).await,
+                            ArchiveFormat::Oci => guard.write_oci_archive(&client, &mut writer).await,
+                        };
+                        drop(guard);
+                        *slot.lock().unwrap_or_else(|p| p.into_inner()) =
+                            Some(written.map_err(|e| e.to_string()));
+                        drop(writer);
+                    });
+                    Ok(Box::new(AsyncReadStream::new(SaveReader {
+                        inner: reader,
+                        result,
+                        task: task.abort_handle(),
+                    })) as DynInputStream)
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 }
 
@@ -265,8 +276,8 @@ impl registry_streams::HostLayerUpload for HostState {
                 *guard = staged;
                 Ok(layer(l))
             }
-            Ok(Err(UploadError::Registry(e))) => Err(registry_error(e)),
-            Ok(Err(UploadError::Staging(d))) => Err(denied(d)),
+            Ok(Err(UploadError::Registry(e))) => Err(e.into()),
+            Ok(Err(UploadError::Staging(d))) => Err(d.into()),
             Err(e) => Err(WitError::Transport(format!("the layer upload stopped: {e}"))),
         };
         Ok(result)

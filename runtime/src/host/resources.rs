@@ -1,5 +1,5 @@
-//! The backing types of the WIT resources: an engine capability, and the handles through which the
-//! non-JSON transport shapes reach a plugin. Each is cancel-safe: a plugin may poll, drop or abandon any
+//! The backing types of the WIT resources: the handles through which the non-JSON transport shapes reach
+//! a plugin (the engine capability is `host/call.rs`'s). Each is cancel-safe: a plugin may poll, drop or abandon any
 //! handle at any point, and dropping one closes its connection.
 
 use std::sync::{Arc, Mutex};
@@ -12,9 +12,7 @@ use tokio::{
 };
 use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
 
-use crate::engine::{
-    BodyReader, Client, Frame, FrameReader, JsonStream, PendingResponse, Result as EngineResult,
-};
+use crate::engine::{BodyReader, Frame, FrameReader, JsonStream, PendingResponse, Result as EngineResult};
 
 /// The most a plugin may write into an upload or stdin stream in one `write`.
 const MAX_WRITE: usize = 256 * 1024;
@@ -23,31 +21,127 @@ const MAX_GATHER: usize = 256 * 1024;
 /// The frame size used when a pollable reads ahead.
 const READ_AHEAD: usize = 64 * 1024;
 
-/// An engine the plugin holds a handle to: the capability every Engine API function takes.
-pub struct HostEngine {
-    /// The name tug knows it by.
-    pub name: String,
-    /// The client that reaches it.
-    pub client: Client,
+/// What a `json-stream` handle does with the documents it passes on.
+pub enum Watch {
+    /// Nothing.
+    None,
+    /// Passes only events about the run's own objects (their `tug.run` attribute), whatever filters the
+    /// engine applied.
+    RunEvents {
+        /// The run's id.
+        run_id: String,
+    },
+    /// A progress stream that gives images names: once it ends without an error, the names join the
+    /// run's set (`Gate::confirm_image`) with the image id the stream reported.
+    Confirm(Confirm),
+}
+
+/// Image names with the image id each will name (`None`: the id the stream reports).
+pub type Names = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+/// The names a progress stream gives images, confirmed when it ends well.
+pub struct Confirm {
+    gate: Arc<crate::policy::Gate>,
+    names: Names,
+    failed: bool,
+    id: Option<String>,
+}
+
+impl Confirm {
+    /// Names to confirm once the stream ends well; each with the image id tug knows it will name, or
+    /// `None` to take the id the stream reports (a build's `aux.ID`, an import's final `status`).
+    pub fn new(gate: Arc<crate::policy::Gate>, names: Vec<(String, Option<String>)>) -> Self {
+        Self::shared(gate, Arc::new(Mutex::new(names)))
+    }
+
+    /// The same, with names someone else fills in before the stream ends (an image load's, read from
+    /// its tar).
+    pub fn shared(gate: Arc<crate::policy::Gate>, names: Names) -> Self {
+        Confirm {
+            gate,
+            names,
+            failed: false,
+            id: None,
+        }
+    }
+
+    fn see(&mut self, doc: &[u8]) {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(doc) else {
+            return;
+        };
+        if !v["error"].is_null() || !v["errorDetail"].is_null() {
+            self.failed = true;
+        }
+        if let Some(id) = v["aux"]["ID"].as_str() {
+            self.id = Some(id.to_owned());
+        }
+        if let Some(id) = v["status"]
+            .as_str()
+            .filter(|s| s.starts_with("sha256:") && !s.contains(' '))
+        {
+            self.id = Some(id.to_owned());
+        }
+    }
+
+    fn end(&mut self) {
+        if self.failed {
+            return;
+        }
+        let names = std::mem::take(&mut *self.names.lock().unwrap_or_else(|p| p.into_inner()));
+        for (name, id) in names {
+            let id = id.or_else(|| self.id.clone());
+            self.gate.confirm_image(&name, id.as_deref());
+        }
+    }
 }
 
 /// A `json-stream` handle: one JSON document per `next`.
 pub struct HostJsonStream {
     stream: JsonStream<BodyReader>,
     peeked: Option<EngineResult<Option<Bytes>>>,
+    watch: Watch,
 }
 
 impl HostJsonStream {
     /// Wraps a decoder.
     pub fn new(stream: JsonStream<BodyReader>) -> Self {
-        HostJsonStream { stream, peeked: None }
+        Self::watched(stream, Watch::None)
+    }
+
+    /// Wraps a decoder whose documents `watch` looks at.
+    pub fn watched(stream: JsonStream<BodyReader>, watch: Watch) -> Self {
+        HostJsonStream {
+            stream,
+            peeked: None,
+            watch,
+        }
+    }
+
+    /// Reads the next document the watch passes on.
+    async fn read(&mut self) -> EngineResult<Option<Bytes>> {
+        loop {
+            let doc = self.stream.next_document().await;
+            match (&mut self.watch, &doc) {
+                (Watch::RunEvents { run_id }, Ok(Some(d))) => {
+                    let v: serde_json::Value = serde_json::from_slice(d).unwrap_or_default();
+                    if v["Actor"]["Attributes"][crate::policy::gate::RUN_LABEL].as_str() != Some(run_id) {
+                        continue;
+                    }
+                }
+                (Watch::Confirm(c), Ok(Some(d))) => c.see(d),
+                (Watch::Confirm(c), Ok(None)) => c.end(),
+                (Watch::Confirm(c), Err(_)) => c.failed = true,
+                _ => {}
+            }
+            return doc;
+        }
     }
 
     /// The next document (read ahead by `ready`, or read now).
     pub async fn next(&mut self) -> EngineResult<Option<Bytes>> {
         match self.peeked.take() {
             Some(p) => p,
-            None => self.stream.next_document().await,
+            None => self.read().await,
         }
     }
 }
@@ -56,7 +150,7 @@ impl HostJsonStream {
 impl Pollable for HostJsonStream {
     async fn ready(&mut self) {
         if self.peeked.is_none() {
-            self.peeked = Some(self.stream.next_document().await);
+            self.peeked = Some(self.read().await);
         }
     }
 }
@@ -290,7 +384,9 @@ impl Pollable for ChannelOutputStream {
     }
 }
 
-/// An `upload` handle: a streamed request body and its pending single-document answer.
+/// An `upload` handle: a streamed request body and its pending single-document answer. The permit of
+/// the call that started it stays with it: the call's audit line is written when `finish` has the
+/// engine's answer (or when the handle is dropped unfinished).
 pub struct HostUpload {
     /// The body channel, shared with the output-stream once taken.
     pub sender: SharedSender,
@@ -298,29 +394,54 @@ pub struct HostUpload {
     pub body_taken: bool,
     /// The answer.
     pub response: PendingResponse,
+    /// The permit of the call, ended by `finish`.
+    pub call: Option<super::call::Call>,
+    /// A task between the plugin's body and the engine's (an image load's check and rewrite), whose
+    /// verdict `finish` waits for before the engine's answer.
+    pub filter: Option<JoinHandle<Result<(), super::bindings::types::Error>>>,
+    /// Tells the filter that the plugin finished the upload (dropped unfinished, it sends nothing more).
+    pub commit: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl HostUpload {
     /// Wraps a started upload.
-    pub fn new(upload: crate::engine::Upload) -> Self {
+    pub fn new(upload: crate::engine::Upload, call: Option<super::call::Call>) -> Self {
         let (sender, response) = upload.into_channel();
         HostUpload {
             sender: shared(sender),
             body_taken: false,
             response,
+            call,
+            filter: None,
+            commit: None,
+        }
+    }
+
+    /// Wraps a started upload whose body the plugin writes into `plugin` and `filter` passes on.
+    pub fn filtered(
+        plugin: mpsc::Sender<Bytes>,
+        response: PendingResponse,
+        call: Option<super::call::Call>,
+        filter: JoinHandle<Result<(), super::bindings::types::Error>>,
+    ) -> Self {
+        HostUpload {
+            sender: shared(plugin),
+            body_taken: false,
+            response,
+            call,
+            filter: Some(filter),
+            commit: None,
         }
     }
 }
 
-/// A `progress-upload` handle: a streamed request body answered by a progress stream.
-pub struct HostProgressUpload(pub HostUpload);
-
-/// What `resize` on an attached socket resizes.
-pub struct ResizeTarget {
-    /// The engine.
-    pub client: Client,
-    /// `/containers/{id}/resize` or `/exec/{id}/resize`.
-    pub path: String,
+/// A `progress-upload` handle: a streamed request body answered by a progress stream, and what the
+/// stream is to confirm once it ends well.
+pub struct HostProgressUpload {
+    /// The upload.
+    pub upload: HostUpload,
+    /// What the progress stream will watch for.
+    pub watch: Option<Watch>,
 }
 
 /// An `attached-socket` handle: a hijacked connection to a process.
@@ -335,14 +456,14 @@ pub struct HostAttachedSocket {
     writer: Option<JoinHandle<()>>,
     /// The write half, kept open (not half-closed) when there is no stdin.
     _idle_write: Option<Box<dyn AsyncWrite + Send + Unpin>>,
-    /// Where `resize` goes.
-    pub resize: ResizeTarget,
+    /// Where `resize` goes: the operation to ask the gate for again.
+    pub resize: super::call::Reentry,
 }
 
 impl HostAttachedSocket {
     /// Wraps a hijacked connection. With `stdin`, a task feeds what the plugin writes to the process and
     /// half-closes the connection when the stdin channel ends.
-    pub fn new<S>(socket: S, tty: bool, stdin: bool, resize: ResizeTarget) -> Self
+    pub fn new<S>(socket: S, tty: bool, stdin: bool, resize: super::call::Reentry) -> Self
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {

@@ -364,14 +364,13 @@ async fn run_store(
     let state = HostState {
         wasi: wasi.build(),
         table,
-        engines: req.engines,
+        engines: super::call::Engines::new(req.engines),
         limiter: MemoryLimiter::new(req.limits.memory_bytes),
-        plugin: req.name.clone(),
+        plugin: req.name.as_str().into(),
         gate: req.gate,
         audit: req.audit,
-        call: None,
-        images: Default::default(),
         registry: Default::default(),
+        staging: Default::default(),
     };
     let mut store = Store::new(&engine, state);
     store.limiter(|s| &mut s.limiter);
@@ -390,8 +389,6 @@ async fn run_store(
         Some(limit) => tokio::time::timeout(limit, run).await.map_err(|_| limit),
         None => Ok(run.await),
     };
-    // The last call (a stream handed out, or one the deadline cancelled) has not been recorded yet.
-    store.data_mut().end_call(None, 0);
     let result = match result {
         Ok(r) => r,
         Err(limit) => return Ok(Outcome::TimedOut(limit)),

@@ -1,24 +1,24 @@
-//! `tug:engine/services` and `tug:engine/service-streams`: swarm services and their logs. Every call
-//! passes the policy gate: area access, ownership of the target service (its labels), the service rules
-//! of `policy/rules_swarm.rs` on create and update bodies (row 27), lists narrowed to the run's services.
+//! `tug:engine/services` and `tug:engine/service-streams`: swarm services and their logs. Every call runs
+//! under a permit: area access, the service resolved to the run's own by full id, the service rules of
+//! `policy/rules_swarm.rs` on create and update bodies (row 27), lists narrowed to the run's services.
 
-use serde_json::Value;
 use wasmtime::component::Resource;
 
 use super::{
     bindings::{
         service_streams::{self, LogsOptions},
         services::{self, InspectOptions, ListOptions, UpdateOptions},
-        types::{AuthConfig, Error as WitError},
+        types::AuthConfig,
     },
-    error::{check, wit_error, HostResult, IntoWit},
+    call::HostEngine,
+    error::HostResult,
     query::{registry_auth, QueryExt},
-    resources::{Frames, HostEngine, HostFrameReader},
+    resources::{Frames, HostFrameReader},
     state::HostState,
 };
 use crate::{
     engine::{segment, Request},
-    policy::{canonical::BodyKind, rules_swarm::SwarmObject},
+    policy::{canonical::BodyKind, Op},
 };
 
 /// `/services/{id}{rest}`.
@@ -38,70 +38,19 @@ pub(crate) fn with_auth(req: Request, auth: Option<&AuthConfig>) -> Request {
     }
 }
 
-impl HostState {
-    /// Checks an operation on a service, secret or config and returns the object's full id and inspect
-    /// document (the run must own it).
-    pub(crate) async fn own_swarm_object(
-        &mut self,
-        e: &Resource<HostEngine>,
-        operation: &'static str,
-        kind: SwarmObject,
-        id: &str,
-    ) -> wasmtime::Result<Result<(String, Value), WitError>> {
-        let allowed = self.allow(operation);
-        self.target(id);
-        if let Err(d) = allowed {
-            return Ok(self.ended(Err(d.into_wit()), 0));
-        }
-        let client = self.client(e)?;
-        let owned = self
-            .gate
-            .swarm_object(&client, kind, id, "id")
-            .await
-            .map_err(IntoWit::into_wit);
-        if owned.is_err() {
-            return Ok(self.ended(owned, 0));
-        }
-        Ok(owned)
-    }
-
-    /// Hands a `multiplexed` download (service or task logs) to the plugin as a frame reader.
-    pub(crate) async fn frame_reader(
-        &mut self,
-        e: &Resource<HostEngine>,
-        req: Request,
-        tty: bool,
-    ) -> HostResult<Resource<HostFrameReader>> {
-        let client = self.client(e)?;
-        let result = client.download(req).await.map_err(wit_error);
-        match self.ended(result, 0) {
-            Ok(dl) => Ok(Ok(self
-                .table
-                .push(HostFrameReader(Frames::new(Box::new(dl.body), tty)))?)),
-            Err(err) => Ok(Err(err)),
-        }
-    }
-}
-
-/// Unwraps `own_swarm_object`'s answer inside a host function.
-macro_rules! own_object {
-    ($self:ident, $e:expr, $op:expr, $kind:expr, $id:expr) => {
-        match $self.own_swarm_object(&$e, $op, $kind, &$id).await? {
-            Ok(found) => found,
-            Err(err) => return Ok(Err(err)),
-        }
-    };
-}
-pub(crate) use own_object;
-
 impl services::Host for HostState {
     async fn list(&mut self, e: Resource<HostEngine>, o: ListOptions) -> HostResult<String> {
-        check!(self, self.allow("ServiceList"));
-        let filters = self.gate.scope_filters(o.filters);
-        let req = Request::get("/services")
-            .filters(filters.as_ref())
-            .opt("status", o.status);
-        self.json_text(&e, req).await
+        self.engine_call(Op::ServiceList, &e, move |_, call| {
+            Box::pin(async move {
+                let filters = call.gate().scope_filters(o.filters);
+                let req = Request::get("/services")
+                    .filters(filters.as_ref())
+                    .opt("status", o.status);
+                let list = call.text(req).await?;
+                Ok(call.gate().keep_owned(list, &["Spec", "Labels"]))
+            })
+        })
+        .await
     }
 
     async fn create(
@@ -110,16 +59,18 @@ impl services::Host for HostState {
         spec: String,
         auth: Option<AuthConfig>,
     ) -> HostResult<String> {
-        check!(self, self.allow("ServiceCreate"));
-        let client = self.client(&e)?;
-        let body = check!(
-            self,
-            self.gate
-                .service_spec(&client, BodyKind::ServiceCreate, &spec)
-                .await
-        );
-        let req = with_auth(Request::post("/services/create"), auth.as_ref()).json_bytes(body);
-        self.json_text(&e, req).await
+        self.engine_call(Op::ServiceCreate, &e, move |_, call| {
+            Box::pin(async move {
+                let client = call.client()?.clone();
+                let body = call
+                    .gate()
+                    .service_spec(&client, BodyKind::ServiceCreate, &spec)
+                    .await?;
+                let req = with_auth(Request::post("/services/create"), auth.as_ref()).json_bytes(body);
+                call.text(req).await
+            })
+        })
+        .await
     }
 
     async fn inspect(
@@ -128,14 +79,24 @@ impl services::Host for HostState {
         id: String,
         o: InspectOptions,
     ) -> HostResult<String> {
-        let (id, _) = own_object!(self, e, "ServiceInspect", SwarmObject::Service, id);
-        let req = Request::get(service_path(&id, "")).opt("insertDefaults", o.insert_defaults);
-        self.json_text(&e, req).await
+        self.engine_call(Op::ServiceInspect, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                let req = Request::get(service_path(&id, "")).opt("insertDefaults", o.insert_defaults);
+                call.text(req).await
+            })
+        })
+        .await
     }
 
     async fn remove(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<()> {
-        let (id, _) = own_object!(self, e, "ServiceDelete", SwarmObject::Service, id);
-        self.json_unit(&e, Request::delete(service_path(&id, ""))).await
+        self.engine_call(Op::ServiceDelete, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                call.unit(Request::delete(service_path(&id, ""))).await
+            })
+        })
+        .await
     }
 
     async fn update(
@@ -146,20 +107,22 @@ impl services::Host for HostState {
         o: UpdateOptions,
         auth: Option<AuthConfig>,
     ) -> HostResult<String> {
-        let (id, _) = own_object!(self, e, "ServiceUpdate", SwarmObject::Service, id);
-        let client = self.client(&e)?;
-        let body = check!(
-            self,
-            self.gate
-                .service_spec(&client, BodyKind::ServiceUpdate, &spec)
-                .await
-        );
-        let req = Request::post(service_path(&id, "/update"))
-            .query("version", o.version)
-            .opt("registryAuthFrom", o.registry_auth_from)
-            .opt("rollback", o.rollback);
-        self.json_text(&e, with_auth(req, auth.as_ref()).json_bytes(body))
-            .await
+        self.engine_call(Op::ServiceUpdate, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                let client = call.client()?.clone();
+                let body = call
+                    .gate()
+                    .service_spec(&client, BodyKind::ServiceUpdate, &spec)
+                    .await?;
+                let req = Request::post(service_path(&id, "/update"))
+                    .query("version", o.version)
+                    .opt("registryAuthFrom", o.registry_auth_from)
+                    .opt("rollback", o.rollback);
+                call.text(with_auth(req, auth.as_ref()).json_bytes(body)).await
+            })
+        })
+        .await
     }
 }
 
@@ -170,19 +133,27 @@ impl service_streams::Host for HostState {
         id: String,
         o: LogsOptions,
     ) -> HostResult<Resource<HostFrameReader>> {
-        let (id, service) = own_object!(self, e, "ServiceLogs", SwarmObject::Service, id);
-        // Raw bytes only when the service's containers have a TTY, as docker-py finds out.
-        let tty = service["Spec"]["TaskTemplate"]["ContainerSpec"]["TTY"]
-            .as_bool()
-            .unwrap_or(false);
-        let req = Request::get(service_path(&id, "/logs"))
-            .opt("details", o.details)
-            .opt("follow", o.follow)
-            .opt("stdout", o.stdout)
-            .opt("stderr", o.stderr)
-            .opt("since", o.since)
-            .opt("timestamps", o.timestamps)
-            .opt("tail", o.tail);
-        self.frame_reader(&e, req, tty).await
+        let r = self
+            .engine_call(Op::ServiceLogs, &e, move |_, call| {
+                Box::pin(async move {
+                    let service = call.resolve(&id).await?;
+                    // Raw bytes only when the service's containers have a TTY, as docker-py finds out.
+                    let tty = service.doc["Spec"]["TaskTemplate"]["ContainerSpec"]["TTY"]
+                        .as_bool()
+                        .unwrap_or(false);
+                    let req = Request::get(service_path(&service.id, "/logs"))
+                        .opt("details", o.details)
+                        .opt("follow", o.follow)
+                        .opt("stdout", o.stdout)
+                        .opt("stderr", o.stderr)
+                        .opt("since", o.since)
+                        .opt("timestamps", o.timestamps)
+                        .opt("tail", o.tail);
+                    let dl = call.download(req).await?;
+                    Ok(HostFrameReader(Frames::new(Box::new(dl.body), tty)))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 }

@@ -5,60 +5,84 @@ use wasmtime::component::Resource;
 
 use super::{
     bindings::swarm::{self, LeaveOptions, UpdateOptions},
-    error::{check, HostResult},
+    call::HostEngine,
+    error::HostResult,
     query::QueryExt,
-    resources::HostEngine,
     state::HostState,
 };
-use crate::{engine::Request, policy::canonical::BodyKind};
+use crate::{
+    engine::Request,
+    policy::{canonical::BodyKind, Op},
+};
 
 impl swarm::Host for HostState {
     async fn inspect(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
-        check!(self, self.allow("SwarmInspect"));
-        self.json_text(&e, Request::get("/swarm")).await
+        self.engine_call(Op::SwarmInspect, &e, |_, call| {
+            Box::pin(async move { call.text(Request::get("/swarm")).await })
+        })
+        .await
     }
 
     async fn init(&mut self, e: Resource<HostEngine>, request: String) -> HostResult<String> {
-        check!(self, self.allow("SwarmInit"));
-        let body = check!(self, self.gate.swarm_request(BodyKind::SwarmInit, &request));
-        self.json_text(&e, Request::post("/swarm/init").json_bytes(body))
-            .await
+        self.engine_call(Op::SwarmInit, &e, move |_, call| {
+            Box::pin(async move {
+                let body = call.gate().swarm_request(BodyKind::SwarmInit, &request)?;
+                call.text(Request::post("/swarm/init").json_bytes(body)).await
+            })
+        })
+        .await
     }
 
     async fn join(&mut self, e: Resource<HostEngine>, request: String) -> HostResult<()> {
-        check!(self, self.allow("SwarmJoin"));
-        let body = check!(self, self.gate.swarm_request(BodyKind::SwarmJoin, &request));
-        self.json_unit(&e, Request::post("/swarm/join").json_bytes(body))
-            .await
+        self.engine_call(Op::SwarmJoin, &e, move |_, call| {
+            Box::pin(async move {
+                let body = call.gate().swarm_request(BodyKind::SwarmJoin, &request)?;
+                call.unit(Request::post("/swarm/join").json_bytes(body)).await
+            })
+        })
+        .await
     }
 
     async fn leave(&mut self, e: Resource<HostEngine>, o: LeaveOptions) -> HostResult<()> {
-        check!(self, self.allow("SwarmLeave"));
-        self.json_unit(&e, Request::post("/swarm/leave").opt("force", o.force))
-            .await
+        self.engine_call(Op::SwarmLeave, &e, move |_, call| {
+            Box::pin(async move {
+                call.unit(Request::post("/swarm/leave").opt("force", o.force))
+                    .await
+            })
+        })
+        .await
     }
 
     async fn update(&mut self, e: Resource<HostEngine>, spec: String, o: UpdateOptions) -> HostResult<()> {
-        check!(self, self.allow("SwarmUpdate"));
-        let body = check!(self, self.gate.swarm_request(BodyKind::SwarmUpdate, &spec));
-        let req = Request::post("/swarm/update")
-            .query("version", o.version)
-            .opt("rotateWorkerToken", o.rotate_worker_token)
-            .opt("rotateManagerToken", o.rotate_manager_token)
-            .opt("rotateManagerUnlockKey", o.rotate_manager_unlock_key)
-            .json_bytes(body);
-        self.json_unit(&e, req).await
+        self.engine_call(Op::SwarmUpdate, &e, move |_, call| {
+            Box::pin(async move {
+                let body = call.gate().swarm_request(BodyKind::SwarmUpdate, &spec)?;
+                let req = Request::post("/swarm/update")
+                    .query("version", o.version)
+                    .opt("rotateWorkerToken", o.rotate_worker_token)
+                    .opt("rotateManagerToken", o.rotate_manager_token)
+                    .opt("rotateManagerUnlockKey", o.rotate_manager_unlock_key)
+                    .json_bytes(body);
+                call.unit(req).await
+            })
+        })
+        .await
     }
 
     async fn unlock_key(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
-        check!(self, self.allow("SwarmUnlockkey"));
-        self.json_text(&e, Request::get("/swarm/unlockkey")).await
+        self.engine_call(Op::SwarmUnlockkey, &e, |_, call| {
+            Box::pin(async move { call.text(Request::get("/swarm/unlockkey")).await })
+        })
+        .await
     }
 
     async fn unlock(&mut self, e: Resource<HostEngine>, request: String) -> HostResult<()> {
-        check!(self, self.allow("SwarmUnlock"));
-        let body = check!(self, self.gate.swarm_request(BodyKind::SwarmUnlock, &request));
-        self.json_unit(&e, Request::post("/swarm/unlock").json_bytes(body))
-            .await
+        self.engine_call(Op::SwarmUnlock, &e, move |_, call| {
+            Box::pin(async move {
+                let body = call.gate().swarm_request(BodyKind::SwarmUnlock, &request)?;
+                call.unit(Request::post("/swarm/unlock").json_bytes(body)).await
+            })
+        })
+        .await
     }
 }

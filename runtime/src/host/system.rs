@@ -1,4 +1,5 @@
-//! `tug:engine/system` and `tug:engine/system-streams`.
+//! `tug:engine/system` and `tug:engine/system-streams`. What the engine says about itself and its other
+//! users is narrowed to what the run may see (`host/system_views.rs`).
 
 use base64::Engine as _;
 use wasmtime::component::Resource;
@@ -7,85 +8,52 @@ use super::{
     bindings::{
         system::{self, PingInfo},
         system_streams::{self, EventsOptions},
-        types::AuthConfig,
+        types::{AuthConfig, Error as WitError},
     },
-    error::{check, wit_error, HostResult, IntoHost},
+    call::{HostEngine, Reentry},
+    error::HostResult,
     query::{auth_json, QueryExt},
-    resources::{HostAttachedSocket, HostEngine, HostJsonStream},
+    resources::{HostAttachedSocket, HostJsonStream, Watch},
     state::HostState,
     types_impl::text,
 };
-use crate::engine::Request;
+use crate::{
+    engine::{Ping, Request},
+    policy::{Denial, Op},
+};
 
-impl HostState {
-    /// A `json` call whose answer is returned as text.
-    pub(crate) async fn json_text(&mut self, e: &Resource<HostEngine>, req: Request) -> HostResult<String> {
-        let client = self.client(e)?;
-        let result = client
-            .call(req)
-            .await
-            .map(|r| text(r.into_body()))
-            .map_err(wit_error);
-        let bytes = result.as_ref().map_or(0, |t| t.len() as u64);
-        Ok(self.ended(result, bytes))
-    }
-
-    /// A `json` call whose answer is discarded.
-    pub(crate) async fn json_unit(&mut self, e: &Resource<HostEngine>, req: Request) -> HostResult<()> {
-        let client = self.client(e)?;
-        let result = client.call(req).await.map(|_| ()).map_err(wit_error);
-        Ok(self.ended(result, 0))
-    }
-
-    /// A `json-stream` call, as a handle.
-    pub(crate) async fn json_stream(
-        &mut self,
-        e: &Resource<HostEngine>,
-        req: Request,
-    ) -> HostResult<Resource<HostJsonStream>> {
-        let client = self.client(e)?;
-        let result = client.json_stream(req).await.map_err(wit_error);
-        match self.ended(result, 0) {
-            Ok(s) => Ok(Ok(self.table.push(HostJsonStream::new(s))?)),
-            Err(err) => Ok(Err(err)),
-        }
+fn ping_info(p: Ping) -> PingInfo {
+    PingInfo {
+        api_version: p.api_version.map(|v| v.to_string()).unwrap_or_default(),
+        os_type: p.os_type,
+        experimental: p.experimental,
+        builder_version: p.builder_version,
     }
 }
 
 impl system::Host for HostState {
     async fn ping(&mut self, e: Resource<HostEngine>) -> HostResult<PingInfo> {
-        check!(self, self.allow("SystemPing"));
-        let client = self.client(&e)?;
-        client
-            .ping()
-            .await
-            .map(|p| PingInfo {
-                api_version: p.api_version.map(|v| v.to_string()).unwrap_or_default(),
-                os_type: p.os_type,
-                experimental: p.experimental,
-                builder_version: p.builder_version,
-            })
-            .into_host()
+        self.engine_call(Op::SystemPing, &e, |_, call| {
+            Box::pin(async move { Ok(ping_info(call.client()?.ping().await?)) })
+        })
+        .await
     }
 
     async fn ping_head(&mut self, e: Resource<HostEngine>) -> HostResult<PingInfo> {
-        check!(self, self.allow("SystemPingHead"));
-        let client = self.client(&e)?;
-        let result = client
-            .call(Request::head("/_ping").unversioned())
-            .await
-            .map(|r| {
+        self.engine_call(Op::SystemPingHead, &e, |_, call| {
+            Box::pin(async move {
+                let r = call.client()?.call(Request::head("/_ping").unversioned()).await?;
                 let h = r.headers();
                 let text = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
-                PingInfo {
+                Ok(PingInfo {
                     api_version: text("api-version").unwrap_or_default(),
                     os_type: text("ostype"),
                     experimental: text("docker-experimental").is_some_and(|v| v == "true"),
                     builder_version: text("builder-version"),
-                }
+                })
             })
-            .map_err(wit_error);
-        Ok(self.ended(result, 0))
+        })
+        .await
     }
 
     async fn session(
@@ -93,81 +61,105 @@ impl system::Host for HostState {
         e: Resource<HostEngine>,
         headers: Vec<(String, String)>,
     ) -> HostResult<Resource<HostAttachedSocket>> {
-        check!(self, self.allow("Session"));
-        if !self.gate.policy.unrestricted {
-            check!(
-                self,
-                Err(crate::policy::Denial::call(
-                    "session",
-                    "a session carries gRPC that tug cannot inspect: only an unrestricted policy grants it",
-                ))
-            );
-        }
-        // The daemon serves the session's gRPC over HTTP/2 cleartext on the upgraded connection.
-        let mut req =
-            Request::post("/session").header(http::header::UPGRADE, http::HeaderValue::from_static("h2c"));
-        for (k, v) in &headers {
-            if !k.to_ascii_lowercase().starts_with("x-docker-expose-session-") {
-                check!(
-                    self,
-                    Err(crate::policy::Denial::field(
-                        "session",
-                        k.clone(),
-                        "only X-Docker-Expose-Session-* headers"
-                    ))
-                );
-            }
-            let (Ok(name), Ok(value)) = (
-                http::HeaderName::try_from(k.as_str()),
-                http::HeaderValue::try_from(v.as_str()),
-            ) else {
-                return Ok(Err(super::bindings::types::Error::InvalidArgument(format!(
-                    "header {k}"
-                ))));
-            };
-            req = req.header(name, value);
-        }
-        let client = self.client(&e)?;
-        let result = client.hijack(req).await.map_err(wit_error);
-        match self.ended(result, 0) {
-            Ok(socket) => {
-                let resize = super::resources::ResizeTarget {
-                    client,
-                    path: "/session/resize".into(),
-                };
-                Ok(Ok(self
-                    .table
-                    .push(HostAttachedSocket::new(socket, true, true, resize))?))
-            }
-            Err(err) => Ok(Err(err)),
-        }
+        let engine = self.table.get(&e)?.clone();
+        let r = self
+            .engine_call(Op::Session, &e, move |_, call| {
+                Box::pin(async move {
+                    if !call.gate().unrestricted() {
+                        return Err(Denial::call(
+                            "session",
+                            "a session carries gRPC that tug cannot inspect: only an unrestricted policy grants it",
+                        )
+                        .into());
+                    }
+                    // The daemon serves the session's gRPC over HTTP/2 cleartext on the upgraded connection.
+                    let mut req = Request::post("/session")
+                        .header(http::header::UPGRADE, http::HeaderValue::from_static("h2c"));
+                    for (k, v) in &headers {
+                        if !k.to_ascii_lowercase().starts_with("x-docker-expose-session-") {
+                            return Err(Denial::field(
+                                "session",
+                                k.clone(),
+                                "only X-Docker-Expose-Session-* headers",
+                            )
+                            .into());
+                        }
+                        let (Ok(name), Ok(value)) = (
+                            http::HeaderName::try_from(k.as_str()),
+                            http::HeaderValue::try_from(v.as_str()),
+                        ) else {
+                            return Err(WitError::InvalidArgument(format!("header {k}")));
+                        };
+                        req = req.header(name, value);
+                    }
+                    let socket = call.client()?.hijack(req).await?;
+                    let resize = Reentry::new(&engine, Op::Session, "session", "/session/resize".into());
+                    Ok(HostAttachedSocket::new(socket, true, true, resize))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 
     async fn version(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
-        check!(self, self.allow("SystemVersion"));
-        self.json_text(&e, Request::get("/version")).await
+        self.engine_call(Op::SystemVersion, &e, |_, call| {
+            Box::pin(async move { call.text(Request::get("/version")).await })
+        })
+        .await
     }
 
     async fn info(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
-        check!(self, self.allow("SystemInfo"));
-        self.json_text(&e, Request::get("/info")).await
+        self.engine_call(Op::SystemInfo, &e, |s, call| {
+            Box::pin(async move {
+                let info = call.text(Request::get("/info")).await?;
+                if call.gate().sees_everything() {
+                    return Ok(info);
+                }
+                let text = super::system_views::info(s, call, &info).await?;
+                call.bytes(text.len() as u64);
+                Ok(text)
+            })
+        })
+        .await
     }
 
     async fn data_usage(&mut self, e: Resource<HostEngine>) -> HostResult<String> {
-        check!(self, self.allow("SystemDataUsage"));
-        self.json_text(&e, Request::get("/system/df")).await
+        self.engine_call(Op::SystemDataUsage, &e, |_, call| {
+            Box::pin(async move {
+                let df = call.text(Request::get("/system/df")).await?;
+                if call.gate().sees_everything() {
+                    return Ok(df);
+                }
+                let text = super::system_views::data_usage(call.gate(), &df);
+                call.bytes(text.len() as u64);
+                Ok(text)
+            })
+        })
+        .await
     }
 
     async fn auth(&mut self, e: Resource<HostEngine>, config: AuthConfig) -> HostResult<String> {
-        check!(self, self.allow("SystemAuth"));
-        if let Some(server) = &config.server_address {
-            check!(self, self.gate.registry(&format!("{server}/x"), "server-address"));
-        }
-        let req = match Request::post("/auth").json(&auth_json(&config)) {
-            Ok(r) => r,
-            Err(err) => return Err(err).into_host(),
-        };
-        self.json_text(&e, req).await
+        self.engine_call(Op::SystemAuth, &e, move |_, call| {
+            Box::pin(async move {
+                // Without a server address the daemon logs in to Docker Hub: that registry must be allowed
+                // like any other.
+                let server = config
+                    .server_address
+                    .clone()
+                    .unwrap_or_else(|| "docker.io".into());
+                call.target(&server);
+                call.gate().registry(&format!("{server}/x"), "server-address")?;
+                let body = serde_json::to_vec(&auth_json(&config))
+                    .map_err(|e| WitError::InvalidArgument(format!("auth config: {e}")))?;
+                call.gate().canonical(
+                    crate::policy::canonical::BodyKind::Auth,
+                    &String::from_utf8_lossy(&body),
+                )?;
+                let req = Request::post("/auth").json_bytes(bytes::Bytes::from(body));
+                call.text(req).await
+            })
+        })
+        .await
     }
 }
 
@@ -177,13 +169,28 @@ impl system_streams::Host for HostState {
         e: Resource<HostEngine>,
         o: EventsOptions,
     ) -> HostResult<Resource<HostJsonStream>> {
-        check!(self, self.allow("SystemEvents"));
-        let filters = self.gate.scope_filters(o.filters);
-        let req = Request::get("/events")
-            .opt("since", o.since)
-            .opt("until", o.until)
-            .filters(filters.as_ref());
-        self.json_stream(&e, req).await
+        let r = self
+            .engine_call(Op::SystemEvents, &e, move |_, call| {
+                Box::pin(async move {
+                    let filters = call.gate().scope_filters(o.filters);
+                    let req = Request::get("/events")
+                        .opt("since", o.since)
+                        .opt("until", o.until)
+                        .filters(filters.as_ref());
+                    let stream = call.json_stream(req).await?;
+                    // Whatever the engine's filters did, only the run's own objects' events pass.
+                    let watch = if call.gate().sees_everything() {
+                        Watch::None
+                    } else {
+                        Watch::RunEvents {
+                            run_id: call.gate().run_id.clone(),
+                        }
+                    };
+                    Ok(HostJsonStream::watched(stream, watch))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 }
 

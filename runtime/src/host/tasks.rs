@@ -9,50 +9,21 @@ use super::{
     bindings::{
         task_streams::{self, LogsOptions},
         tasks::{self, ListOptions},
-        types::Error as WitError,
     },
-    error::{check, HostResult, IntoWit},
+    call::HostEngine,
+    error::HostResult,
     query::QueryExt,
-    resources::{HostEngine, HostFrameReader},
+    resources::{Frames, HostFrameReader},
     state::HostState,
 };
-use crate::engine::{segment, Request};
+use crate::{
+    engine::{segment, Request},
+    policy::Op,
+};
 
 /// `/tasks/{id}{rest}`.
 fn task_path(id: &str, rest: &str) -> String {
     format!("/tasks/{}{rest}", segment(id))
-}
-
-impl HostState {
-    /// Checks an operation on a task and returns its full id and inspect document (its service must be
-    /// the run's).
-    async fn own_task(
-        &mut self,
-        e: &Resource<HostEngine>,
-        operation: &'static str,
-        id: &str,
-    ) -> wasmtime::Result<Result<(String, Value), WitError>> {
-        let allowed = self.allow(operation);
-        self.target(id);
-        if let Err(d) = allowed {
-            return Ok(self.ended(Err(d.into_wit()), 0));
-        }
-        let client = self.client(e)?;
-        let owned = self.gate.task(&client, id, "id").await.map_err(IntoWit::into_wit);
-        if owned.is_err() {
-            return Ok(self.ended(owned, 0));
-        }
-        Ok(owned)
-    }
-}
-
-macro_rules! own_task {
-    ($self:ident, $e:expr, $op:expr, $id:expr) => {
-        match $self.own_task(&$e, $op, &$id).await? {
-            Ok(found) => found,
-            Err(err) => return Ok(Err(err)),
-        }
-    };
 }
 
 /// Keeps the tasks of a list whose service is one of `services` (none of an answer that is not a list).
@@ -69,23 +40,30 @@ fn owned_tasks(list: &str, services: &std::collections::BTreeSet<String>) -> Str
 
 impl tasks::Host for HostState {
     async fn list(&mut self, e: Resource<HostEngine>, o: ListOptions) -> HostResult<String> {
-        check!(self, self.allow("TaskList"));
-        let client = self.client(&e)?;
-        let owned = check!(self, self.gate.owned_services(&client).await);
-        let list = check!(
-            self,
-            self.json_text(&e, Request::get("/tasks").filters(o.filters.as_ref()))
-                .await?
-        );
-        Ok(Ok(match owned {
-            Some(services) => owned_tasks(&list, &services),
-            None => list,
-        }))
+        self.engine_call(Op::TaskList, &e, move |_, call| {
+            Box::pin(async move {
+                let client = call.client()?.clone();
+                let owned = call.gate().owned_services(&client).await?;
+                let list = call
+                    .text(Request::get("/tasks").filters(o.filters.as_ref()))
+                    .await?;
+                Ok(match owned {
+                    Some(services) => owned_tasks(&list, &services),
+                    None => list,
+                })
+            })
+        })
+        .await
     }
 
     async fn inspect(&mut self, e: Resource<HostEngine>, id: String) -> HostResult<String> {
-        let (id, _) = own_task!(self, e, "TaskInspect", id);
-        self.json_text(&e, Request::get(task_path(&id, ""))).await
+        self.engine_call(Op::TaskInspect, &e, move |_, call| {
+            Box::pin(async move {
+                let id = call.own(&id).await?;
+                call.text(Request::get(task_path(&id, ""))).await
+            })
+        })
+        .await
     }
 }
 
@@ -96,17 +74,27 @@ impl task_streams::Host for HostState {
         id: String,
         o: LogsOptions,
     ) -> HostResult<Resource<HostFrameReader>> {
-        let (id, task) = own_task!(self, e, "TaskLogs", id);
-        let tty = task["Spec"]["ContainerSpec"]["TTY"].as_bool().unwrap_or(false);
-        let req = Request::get(task_path(&id, "/logs"))
-            .opt("details", o.details)
-            .opt("follow", o.follow)
-            .opt("stdout", o.stdout)
-            .opt("stderr", o.stderr)
-            .opt("since", o.since)
-            .opt("timestamps", o.timestamps)
-            .opt("tail", o.tail);
-        self.frame_reader(&e, req, tty).await
+        let r = self
+            .engine_call(Op::TaskLogs, &e, move |_, call| {
+                Box::pin(async move {
+                    let task = call.resolve(&id).await?;
+                    let tty = task.doc["Spec"]["ContainerSpec"]["TTY"]
+                        .as_bool()
+                        .unwrap_or(false);
+                    let req = Request::get(task_path(&task.id, "/logs"))
+                        .opt("details", o.details)
+                        .opt("follow", o.follow)
+                        .opt("stdout", o.stdout)
+                        .opt("stderr", o.stderr)
+                        .opt("since", o.since)
+                        .opt("timestamps", o.timestamps)
+                        .opt("tail", o.tail);
+                    let dl = call.download(req).await?;
+                    Ok(HostFrameReader(Frames::new(Box::new(dl.body), tty)))
+                })
+            })
+            .await;
+        self.hand_out(r)
     }
 }
 

@@ -113,9 +113,14 @@ impl types::HostUpload for HostState {
     }
 
     async fn finish(&mut self, this: Resource<res::HostUpload>) -> HostResult<String> {
-        let up = self.table.delete(this)?;
+        let mut up = self.table.delete(this)?;
         close(&up.sender);
-        up.response.bytes().await.map(text).into_host()
+        let call = up.call.take();
+        let result = up.response.bytes().await.map(text).map_err(WitError::from);
+        Ok(match call {
+            Some(call) => call.end(result),
+            None => result,
+        })
     }
 
     async fn drop(&mut self, this: Resource<res::HostUpload>) -> wasmtime::Result<()> {
@@ -130,7 +135,7 @@ impl types::HostProgressUpload for HostState {
         &mut self,
         this: Resource<res::HostProgressUpload>,
     ) -> HostResult<Resource<DynOutputStream>> {
-        let claimed = claim_body(&mut self.table.get_mut(&this)?.0);
+        let claimed = claim_body(&mut self.table.get_mut(&this)?.upload);
         body_stream(self, claimed)
     }
 
@@ -138,11 +143,45 @@ impl types::HostProgressUpload for HostState {
         &mut self,
         this: Resource<res::HostProgressUpload>,
     ) -> HostResult<Resource<res::HostJsonStream>> {
-        let up = self.table.delete(this)?.0;
-        close(&up.sender);
-        match up.response.json_stream().await {
-            Ok(s) => Ok(Ok(self.table.push(res::HostJsonStream::new(s))?)),
-            Err(e) => Err(e).into_host(),
+        let res::HostProgressUpload { upload, watch } = self.table.delete(this)?;
+        let res::HostUpload {
+            sender,
+            response,
+            call,
+            filter,
+            commit,
+            ..
+        } = upload;
+        close(&sender);
+        if let Some(commit) = commit {
+            let _ = commit.send(());
+        }
+        // A filter's verdict (an image load's check) comes before the engine's answer: refused, the
+        // request is aborted and the engine loads nothing.
+        let verdict = match filter {
+            Some(task) => match task.await {
+                Ok(v) => v,
+                Err(e) => Err(WitError::Transport(format!("the upload's filter stopped: {e}"))),
+            },
+            None => Ok(()),
+        };
+        let result = match verdict {
+            Ok(()) => response.json_stream().await.map_err(WitError::from),
+            Err(e) => {
+                response.abort();
+                Err(e)
+            }
+        };
+        let result = match call {
+            Some(call) => call.end(result),
+            None => result,
+        };
+        match result {
+            Ok(s) => {
+                let stream = res::HostJsonStream::watched(s, watch.unwrap_or(res::Watch::None));
+                Ok(Ok(self.table.push(stream)?))
+            }
+            Err(e) => Ok(Err(e)),
         }
     }
 
@@ -209,13 +248,15 @@ impl types::HostAttachedSocket for HostState {
         height: u32,
         width: u32,
     ) -> HostResult<()> {
-        let target = &self.table.get(&this)?.resize;
-        let (client, path) = (target.client.clone(), target.path.clone());
-        client
-            .call(Request::post(path).opt("h", Some(height)).opt("w", Some(width)))
-            .await
-            .map(|_| ())
-            .into_host()
+        let reentry = self.table.get(&this)?.resize.clone();
+        let (mut call, path) = match reentry.call(self) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        let result = call
+            .unit(Request::post(path).opt("h", Some(height)).opt("w", Some(width)))
+            .await;
+        Ok(call.end(result))
     }
 
     async fn drop(&mut self, this: Resource<res::HostAttachedSocket>) -> wasmtime::Result<()> {

@@ -9,7 +9,7 @@
 //! | `tug.plugin` | the plugin's name |
 //! | `tug.owner-pid` | `<pid>:<start time>` of the tug process (start time in clock ticks, `/proc/<pid>/stat` field 22), so a reused pid is not taken for the live owner |
 //! | `tug.host` | the hostname of the machine tug runs on |
-//! | `tug.keep` | `1` when the run was started with `--keep` (absent otherwise) |
+//! | `tug.keep` | `1` when the run was started with `--keep`, else `0` (always set, so that an object never inherits another value from its image) |
 //!
 //! When a run ends, [`remove_run`] removes everything labelled with its id. When tug starts,
 //! [`sweep_orphans`] removes what runs of earlier tug processes on this host left behind because the
@@ -66,18 +66,19 @@ impl RunIdentity {
         }
     }
 
-    /// The labels every object of the run carries.
+    /// The labels every object of the run carries. `tug.keep` is always among them (`0` unless `--keep`):
+    /// a container inherits its image's labels, and an image may carry `tug.keep=1` from its Dockerfile.
     pub fn labels(&self) -> Vec<(String, String)> {
-        let mut l = vec![
+        vec![
             (LABEL_RUN.to_owned(), self.run_id.clone()),
             (LABEL_PLUGIN.to_owned(), self.plugin.clone()),
             (LABEL_OWNER.to_owned(), self.owner.clone()),
             (LABEL_HOST.to_owned(), self.host.clone()),
-        ];
-        if self.keep {
-            l.push((LABEL_KEEP.to_owned(), "1".to_owned()));
-        }
-        l
+            (
+                LABEL_KEEP.to_owned(),
+                if self.keep { "1" } else { "0" }.to_owned(),
+            ),
+        ]
     }
 
     /// The Engine API `filters` value that selects the run's objects: `{"label":["tug.run=<id>"]}`.
@@ -449,6 +450,48 @@ pub async fn remove_run(client: &Client, run_id: &str) -> CleanupReport {
     report
 }
 
+/// Takes off the names a run gave images it did not make (a tag on an image of someone else's, a name a
+/// pull created): each name that still names the image it named when the run made it (`None`: any).
+/// Images the run made are removed with their names by [`remove_run`].
+pub async fn remove_names(client: &Client, names: &[(String, Option<String>)]) -> CleanupReport {
+    let mut report = CleanupReport::default();
+    for (name, id) in names {
+        let path = format!(
+            "/images/{}",
+            name.split('/').map(segment).collect::<Vec<_>>().join("/")
+        );
+        let current: Value = match client.json(Request::get(format!("{path}/json"))).await {
+            Ok(v) => v,
+            Err(Error::NotFound { .. }) => continue,
+            Err(e) => {
+                report.failed.push(Failure {
+                    kind: Kind::Image,
+                    id: Some(name.clone()),
+                    error: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let same = id.as_deref().is_none_or(|id| current["Id"].as_str() == Some(id));
+        if !same {
+            continue;
+        }
+        match client.call(Request::delete(path).query("noprune", true)).await {
+            Ok(_) | Err(Error::NotFound { .. }) => report.removed.push(Removed {
+                kind: Kind::Image,
+                id: name.clone(),
+                run: String::new(),
+            }),
+            Err(e) => report.failed.push(Failure {
+                kind: Kind::Image,
+                id: Some(name.clone()),
+                error: e.to_string(),
+            }),
+        }
+    }
+    report
+}
+
 /// Removes the objects of runs whose owner on this host is gone ([`is_orphan`]). Run at start-up.
 /// Objects of live owners, of other hosts, of `--keep` runs, and objects without the owner labels are
 /// left alone; where liveness cannot be told ([`liveness_supported`]), nothing is removed.
@@ -498,7 +541,11 @@ mod tests {
         assert_eq!(id.host, this_host());
         let labels = id.labels();
         let keys: Vec<&str> = labels.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, [LABEL_RUN, LABEL_PLUGIN, LABEL_OWNER, LABEL_HOST]);
+        assert_eq!(
+            keys,
+            [LABEL_RUN, LABEL_PLUGIN, LABEL_OWNER, LABEL_HOST, LABEL_KEEP]
+        );
+        assert_eq!(labels[4].1, "0");
         assert_eq!(labels[1].1, "lifecycle");
         assert_eq!(id.filter(), format!(r#"{{"label":["tug.run={}"]}}"#, id.run_id));
         let kept = RunIdentity::new("lifecycle", true);

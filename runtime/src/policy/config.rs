@@ -159,14 +159,39 @@ impl Patterns {
     }
 }
 
+/// The longest text a pattern is matched against: longer references match nothing (and no reference
+/// is that long).
+pub const MAX_GLOB_SUBJECT: usize = 4096;
+
+/// Whether `s` matches the glob pattern `p` (`*`: any run of bytes, `?`: one byte). Iterative, with one
+/// backtracking point (the last `*`): time O(|p|·|s|) at worst, no recursion, whatever the input.
 fn glob(p: &[u8], s: &[u8]) -> bool {
-    match (p.first(), s.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
-        (Some(b'?'), Some(_)) => glob(&p[1..], &s[1..]),
-        (Some(a), Some(b)) if a == b => glob(&p[1..], &s[1..]),
-        _ => false,
+    if s.len() > MAX_GLOB_SUBJECT || p.len() > MAX_GLOB_SUBJECT {
+        return false;
     }
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi, si));
+                pi += 1;
+            }
+            Some(&c) if c == b'?' || c == s[si] => {
+                pi += 1;
+                si += 1;
+            }
+            _ => match star {
+                Some((sp, ss)) => {
+                    pi = sp + 1;
+                    si = ss + 1;
+                    star = Some((sp, ss + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 /// A byte size: a number, or a string like `512MiB`, `2GiB`, `100MB`.
@@ -236,6 +261,15 @@ pub struct Containers {
     /// Capabilities a container may add (`CAP_` prefix optional, case-insensitive).
     #[serde(default)]
     pub cap_add: Vec<String>,
+    /// Whether a published port may name its host port (`HostPort`); otherwise the daemon picks one.
+    #[serde(default)]
+    pub fixed_host_ports: bool,
+    /// The largest log file of a container on the host's disk (`json-file`/`local` `max-size`).
+    pub log_size: Option<Bytes>,
+    /// The most log files a container keeps (`max-file`).
+    pub log_files: Option<u32>,
+    /// A container's writable layer, where the storage driver can bound it (`StorageOpt.size`).
+    pub disk: Option<Bytes>,
 }
 
 /// `[quota]`: how many objects one run may own at once.
@@ -251,6 +285,9 @@ pub struct Quota {
     /// Networks.
     #[serde(default = "unlimited")]
     pub networks: u32,
+    /// Exec instances one container may hold (the engine keeps each until the container is removed).
+    #[serde(default = "unlimited")]
+    pub execs: u32,
 }
 
 fn unlimited() -> u32 {
@@ -263,6 +300,7 @@ impl Default for Quota {
             containers: u32::MAX,
             volumes: u32::MAX,
             networks: u32::MAX,
+            execs: u32::MAX,
         }
     }
 }
@@ -485,5 +523,38 @@ mod tests {
         assert!(p.allows("127.0.0.1:5000/a/b:c"));
         assert!(!p.allows("docker.io/library/alpine"));
         assert!(!p.allows("tug-test"));
+        for (pat, text, want) in [
+            ("*", "", true),
+            ("a*b*c", "aXbYc", true),
+            ("a*b*c", "aXbY", false),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("*x", "yyyx", true),
+            ("**a", "a", true),
+            ("", "", true),
+            ("", "a", false),
+        ] {
+            assert_eq!(glob(pat.as_bytes(), text.as_bytes()), want, "{pat} {text}");
+        }
+    }
+
+    /// A megabyte of input neither recurses nor takes long (the old matcher recursed once per byte).
+    #[test]
+    fn globs_of_huge_input_are_bounded() {
+        let p = Patterns {
+            allow: vec!["tug-test/*".into(), "*a*a*a*a*b".into()],
+        };
+        let huge = format!("tug-test/{}", "a".repeat(1 << 20));
+        let started = std::time::Instant::now();
+        let matched = std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || p.allows(&huge))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(!matched, "longer than any reference: matches nothing");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let near = "a".repeat(MAX_GLOB_SUBJECT);
+        assert!(!glob(b"*a*a*a*a*b", near.as_bytes()));
     }
 }

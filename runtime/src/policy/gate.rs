@@ -1,35 +1,50 @@
-//! The gate every Engine API call of a plugin passes: area access, ownership of targets, canonical and
-//! checked request bodies, labels and ceilings forced onto what the run creates, and what lists show.
+//! The gate every call of a plugin passes: area access by operation (`policy/operations.rs`), ownership
+//! of targets resolved to full ids (`policy/ownership.rs`), canonical and checked request bodies
+//! (`policy/bodies.rs`), names the run may give images (`policy/image_names.rs`), labels and ceilings
+//! forced onto what the run creates, and what lists, events and prunes see.
 
-use std::sync::Arc;
+use std::{
+    collections::{BTreeMap, HashSet},
+    sync::{Arc, Mutex},
+};
 
-use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use super::{
     canonical::{self, BodyKind, CanonError},
     config::{Access, Policy},
     denial::{Denial, GateError},
-    operations, rules,
+    operations::Op,
 };
-use crate::engine::{segment, Client, Request};
+use crate::engine::{Client, Request};
 
 /// The label every object a run creates carries, with the run's id.
 pub const RUN_LABEL: &str = "tug.run";
 /// The prefix of the labels tug reserves: a plugin may not set them.
 pub const RESERVED_PREFIX: &str = "tug.";
+/// The longest name, id or reference the gate looks up: longer ones are refused before any lookup.
+pub const MAX_NAME: usize = 4096;
+/// The shortest run of hex digits a name may not consist of: Docker prints ids shortened to 12 digits,
+/// and a name that is all hex digits answers for the object whose id starts with them (`docker exec
+/// <short id>` finds a container *named* so before it looks at id prefixes).
+pub const ID_LIKE: usize = 12;
 
-/// One run's gate: its policy, its identity (the labels it stamps), and its engine lookups.
+/// One run's gate: its policy, its identity (the labels it stamps), and what it knows the run made.
 pub struct Gate {
     /// The policy.
     pub policy: Arc<Policy>,
     /// The run's id (the value of `tug.run`).
     pub run_id: String,
-    /// The labels stamped on everything the run creates (`tug.run`, `tug.plugin`, …).
+    /// The labels stamped on everything the run creates (`tug.run`, `tug.plugin`, …, `tug.keep`).
     pub labels: Vec<(String, String)>,
     /// Full ids of the containers this run created (through this gate, so with its labels): an
     /// operation naming one of them exactly needs no lookup to know the run owns it.
-    created: std::sync::Mutex<std::collections::HashSet<String>>,
+    pub(super) created: Mutex<HashSet<String>>,
+    /// Image names (normalized references) the run made, with the image id each named when the engine
+    /// confirmed it (`None`: a pull, whose id tug does not read).
+    pub(super) images: Mutex<BTreeMap<String, Option<String>>>,
+    /// What the gate read once about each engine, by endpoint (its storage driver, for the disk ceiling).
+    pub(super) engine_facts: Mutex<BTreeMap<String, Value>>,
 }
 
 impl Gate {
@@ -40,7 +55,19 @@ impl Gate {
             run_id,
             labels,
             created: Default::default(),
+            images: Default::default(),
+            engine_facts: Default::default(),
         }
+    }
+
+    /// Whether the policy lifts every rule but canonical bodies (the `trusted` profile).
+    pub fn unrestricted(&self) -> bool {
+        self.policy.unrestricted
+    }
+
+    /// Whether lists, events and prunes may see objects the run does not own.
+    pub fn sees_everything(&self) -> bool {
+        self.policy.visibility.all || self.unrestricted()
     }
 
     /// Forgets a container the run removed.
@@ -51,20 +78,6 @@ impl Gate {
             .remove(full_id);
     }
 
-    /// Checks a container name a plugin gives (create, rename): it may not look like a full container id,
-    /// which would let it answer for another container's id once that one is gone.
-    pub fn container_name(&self, name: &str, field: &str) -> Result<(), Denial> {
-        let bare = name.trim_start_matches('/');
-        if !self.unrestricted() && bare.len() == 64 && bare.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Denial::field(
-                "containers.name",
-                field,
-                format!("container name {bare} looks like a full container id; choose another name"),
-            ));
-        }
-        Ok(())
-    }
-
     /// Records a container this run just created (its full id, from the create answer).
     pub fn remember_container(&self, full_id: &str) {
         self.created
@@ -73,14 +86,36 @@ impl Gate {
             .insert(full_id.to_owned());
     }
 
-    /// Whether the policy grants the operation's area at the access it needs.
-    pub fn allow(&self, operation: &str) -> Result<(), Denial> {
-        let Some((area, need)) = operations::requirement(operation) else {
-            return Err(Denial::call(
-                "operations",
-                format!("{operation} is not an operation tug lets plugins call"),
+    /// Checks a name a plugin gives an object that other clients of the engine address by name or id
+    /// prefix (a container, a network, a service, a secret, a config): it may not consist of 12 or more
+    /// hex digits, which would let it answer for another object whose id starts with them. `rule` is the
+    /// area's, e.g. `containers.name`.
+    pub fn object_name(&self, rule: &str, name: &str, field: &str) -> Result<(), Denial> {
+        let bare = name.trim_start_matches('/');
+        if !self.unrestricted() && id_like(bare) {
+            return Err(Denial::field(
+                rule,
+                field,
+                format!(
+                    "the name {} is {} hex digits, so it would answer for any object whose id starts \
+                     with them (as `docker inspect` resolves names before id prefixes); choose a name with \
+                     a letter beyond f or a punctuation mark",
+                    shorten(bare),
+                    bare.len()
+                ),
             ));
-        };
+        }
+        Ok(())
+    }
+
+    /// Checks a container name a plugin gives (create, rename).
+    pub fn container_name(&self, name: &str, field: &str) -> Result<(), Denial> {
+        self.object_name("containers.name", name, field)
+    }
+
+    /// Whether the policy grants the operation's area at the access it needs.
+    pub fn allow(&self, op: Op) -> Result<(), Denial> {
+        let (area, need) = (op.area(), op.access());
         let granted = self.policy.operations.get(area);
         if granted >= need {
             return Ok(());
@@ -88,7 +123,8 @@ impl Gate {
         Err(Denial::call(
             &format!("operations.{}", area.key()),
             format!(
-                "{operation} needs {} access to {}; policy {} grants {}",
+                "{} needs {} access to {}; policy {} grants {}",
+                op.id(),
                 access_word(need),
                 area.key(),
                 self.policy.name,
@@ -97,206 +133,9 @@ impl Gate {
         ))
     }
 
-    fn unrestricted(&self) -> bool {
-        self.policy.unrestricted
-    }
-
     /// Whether labels mark an object as this run's.
     pub fn owns_labels(&self, labels: &Value) -> bool {
         labels.get(RUN_LABEL).and_then(Value::as_str) == Some(self.run_id.as_str())
-    }
-
-    /// Resolves a container name or id prefix and checks that the run owns it; returns the full id (the
-    /// engine is then only ever asked about that id).
-    pub async fn container(&self, client: &Client, id: &str, field: &str) -> Result<String, GateError> {
-        // A full id the run's own create returned: owned (labels cannot change, ids are never reused),
-        // so no lookup. The engine matches a full id before names, so while the container exists the
-        // call reaches it; once it is gone, only a container *named* with that id could answer, and only
-        // the run (whose containers carry its labels) or someone who holds the engine can name one: plugins
-        // may not give such names (`container_name`), and the run forgets the ids it removes.
-        if self
-            .created
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(id)
-        {
-            return Ok(id.to_owned());
-        }
-        let v: Value = client
-            .json(Request::get(format!("/containers/{}/json", segment(id))))
-            .await?;
-        let full = v["Id"].as_str().unwrap_or_default().to_owned();
-        if self.unrestricted() || self.owns_labels(&v["Config"]["Labels"]) {
-            return Ok(full);
-        }
-        Err(Denial::field(
-            "ownership",
-            field,
-            format!("container {id} was not created by this run; a plugin may only touch its own containers"),
-        )
-        .into())
-    }
-
-    /// Resolves an exec instance and checks that it runs in a container the run owns.
-    pub async fn exec(&self, client: &Client, id: &str) -> Result<(), GateError> {
-        let v: Value = client
-            .json(Request::get(format!("/exec/{}/json", segment(id))))
-            .await?;
-        let container = v["ContainerID"].as_str().unwrap_or_default().to_owned();
-        self.container(client, &container, "exec").await.map(|_| ())
-    }
-
-    /// Resolves a network and checks that the run owns it or the policy lists it.
-    pub async fn network(&self, client: &Client, name: &str, field: &str) -> Result<(), GateError> {
-        if self.unrestricted() || self.policy.containers.networks.iter().any(|n| n == name) {
-            return Ok(());
-        }
-        let v: Value = client
-            .json(Request::get(format!("/networks/{}", segment(name))))
-            .await?;
-        if self.owns_labels(&v["Labels"]) {
-            return Ok(());
-        }
-        Err(Denial::field(
-            "containers.networks",
-            field,
-            format!(
-                "network {name} is neither the run's own nor one policy {} allows ({})",
-                self.policy.name,
-                self.policy.containers.networks.join(", ")
-            ),
-        )
-        .into())
-    }
-
-    /// Resolves a named volume and checks that the run owns it.
-    pub async fn volume(&self, client: &Client, name: &str, field: &str) -> Result<(), GateError> {
-        if self.unrestricted() {
-            return Ok(());
-        }
-        match client
-            .json::<Value>(Request::get(format!("/volumes/{}", segment(name))))
-            .await
-        {
-            Ok(v) if self.owns_labels(&v["Labels"]) => Ok(()),
-            Ok(_) => Err(Denial::field(
-                "ownership",
-                field,
-                format!("volume {name} was not created by this run"),
-            )
-            .into()),
-            Err(crate::engine::Error::NotFound { .. }) => Err(Denial::field(
-                "ownership",
-                field,
-                format!("volume {name} does not exist; create it first so that it belongs to the run"),
-            )
-            .into()),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Resolves a network name, id or id prefix and checks that the run owns it; returns the full id (the
-    /// engine is then only ever asked about that id). The built-in networks (`bridge`, `host`, `none`) are
-    /// nobody's: a plugin may let containers join the ones its policy lists, but never change them.
-    pub async fn own_network(&self, client: &Client, id: &str, field: &str) -> Result<String, GateError> {
-        let v: Value = client
-            .json(Request::get(format!("/networks/{}", segment(id))))
-            .await?;
-        let full = v["Id"].as_str().unwrap_or_default().to_owned();
-        if self.unrestricted() || self.owns_labels(&v["Labels"]) {
-            return Ok(full);
-        }
-        Err(Denial::field(
-            "ownership",
-            field,
-            format!("network {id} was not created by this run; a plugin may only touch its own networks"),
-        )
-        .into())
-    }
-
-    /// A network create body: canonical, within the run's quota, checked against the network rules, and
-    /// stamped with the run's labels. A name that is already another's network is refused.
-    pub async fn network_create(&self, client: &Client, text: &str) -> Result<Bytes, GateError> {
-        let mut body = self.canonical(BodyKind::NetworkCreate, text)?;
-        self.quota(client, "/networks", self.policy.quota.networks, "networks")
-            .await?;
-        self.check_labels(&body["Labels"], "Labels")?;
-        if !self.unrestricted() {
-            rules::network_create(&body)?;
-            if let Some(name) = body["Name"].as_str().filter(|n| !n.is_empty()) {
-                // The daemon would make a second network of that name, and every lookup by the name
-                // ambiguous: refuse to shadow another's network.
-                let filters = serde_json::json!({ "name": [name] }).to_string();
-                let same: Value = client
-                    .json(Request::get("/networks").query("filters", filters))
-                    .await?;
-                let others = same
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|n| n["Name"].as_str() == Some(name) && !self.owns_labels(&n["Labels"]));
-                if others {
-                    return Err(Denial::field(
-                        "ownership",
-                        "Name",
-                        format!("a network named {name} exists and was not created by this run"),
-                    )
-                    .into());
-                }
-            }
-        }
-        self.stamp(&mut body, "Labels");
-        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
-    }
-
-    /// A network connect (`NetworkConnect`) or disconnect (`NetworkDisconnect`) body: canonical, and its
-    /// `Container` one of the run's own, rewritten to the full id.
-    pub async fn network_endpoint(
-        &self,
-        client: &Client,
-        kind: BodyKind,
-        text: &str,
-    ) -> Result<Bytes, GateError> {
-        let mut body = self.canonical(kind, text)?;
-        let container = body["Container"].as_str().unwrap_or_default().to_owned();
-        if container.is_empty() {
-            return Err(Denial::field("ownership", "Container", "the body names no Container").into());
-        }
-        let full = self.container(client, &container, "Container").await?;
-        body["Container"] = Value::from(full);
-        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
-    }
-
-    /// A volume create body: canonical, within the run's quota, checked against the volume rules, and
-    /// stamped with the run's labels. A name that is already another's volume is refused: the daemon would
-    /// answer with that volume instead of creating one.
-    pub async fn volume_create(&self, client: &Client, text: &str) -> Result<Bytes, GateError> {
-        let mut body = self.canonical(BodyKind::VolumeCreate, text)?;
-        self.quota(client, "/volumes", self.policy.quota.volumes, "volumes")
-            .await?;
-        self.check_labels(&body["Labels"], "Labels")?;
-        if !self.unrestricted() {
-            rules::volume_create(&body)?;
-            if let Some(name) = body["Name"].as_str().filter(|n| !n.is_empty()) {
-                match client
-                    .json::<Value>(Request::get(format!("/volumes/{}", segment(name))))
-                    .await
-                {
-                    Ok(v) if !self.owns_labels(&v["Labels"]) => {
-                        return Err(Denial::field(
-                            "ownership",
-                            "Name",
-                            format!("volume {name} exists and was not created by this run"),
-                        )
-                        .into());
-                    }
-                    Ok(_) | Err(crate::engine::Error::NotFound { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
-        self.stamp(&mut body, "Labels");
-        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
     }
 
     /// Checks that an image reference is one containers may be made from (or that may be pulled, pushed,
@@ -312,7 +151,8 @@ impl Gate {
             "images",
             field,
             format!(
-                "image {reference} is not one policy {} allows ({})",
+                "image {} is not one policy {} allows ({})",
+                shorten(reference),
                 self.policy.name,
                 self.policy.images.allow.join(", ")
             ),
@@ -329,64 +169,18 @@ impl Gate {
             "registries",
             field,
             format!(
-                "registry {registry} (of {reference}) is not one policy {} allows ({})",
+                "registry {} (of {}) is not one policy {} allows ({})",
+                shorten(&registry),
+                shorten(reference),
                 self.policy.name,
                 self.policy.registries.allow.join(", ")
             ),
         ))
     }
 
-    /// Parses a plugin's body, checks it and returns the bytes the engine will see.
-    fn canonical(&self, kind: BodyKind, text: &str) -> Result<Value, Denial> {
+    /// Parses a plugin's body, checks it and returns the value the engine will see (re-serialized).
+    pub fn canonical(&self, kind: BodyKind, text: &str) -> Result<Value, Denial> {
         canonical::canonicalize(kind, text.as_bytes()).map_err(canon_denial)
-    }
-
-    /// A container create body: canonical, checked against every container rule, stamped with the run's
-    /// labels and the policy's ceilings.
-    pub async fn container_create(&self, client: &Client, text: &str) -> Result<Bytes, GateError> {
-        let mut body = self.canonical(BodyKind::ContainerCreate, text)?;
-        self.quota(
-            client,
-            "/containers/json",
-            self.policy.quota.containers,
-            "containers",
-        )
-        .await?;
-        self.check_labels(&body["Labels"], "Labels")?;
-        if !self.unrestricted() {
-            rules::container_create(self, client, &mut body).await?;
-        }
-        self.stamp(&mut body, "Labels");
-        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
-    }
-
-    /// A container update body.
-    pub fn container_update(&self, text: &str) -> Result<Bytes, Denial> {
-        let mut body = self.canonical(BodyKind::ContainerUpdate, text)?;
-        if !self.unrestricted() {
-            rules::container_update(self, &mut body)?;
-        }
-        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
-    }
-
-    /// An exec create body.
-    pub fn exec_create(&self, text: &str) -> Result<Bytes, Denial> {
-        let body = self.canonical(BodyKind::ExecCreate, text)?;
-        if !self.unrestricted() {
-            rules::exec_create(&body)?;
-        }
-        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
-    }
-
-    /// An image commit's container config (labels stamped, like everything the run creates).
-    pub fn commit_config(&self, text: Option<&str>) -> Result<Bytes, Denial> {
-        let mut body = match text {
-            Some(t) => self.canonical(BodyKind::ImageCommit, t)?,
-            None => Value::Object(Map::new()),
-        };
-        self.check_labels(&body["Labels"], "Labels")?;
-        self.stamp(&mut body, "Labels");
-        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
     }
 
     /// Refuses a creation when the run already owns `limit` objects of a kind (`list_path` lists them).
@@ -424,27 +218,14 @@ impl Gate {
         Ok(())
     }
 
-    /// A volume update body (cluster volumes): canonical; anything but an unrestricted policy is refused,
-    /// since cluster volumes are swarm objects.
-    pub fn volume_update(&self, text: &str) -> Result<Bytes, Denial> {
-        let body = self.canonical(BodyKind::VolumeUpdate, text)?;
-        if !self.unrestricted() {
-            return Err(Denial::call(
-                "volumes.update",
-                "cluster volume updates need an unrestricted policy",
-            ));
-        }
-        Ok(Bytes::from(canonical::to_canonical_bytes(&body)))
-    }
-
     /// Refuses plugin-supplied labels in the reserved `tug.` namespace.
     pub fn check_labels(&self, labels: &Value, field: &str) -> Result<(), Denial> {
         if let Some(map) = labels.as_object() {
             for key in map.keys() {
-                if key.to_ascii_lowercase().starts_with(RESERVED_PREFIX) {
+                if reserved(key) {
                     return Err(Denial::field(
                         "labels.reserved",
-                        format!("{field}.{key}"),
+                        format!("{field}.{}", shorten(key)),
                         "labels starting with `tug.` are tug's own (ownership); a plugin may not set them",
                     ));
                 }
@@ -453,7 +234,8 @@ impl Gate {
         Ok(())
     }
 
-    /// Adds the run's labels to an object's label map.
+    /// Adds the run's labels to an object's label map (`tug.keep` among them, so that a label inherited
+    /// from an image cannot keep the object from cleanup).
     pub fn stamp(&self, body: &mut Value, field: &str) {
         let Some(obj) = body.as_object_mut() else { return };
         let labels = obj.entry(field).or_insert_with(|| Value::Object(Map::new()));
@@ -466,16 +248,17 @@ impl Gate {
         }
     }
 
-    /// The `filters` of a list, events or prune call: narrowed to the run's objects unless the policy
-    /// lets the plugin see everything.
+    /// The `filters` of a list, events or prune call: duplicate keys merged (the engine keeps only the
+    /// last of them), then narrowed to the run's objects unless the policy lets the plugin see everything.
     pub fn scope_filters(
         &self,
         filters: Option<Vec<(String, Vec<String>)>>,
     ) -> Option<Vec<(String, Vec<String>)>> {
-        if self.policy.visibility.all || self.unrestricted() {
-            return filters;
+        let merged = filters.map(merge_filters);
+        if self.sees_everything() {
+            return merged;
         }
-        let mut filters = filters.unwrap_or_default();
+        let mut filters = merged.unwrap_or_default();
         let own = format!("{RUN_LABEL}={}", self.run_id);
         match filters.iter_mut().find(|(k, _)| k == "label") {
             Some((_, values)) => values.push(own),
@@ -484,10 +267,85 @@ impl Gate {
         Some(filters)
     }
 
+    /// Keeps the objects of a list answer that the run owns (whatever filters the engine applied), unless
+    /// the policy lets the plugin see everything. `labels` says where an item's labels are: `Labels`, or
+    /// `Spec.Labels` for swarm objects. A volume list (`{"Volumes": [...]}`) keeps its other fields.
+    pub fn keep_owned(&self, list: String, labels: &[&str]) -> String {
+        if self.sees_everything() {
+            return list;
+        }
+        let Ok(mut value) = serde_json::from_str::<Value>(&list) else {
+            return "[]".to_owned();
+        };
+        let keep = |items: &mut Vec<Value>| {
+            items.retain(|item| {
+                let mut l = item;
+                for key in labels {
+                    l = &l[*key];
+                }
+                self.owns_labels(l)
+            })
+        };
+        match &mut value {
+            Value::Array(items) => keep(items),
+            Value::Object(o) => match o.get_mut("Volumes") {
+                Some(Value::Array(items)) => keep(items),
+                _ => return "[]".to_owned(),
+            },
+            _ => return "[]".to_owned(),
+        }
+        value.to_string()
+    }
+
     /// Whether the run may use an area at all (for read-only list paths).
     pub fn granted(&self, area: super::config::Area) -> Access {
         self.policy.operations.get(area)
     }
+}
+
+/// Merges filters that name the same key twice into one entry with both lists of values (in order of
+/// first appearance), since the engine decodes them into a map where the last one wins.
+pub fn merge_filters(filters: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::with_capacity(filters.len());
+    for (key, values) in filters {
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, existing)) => existing.extend(values),
+            None => out.push((key, values)),
+        }
+    }
+    out
+}
+
+/// The `filters` query parameter, `{"key": ["value", …]}`, with duplicate keys merged.
+pub fn filters_json(filters: &[(String, Vec<String>)]) -> String {
+    let map: Map<String, Value> = merge_filters(filters.to_vec())
+        .into_iter()
+        .map(|(k, vs)| (k, Value::from(vs)))
+        .collect();
+    Value::Object(map).to_string()
+}
+
+/// Whether a label key is in tug's reserved namespace (any case).
+pub fn reserved(key: &str) -> bool {
+    key.len() >= RESERVED_PREFIX.len()
+        && key.as_bytes()[..RESERVED_PREFIX.len()].eq_ignore_ascii_case(RESERVED_PREFIX.as_bytes())
+}
+
+/// Whether a name is all hex digits and long enough to be read as an id prefix.
+pub fn id_like(name: &str) -> bool {
+    name.len() >= ID_LIKE && name.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A name as a message quotes it: whole when short, else its first 64 characters and its length.
+pub fn shorten(s: &str) -> String {
+    if s.len() <= 80 {
+        return s.to_owned();
+    }
+    let mut end = 64;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &s[..end], s.len())
 }
 
 fn access_word(a: Access) -> &'static str {
@@ -498,7 +356,7 @@ fn access_word(a: Access) -> &'static str {
     }
 }
 
-fn canon_denial(e: CanonError) -> Denial {
+pub(super) fn canon_denial(e: CanonError) -> Denial {
     Denial::field(e.rule(), e.path().to_owned(), e.to_string())
 }
 
@@ -516,7 +374,7 @@ pub fn normalize(reference: &str) -> String {
     format!("{name}{}", tag.unwrap_or(":latest"))
 }
 
-fn split_tag(reference: &str) -> (&str, Option<&str>) {
+pub(super) fn split_tag(reference: &str) -> (&str, Option<&str>) {
     if let Some(at) = reference.find('@') {
         return (&reference[..at], Some(&reference[at..]));
     }
@@ -540,7 +398,7 @@ pub fn registry_of(reference: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -560,7 +418,7 @@ mod tests {
         );
     }
 
-    fn gate(profile: &str) -> Gate {
+    pub(crate) fn gate(profile: &str) -> Gate {
         Gate::new(
             Arc::new(Policy::profile(profile).unwrap()),
             "r1".into(),
@@ -571,15 +429,59 @@ mod tests {
     #[test]
     fn areas_and_scoping() {
         let g = gate("untrusted");
-        assert!(g.allow("ContainerCreate").is_ok());
-        let d = g.allow("ImageBuild").unwrap_err();
+        assert!(g.allow(Op::ContainerCreate).is_ok());
+        let d = g.allow(Op::ImageBuild).unwrap_err();
         assert_eq!(d.rule, "operations.build");
-        assert!(g.allow("Whatever").is_err());
         let f = g
             .scope_filters(Some(vec![("status".into(), vec!["running".into()])]))
             .unwrap();
         assert!(f.contains(&("label".into(), vec!["tug.run=r1".into()])));
         assert!(gate("trusted").scope_filters(None).is_none());
+    }
+
+    /// `[["label",[]],["label",["X"]]]` must not lose the run's label: the engine keeps the last key.
+    #[test]
+    fn duplicate_filter_keys_are_merged_before_scoping() {
+        let g = gate("untrusted");
+        let f = g
+            .scope_filters(Some(vec![
+                ("label".into(), vec![]),
+                ("label".into(), vec!["X".into()]),
+                ("status".into(), vec!["exited".into()]),
+                ("status".into(), vec!["created".into()]),
+            ]))
+            .unwrap();
+        assert_eq!(
+            f,
+            vec![
+                ("label".to_owned(), vec!["X".to_owned(), "tug.run=r1".to_owned()]),
+                (
+                    "status".to_owned(),
+                    vec!["exited".to_owned(), "created".to_owned()]
+                ),
+            ]
+        );
+        let json = filters_json(&f);
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["label"], serde_json::json!(["X", "tug.run=r1"]));
+    }
+
+    #[test]
+    fn lists_keep_what_the_run_owns() {
+        let g = gate("untrusted");
+        let list =
+            r#"[{"Id":"a","Labels":{"tug.run":"r1"}},{"Id":"b","Labels":{"tug.run":"r2"}},{"Id":"c"}]"#;
+        assert_eq!(
+            g.keep_owned(list.into(), &["Labels"]),
+            r#"[{"Id":"a","Labels":{"tug.run":"r1"}}]"#
+        );
+        let volumes = r#"{"Volumes":[{"Name":"a","Labels":{"tug.run":"r1"}},{"Name":"b","Labels":null}],"Warnings":null}"#;
+        let kept: Value = serde_json::from_str(&g.keep_owned(volumes.into(), &["Labels"])).unwrap();
+        assert_eq!(kept["Volumes"].as_array().unwrap().len(), 1);
+        let swarm = r#"[{"ID":"s","Spec":{"Labels":{"tug.run":"r1"}}},{"ID":"t","Spec":{}}]"#;
+        assert!(g.keep_owned(swarm.into(), &["Spec", "Labels"]).contains("\"s\""));
+        assert!(!g.keep_owned(swarm.into(), &["Spec", "Labels"]).contains("\"t\""));
+        assert_eq!(gate("trusted").keep_owned(list.into(), &["Labels"]), list);
     }
 
     #[test]
@@ -592,6 +494,7 @@ mod tests {
         let mut body = serde_json::json!({"Image": "x"});
         g.stamp(&mut body, "Labels");
         assert_eq!(body["Labels"]["tug.run"], "r1");
+        assert!(reserved("Tug.keep") && !reserved("tu") && !reserved("tugboat"));
     }
 
     #[test]
@@ -600,8 +503,21 @@ mod tests {
         let id = "a".repeat(64);
         let d = g.container_name(&format!("/{id}"), "name").unwrap_err();
         assert_eq!(d.rule, "containers.name");
+        // Docker's short ids are 12 hex digits: a name of 12 or more answers for such a prefix.
+        assert!(g.container_name("3f4e5d6c7b8a", "name").is_err());
+        assert!(g
+            .object_name("networks.name", "ABCDEF0123456789", "Name")
+            .is_err());
+        assert!(g.container_name("3f4e5d6c7b8", "name").is_ok());
         assert!(g.container_name("web-1", "name").is_ok());
-        assert!(g.container_name(&"a".repeat(63), "name").is_ok());
+        assert!(g.container_name("3f4e5d6c7b8g", "name").is_ok());
         assert!(gate("trusted").container_name(&id, "name").is_ok());
+    }
+
+    #[test]
+    fn long_names_are_quoted_short() {
+        let long = "é".repeat(100_000);
+        let s = shorten(&long);
+        assert!(s.len() < 120 && s.ends_with("(200000 bytes)"), "{s}");
     }
 }

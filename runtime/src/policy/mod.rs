@@ -1,15 +1,21 @@
-//! What a plugin may do: the policy file and its profiles, canonical request bodies, the rules of each
-//! route, ownership of the objects a run creates, limits and audit.
+//! What a plugin may do: the policy file and its profiles, the operation table, canonical request bodies,
+//! the gate (area access, ownership resolved to full ids, the rules of each body, ceilings, image names),
+//! limits, cleanup and audit.
 
 pub mod audit;
+pub mod bodies;
 pub mod canonical;
+pub mod ceilings;
 pub mod cleanup;
 pub mod config;
 pub mod denial;
 pub mod gate;
+pub mod image_names;
 pub mod limits;
 pub mod operations;
+pub mod ownership;
 pub mod rules;
+pub mod rules_networks;
 pub mod rules_plugins;
 pub mod rules_registry;
 pub mod rules_swarm;
@@ -18,3 +24,4 @@ pub mod subnets;
 pub use config::{Access, Area, Policy};
 pub use denial::{Denial, GateError};
 pub use gate::Gate;
+pub use operations::Op;

@@ -111,7 +111,7 @@ async fn check_mode(
         return Ok(());
     };
     if let Some(target) = mode.strip_prefix("container:") {
-        let full = gate.container(client, target, &field).await?;
+        let full = gate.container(client, target, &field).await?.id;
         host[key] = Value::from(format!("container:{full}"));
         return Ok(());
     }
@@ -126,6 +126,34 @@ async fn check_mode(
             ok.join(", ")
         ),
     ))
+}
+
+/// Resolves legacy links (`name[:alias]`, in `HostConfig.Links` and an endpoint's `Links`): each must
+/// name a container of the run's own, and is rewritten to `<full id>:<alias>` (the alias defaults to the
+/// name given, as the daemon's).
+pub(crate) async fn links(
+    gate: &Gate,
+    client: &Client,
+    list: &mut Value,
+    prefix: &str,
+) -> Result<(), GateError> {
+    let Some(items) = list.as_array_mut() else {
+        return Ok(());
+    };
+    for (i, link) in items.iter_mut().enumerate() {
+        let field = format!("{prefix}[{i}]");
+        let spec = link.as_str().unwrap_or_default().to_owned();
+        let (name, alias) = match spec.split_once(':') {
+            Some((n, a)) => (n, a),
+            None => (spec.as_str(), spec.as_str()),
+        };
+        let full = gate
+            .container(client, name.trim_start_matches('/'), &field)
+            .await?
+            .id;
+        *link = Value::from(format!("{full}:{}", alias.trim_start_matches('/')));
+    }
+    Ok(())
 }
 
 /// Checks and rewrites a container create body (top-level Config, `HostConfig`, `NetworkingConfig`).
@@ -145,13 +173,20 @@ pub async fn container_create(gate: &Gate, client: &Client, body: &mut Value) ->
         host = Value::Object(Default::default());
     }
     host_config(gate, client, &mut host).await?;
+    super::ceilings::disk(gate, client, &mut host).await?;
     body["HostConfig"] = host;
 
-    if let Some(endpoints) = body["NetworkingConfig"]["EndpointsConfig"].as_object() {
-        for name in endpoints.keys() {
-            gate.network(client, name, &format!("NetworkingConfig.EndpointsConfig.{name}"))
-                .await?;
+    // Endpoints: keyed by the networks the container joins, each resolved once and keyed by its full id
+    // (the listed built-in ones by name); their legacy links as `HostConfig.Links`.
+    if let Some(endpoints) = body["NetworkingConfig"]["EndpointsConfig"].as_object().cloned() {
+        let mut resolved = serde_json::Map::new();
+        for (name, mut endpoint) in endpoints {
+            let field = format!("NetworkingConfig.EndpointsConfig.{name}");
+            let id = gate.network(client, &name, &field).await?;
+            links(gate, client, &mut endpoint["Links"], &format!("{field}.Links")).await?;
+            resolved.insert(id, endpoint);
         }
+        body["NetworkingConfig"]["EndpointsConfig"] = Value::Object(resolved);
     }
     Ok(())
 }
@@ -183,7 +218,7 @@ async fn host_config(gate: &Gate, client: &Client, h: &mut Value) -> Result<(), 
                 }
             }
         } else {
-            gate.volume(client, source, &field).await?;
+            gate.own_volume(client, source, &field).await?;
         }
     }
     mounts(gate, client, &h["Mounts"], "HostConfig.Mounts").await?;
@@ -197,15 +232,27 @@ async fn host_config(gate: &Gate, client: &Client, h: &mut Value) -> Result<(), 
             format!("volume driver {driver} is not allowed"),
         ));
     }
-    for (i, v) in items(&h["VolumesFrom"]) {
-        let name = v
-            .as_str()
-            .unwrap_or_default()
-            .split(':')
-            .next()
-            .unwrap_or_default();
-        gate.container(client, name, &format!("HostConfig.VolumesFrom[{i}]"))
-            .await?;
+    // `name[:ro|rw]`: the container is resolved once and named by its full id, so that no other
+    // container can answer for the name between the check and the create.
+    if let Some(list) = h.get_mut("VolumesFrom").and_then(Value::as_array_mut) {
+        for (i, v) in list.iter_mut().enumerate() {
+            let spec = v.as_str().unwrap_or_default().to_owned();
+            let (name, mode) = match spec.split_once(':') {
+                Some((n, m)) => (n, Some(m)),
+                None => (spec.as_str(), None),
+            };
+            let full = gate
+                .container(client, name, &format!("HostConfig.VolumesFrom[{i}]"))
+                .await?
+                .id;
+            *v = Value::from(match mode {
+                Some(m) => format!("{full}:{m}"),
+                None => full,
+            });
+        }
+    }
+    if let Some(list) = h.get_mut("Links") {
+        links(gate, client, list, "HostConfig.Links").await?;
     }
     capabilities(gate, &h["CapAdd"], "HostConfig.CapAdd")?;
     for key in ["Devices", "DeviceCgroupRules", "DeviceRequests"] {
@@ -239,7 +286,10 @@ async fn host_config(gate: &Gate, client: &Client, h: &mut Value) -> Result<(), 
                 ));
             }
             m if m.starts_with("container:") => check_mode(gate, client, h, "NetworkMode", &[]).await?,
-            m => gate.network(client, m, "HostConfig.NetworkMode").await?,
+            m => {
+                let id = gate.network(client, m, "HostConfig.NetworkMode").await?;
+                h["NetworkMode"] = Value::from(id);
+            }
         }
     }
     for (i, o) in items(&h["SecurityOpt"]) {
@@ -287,39 +337,8 @@ async fn host_config(gate: &Gate, client: &Client, h: &mut Value) -> Result<(), 
             "kernel parameters may not be set",
         ));
     }
-    if let Some(t) = h["LogConfig"]["Type"].as_str() {
-        if !matches!(t, "" | "json-file" | "local" | "none") {
-            return Err(deny(
-                "containers.log-config",
-                "HostConfig.LogConfig.Type",
-                format!("log driver {t} is not allowed (json-file, local, none)"),
-            ));
-        }
-    }
-    if h["PublishAllPorts"].as_bool() == Some(true) {
-        return Err(deny(
-            "containers.ports",
-            "HostConfig.PublishAllPorts",
-            "publishing every port on all interfaces is not allowed",
-        ));
-    }
-    if let Some(bindings) = h["PortBindings"].as_object() {
-        for (port, list) in bindings {
-            for (i, b) in items(list) {
-                let ip = b["HostIp"].as_str().unwrap_or_default();
-                if !matches!(ip, "127.0.0.1" | "::1") {
-                    return Err(deny(
-                        "containers.ports",
-                        format!("HostConfig.PortBindings.{port}[{i}].HostIp"),
-                        format!(
-                            "ports may be published on loopback only (HostIp 127.0.0.1), not {:?}",
-                            if ip.is_empty() { "0.0.0.0" } else { ip }
-                        ),
-                    ));
-                }
-            }
-        }
-    }
+    super::ceilings::log_config(gate, h)?;
+    ports(gate, h)?;
     if h["OomScoreAdj"].as_i64().is_some_and(|v| v < 0) {
         return Err(deny(
             "containers.resources",
@@ -327,7 +346,50 @@ async fn host_config(gate: &Gate, client: &Client, h: &mut Value) -> Result<(), 
             "a negative OOM score adjustment is not allowed",
         ));
     }
-    ceilings(gate, h, "HostConfig")
+    super::ceilings::resources(gate, h, "HostConfig")
+}
+
+/// Published ports: on loopback only, never all of them, and (unless the policy lets plugins choose
+/// host ports) on a port the daemon picks: a fixed host port could take one a service of the host is
+/// about to listen on, and capture what the host sends it.
+fn ports(gate: &Gate, h: &Value) -> Result<(), GateError> {
+    if h["PublishAllPorts"].as_bool() == Some(true) {
+        return Err(deny(
+            "containers.ports",
+            "HostConfig.PublishAllPorts",
+            "publishing every port on all interfaces is not allowed",
+        ));
+    }
+    let Some(bindings) = h["PortBindings"].as_object() else {
+        return Ok(());
+    };
+    for (port, list) in bindings {
+        for (i, b) in items(list) {
+            let ip = b["HostIp"].as_str().unwrap_or_default();
+            if !matches!(ip, "127.0.0.1" | "::1") {
+                return Err(deny(
+                    "containers.ports",
+                    format!("HostConfig.PortBindings.{port}[{i}].HostIp"),
+                    format!(
+                        "ports may be published on loopback only (HostIp 127.0.0.1), not {:?}",
+                        if ip.is_empty() { "0.0.0.0" } else { ip }
+                    ),
+                ));
+            }
+            let host_port = b["HostPort"].as_str().unwrap_or_default();
+            if !gate.policy.containers.fixed_host_ports && !matches!(host_port, "" | "0") {
+                return Err(deny(
+                    "containers.ports",
+                    format!("HostConfig.PortBindings.{port}[{i}].HostPort"),
+                    format!(
+                        "host port {host_port:?} is fixed; policy {} lets the daemon pick the host port (leave                          HostPort empty and read the port it picked from inspect)",
+                        gate.policy.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks a list of `Mount`s (a container's `HostConfig.Mounts`, a service's
@@ -371,7 +433,8 @@ pub(crate) async fn mounts(
                     ));
                 }
                 if !source.is_empty() {
-                    gate.volume(client, source, &format!("{field}.Source")).await?;
+                    gate.own_volume(client, source, &format!("{field}.Source"))
+                        .await?;
                 }
             }
             "tmpfs" => {}
@@ -410,42 +473,6 @@ pub(crate) fn capabilities(gate: &Gate, list: &Value, prefix: &str) -> Result<()
     Ok(())
 }
 
-/// Forces the policy's ceilings: absent or larger values become the ceiling.
-fn ceilings(gate: &Gate, h: &mut Value, prefix: &str) -> Result<(), GateError> {
-    let pol = &gate.policy.containers;
-    for key in ["CpuPeriod", "CpuQuota", "CpuRealtimePeriod", "CpuRealtimeRuntime"] {
-        if is_set(&h[key]) && pol.cpus.is_some() {
-            return Err(deny(
-                "containers.resources",
-                format!("{prefix}.{key}"),
-                "set CPUs with NanoCpus; policy ceilings apply to it",
-            ));
-        }
-    }
-    let clamp = |h: &mut Value, key: &str, ceiling: i64| {
-        let v = h[key].as_i64().unwrap_or(0);
-        if v <= 0 || v > ceiling {
-            h[key] = Value::from(ceiling);
-        }
-    };
-    if let Some(m) = pol.memory {
-        clamp(h, "Memory", m.0 as i64);
-        // Swap beyond memory (-1: unlimited) would let the ceiling be walked around.
-        let mem = h["Memory"].as_i64().unwrap_or(0);
-        let swap = h["MemorySwap"].as_i64().unwrap_or(0);
-        if swap < 0 || swap > mem {
-            h["MemorySwap"] = Value::from(mem);
-        }
-    }
-    if let Some(c) = pol.cpus {
-        clamp(h, "NanoCpus", (c * 1e9) as i64);
-    }
-    if let Some(p) = pol.pids {
-        clamp(h, "PidsLimit", p);
-    }
-    Ok(())
-}
-
 /// Checks a container update body (resources and restart policy).
 pub fn container_update(gate: &Gate, body: &mut Value) -> Result<(), Denial> {
     for key in ["CgroupParent", "Devices", "DeviceCgroupRules", "DeviceRequests"] {
@@ -469,6 +496,18 @@ pub fn container_update(gate: &Gate, body: &mut Value) -> Result<(), Denial> {
                     format!("above the memory ceiling of {} bytes", m.0),
                 ));
             }
+        }
+        // No swap beyond memory: the swap limit follows the memory one.
+        match (body["Memory"].as_i64(), body["MemorySwap"].is_null()) {
+            (Some(mem), _) if mem > 0 => body["MemorySwap"] = Value::from(mem),
+            (_, false) => {
+                return Err(Denial::field(
+                    "containers.resources",
+                    "MemorySwap",
+                    "swap follows memory: set Memory, and MemorySwap becomes the same",
+                ))
+            }
+            _ => {}
         }
     }
     if let Some(c) = pol.cpus {
@@ -502,6 +541,85 @@ pub fn container_update(gate: &Gate, body: &mut Value) -> Result<(), Denial> {
     Ok(())
 }
 
+/// The `ps` options `containers.top` may pass: whole listings, no option that takes an argument. The
+/// daemon runs `ps` with them over the host's processes before it keeps the container's, and quotes the
+/// lines it cannot parse in its error (`-p PID -o args` would quote a host process's command line).
+pub const TOP_ARGS: &[&str] = &["-ef", "-eF", "-ely", "-e", "-f", "-A", "aux", "-aux", "axu"];
+
+/// Checks `containers.top`'s `ps_args`.
+pub fn top_args(gate: &Gate, args: Option<&str>) -> Result<(), Denial> {
+    match args {
+        Some(a) if !gate.policy.unrestricted && !TOP_ARGS.contains(&a.trim()) => Err(Denial::field(
+            "containers.top",
+            "ps_args",
+            format!(
+                "ps options {} are not allowed (allowed: {})",
+                super::gate::shorten(a),
+                TOP_ARGS.join(", ")
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A build's options that reach beyond the uploaded context: no remote context (the daemon would fetch a
+/// URL), no network mode but the default, bridge or none, and the classic builder only.
+pub fn build_options(
+    gate: &Gate,
+    remote: Option<&str>,
+    network_mode: Option<&str>,
+    version: Option<&str>,
+) -> Result<(), Denial> {
+    if gate.policy.unrestricted {
+        return Ok(());
+    }
+    if remote.is_some() {
+        return Err(Denial::field(
+            "build.remote",
+            "remote",
+            "the daemon may not fetch a build context from a URL; upload it",
+        ));
+    }
+    if let Some(mode) = network_mode.filter(|m| !matches!(*m, "default" | "bridge" | "none")) {
+        return Err(Denial::field(
+            "build.network-mode",
+            "networkmode",
+            format!(
+                "build network mode {} is not allowed (default, bridge, none)",
+                super::gate::shorten(mode)
+            ),
+        ));
+    }
+    if version.is_some_and(|v| v != "1") {
+        return Err(Denial::field(
+            "build.builder",
+            "version",
+            "only the classic builder (version 1) is available to plugins",
+        ));
+    }
+    Ok(())
+}
+
+/// An import's `changes` (Dockerfile instructions): none may set labels in tug's namespace, directly
+/// (`LABEL`) or in images built from this one (`ONBUILD`).
+pub fn import_changes(gate: &Gate, changes: &[String]) -> Result<(), Denial> {
+    if gate.policy.unrestricted {
+        return Ok(());
+    }
+    for (i, change) in changes.iter().enumerate() {
+        let lower = change.to_ascii_lowercase();
+        let first = lower.split_whitespace().next().unwrap_or_default();
+        if matches!(first, "label" | "onbuild") && lower.contains(super::gate::RESERVED_PREFIX) {
+            return Err(Denial::field(
+                "labels.reserved",
+                format!("changes[{i}]"),
+                "labels starting with `tug.` are tug's own (ownership); a plugin may not set them",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks an exec create body.
 pub fn exec_create(body: &Value) -> Result<(), Denial> {
     if body["Privileged"].as_bool() == Some(true) {
@@ -517,132 +635,6 @@ pub fn exec_create(body: &Value) -> Result<(), Denial> {
     })
 }
 
-/// Bridge driver options that stay inside the network. Every other option is refused: the bridge's host
-/// interface name (`com.docker.network.bridge.name`: enslave a host bridge such as `docker0`), a parent
-/// interface (`parent`, macvlan and ipvlan), the host address ports bind to by default, gateway modes that
-/// route from outside without published ports, trusted host interfaces…
-const BRIDGE_OPTIONS: &[&str] = &[
-    "com.docker.network.bridge.enable_icc",
-    "com.docker.network.bridge.enable_ip_masquerade",
-    "com.docker.network.driver.mtu",
-    "com.docker.network.container_iface_prefix",
-];
-
-/// Checks a network create body: a plain local bridge network (internal, attachable, with IPAM config of
-/// the default IPAM driver) and nothing that reaches the host's interfaces or the swarm.
-pub fn network_create(body: &Value) -> Result<(), Denial> {
-    if let Some(driver) = body["Driver"]
-        .as_str()
-        .filter(|d| !d.is_empty() && *d != "bridge")
-    {
-        return Err(Denial::field(
-            "networks.driver",
-            "Driver",
-            format!("network driver {driver} is not allowed (only bridge)"),
-        ));
-    }
-    if !body["Driver"].is_null() && !body["Driver"].is_string() {
-        return Err(Denial::field(
-            "networks.driver",
-            "Driver",
-            "Driver must be a string",
-        ));
-    }
-    for key in ["ConfigFrom", "ConfigOnly", "Ingress"] {
-        if is_set(&body[key]) {
-            return Err(Denial::field(
-                "networks.options",
-                key,
-                format!("{key} is not allowed (config-only networks and the swarm's ingress)"),
-            ));
-        }
-    }
-    if let Some(scope) = body["Scope"].as_str().filter(|s| !s.is_empty() && *s != "local") {
-        return Err(Denial::field(
-            "networks.options",
-            "Scope",
-            format!("scope {scope} is not allowed (only local)"),
-        ));
-    }
-    if let Some(options) = body["Options"].as_object() {
-        for (key, value) in options {
-            if !BRIDGE_OPTIONS.contains(&key.as_str()) {
-                return Err(Denial::field(
-                    "networks.options",
-                    format!("Options.{key}"),
-                    format!(
-                        "driver option {key} is not allowed (allowed: {})",
-                        BRIDGE_OPTIONS.join(", ")
-                    ),
-                ));
-            }
-            if !value.is_string() {
-                return Err(Denial::field(
-                    "networks.options",
-                    format!("Options.{key}"),
-                    "driver options are strings",
-                ));
-            }
-        }
-    }
-    if let Some(driver) = body["IPAM"]["Driver"]
-        .as_str()
-        .filter(|d| !d.is_empty() && *d != "default")
-    {
-        return Err(Denial::field(
-            "networks.ipam",
-            "IPAM.Driver",
-            format!("IPAM driver {driver} is not allowed (only default)"),
-        ));
-    }
-    let routes = super::subnets::current_host_routes();
-    for (i, c) in items(&body["IPAM"]["Config"]) {
-        for key in ["Subnet", "IPRange"] {
-            if let Some(cidr) = c[key].as_str().filter(|s| !s.is_empty()) {
-                super::subnets::check(cidr, &routes)
-                    .map_err(|why| Denial::field("networks.ipam", format!("IPAM.Config[{i}].{key}"), why))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Checks a volume create body: the `local` driver without options. With options, `local` mounts whatever
-/// they say (`type=none,o=bind,device=/` binds the host's root; `type=nfs`/`cifs` mount network shares);
-/// other drivers are plugins running as root.
-pub fn volume_create(body: &Value) -> Result<(), Denial> {
-    if let Some(driver) = body["Driver"].as_str().filter(|d| !d.is_empty() && *d != "local") {
-        return Err(Denial::field(
-            "volumes.driver",
-            "Driver",
-            format!("volume driver {driver} is not allowed (only local)"),
-        ));
-    }
-    if !body["Driver"].is_null() && !body["Driver"].is_string() {
-        return Err(Denial::field(
-            "volumes.driver",
-            "Driver",
-            "Driver must be a string",
-        ));
-    }
-    if is_set(&body["ClusterVolumeSpec"]) {
-        return Err(Denial::field(
-            "volumes.driver",
-            "ClusterVolumeSpec",
-            "cluster (CSI) volumes are not allowed",
-        ));
-    }
-    if let Some(key) = body["DriverOpts"].as_object().and_then(|o| o.keys().next()) {
-        return Err(Denial::field(
-            "volumes.driver-opts",
-            format!("DriverOpts.{key}"),
-            "volume driver options are not allowed (with the local driver they bind host paths or mount \
-             network shares)",
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -655,78 +647,6 @@ mod tests {
         for d in ["/procx", "/work", ""] {
             assert!(check_workdir(&Value::from(d), "WorkingDir").is_ok(), "{d}");
         }
-    }
-
-    #[test]
-    fn network_rules() {
-        use serde_json::json;
-        let rule = |b: Value| network_create(&b).map_err(|d| (d.rule, d.field.unwrap_or_default()));
-        assert!(rule(json!({"Name": "n"})).is_ok());
-        assert!(rule(
-            json!({"Name": "n", "Driver": "bridge", "Internal": true, "Attachable": true,
-            "IPAM": {"Driver": "default", "Config": [{"Subnet": "172.30.9.0/24", "Gateway": "172.30.9.1"}]},
-            "Options": {"com.docker.network.bridge.enable_icc": "false"}, "Scope": "local"})
-        )
-        .is_ok());
-        let denied = |b: Value, r: &str, f: &str| assert_eq!(rule(b), Err((r.into(), f.into())));
-        denied(json!({"Driver": "macvlan"}), "networks.driver", "Driver");
-        denied(json!({"Driver": "host"}), "networks.driver", "Driver");
-        denied(json!({"Driver": 1}), "networks.driver", "Driver");
-        denied(
-            json!({"Options": {"com.docker.network.bridge.name": "docker0"}}),
-            "networks.options",
-            "Options.com.docker.network.bridge.name",
-        );
-        denied(
-            json!({"Options": {"parent": "eth0"}}),
-            "networks.options",
-            "Options.parent",
-        );
-        denied(
-            json!({"Options": {"com.docker.network.bridge.gateway_mode_ipv4": "routed"}}),
-            "networks.options",
-            "Options.com.docker.network.bridge.gateway_mode_ipv4",
-        );
-        denied(
-            json!({"ConfigFrom": {"Network": "cfg"}}),
-            "networks.options",
-            "ConfigFrom",
-        );
-        denied(json!({"ConfigOnly": true}), "networks.options", "ConfigOnly");
-        denied(json!({"Ingress": true}), "networks.options", "Ingress");
-        denied(json!({"Scope": "swarm"}), "networks.options", "Scope");
-        denied(
-            json!({"IPAM": {"Driver": "dhcp"}}),
-            "networks.ipam",
-            "IPAM.Driver",
-        );
-    }
-
-    #[test]
-    fn volume_rules() {
-        use serde_json::json;
-        let rule = |b: Value| volume_create(&b).map_err(|d| (d.rule, d.field.unwrap_or_default()));
-        assert!(rule(json!({"Name": "v"})).is_ok());
-        assert!(
-            rule(json!({"Name": "v", "Driver": "local", "DriverOpts": {}, "Labels": {"a": "b"}})).is_ok()
-        );
-        let denied = |b: Value, r: &str, f: &str| assert_eq!(rule(b), Err((r.into(), f.into())));
-        denied(json!({"Driver": "rexray"}), "volumes.driver", "Driver");
-        denied(
-            json!({"DriverOpts": {"type": "none", "o": "bind", "device": "/"}}),
-            "volumes.driver-opts",
-            "DriverOpts.device",
-        );
-        denied(
-            json!({"Driver": "local", "DriverOpts": {"type": "nfs"}}),
-            "volumes.driver-opts",
-            "DriverOpts.type",
-        );
-        denied(
-            json!({"ClusterVolumeSpec": {"Group": "g"}}),
-            "volumes.driver",
-            "ClusterVolumeSpec",
-        );
     }
 
     #[test]

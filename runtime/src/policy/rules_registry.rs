@@ -6,9 +6,72 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
 };
 
-use super::{Denial, Gate};
+use serde_json::Value;
+
+use super::{
+    canonical::{self, schema::fold},
+    gate::{canon_denial, shorten},
+    Denial, Gate,
+};
+
+/// The largest image config a plugin may set.
+pub const MAX_IMAGE_CONFIG: usize = 1 << 20;
+
+/// The keys of an image config (and of its `config`) that matter to ownership, as the daemon's Go decoder
+/// matches them: case-insensitively, with Unicode folding, the last duplicate winning.
+const CONFIG_KEYS: &[&str] = &["config", "container_config"];
+const LABELS_KEY: &str = "Labels";
 
 impl Gate {
+    /// Parses and checks an image config a plugin gives (`registry` `set-config`): valid JSON with no
+    /// duplicate keys, `config`, `container_config` and their `Labels` spelled exactly (the daemon would
+    /// read `Config`, `CONFIG` or `labels` as the same fields), and no `tug.*` label in either.
+    pub fn image_config(&self, text: &str) -> Result<Value, Denial> {
+        let value = self.image_config_value(text)?;
+        for key in CONFIG_KEYS {
+            self.check_labels(&value[*key][LABELS_KEY], &format!("{key}.{LABELS_KEY}"))?;
+        }
+        Ok(value)
+    }
+
+    /// Parses an image config as the daemon's decoder would read it, refusing what it would read
+    /// otherwise than tug: duplicate keys, and `config`, `container_config` or their `Labels` spelled in
+    /// another case. (Labels are not checked: `image_config` does, an image load replaces them.)
+    pub fn image_config_value(&self, text: &str) -> Result<Value, Denial> {
+        let value = canonical::parse_strict(text.as_bytes(), MAX_IMAGE_CONFIG).map_err(canon_denial)?;
+        let Some(top) = value.as_object() else {
+            return Err(Denial::field(
+                "canonical.wrong-type",
+                "",
+                "an image config is a JSON object",
+            ));
+        };
+        let variant = |key: &str, exact: &str, at: String| -> Result<(), Denial> {
+            if key != exact && fold(key) == fold(exact) {
+                return Err(Denial::field(
+                    "canonical.case-variant",
+                    at,
+                    format!(
+                        "{} matches {exact} only case-insensitively; the daemon would read it as {exact}",
+                        shorten(key)
+                    ),
+                ));
+            }
+            Ok(())
+        };
+        for (key, inner) in top {
+            for exact in CONFIG_KEYS {
+                variant(key, exact, shorten(key))?;
+            }
+            if CONFIG_KEYS.contains(&key.as_str()) {
+                for inner_key in inner.as_object().into_iter().flatten().map(|(k, _)| k) {
+                    variant(inner_key, LABELS_KEY, format!("{key}.{}", shorten(inner_key)))?;
+                }
+            }
+        }
+        Ok(value)
+    }
+
     /// Checks that host directory `dir` (symlinks resolved) lies in one the policy lets become a layer
     /// (`registry.layer_dirs`), and returns its real path.
     pub fn layer_dir(&self, dir: &str, field: &str) -> Result<PathBuf, Denial> {
@@ -99,6 +162,57 @@ impl StagingBudget {
     /// Bytes charged so far.
     pub fn used(&self) -> u64 {
         self.used.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    use crate::policy::gate::tests::gate;
+
+    #[test]
+    fn image_configs_are_read_as_the_daemon_reads_them() {
+        let g = gate("ci");
+        let ok = r#"{"architecture":"amd64","os":"linux","config":{"Labels":{"a":"b"},"Env":["A=1"]},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+        assert!(g.image_config(ok).is_ok());
+        for (text, rule, field) in [
+            (
+                r#"{"config":{"Labels":{"tug.keep":"1"}}}"#,
+                "labels.reserved",
+                "config.Labels.tug.keep",
+            ),
+            (
+                r#"{"config":{"labels":{"tug.keep":"1"}}}"#,
+                "canonical.case-variant",
+                "config.labels",
+            ),
+            (
+                r#"{"Config":{"Labels":{"tug.keep":"1"}}}"#,
+                "canonical.case-variant",
+                "Config",
+            ),
+            (
+                "{\"config\":{\"Label\u{17f}\":{}}}",
+                "canonical.case-variant",
+                "config.Label\u{17f}",
+            ),
+            (
+                r#"{"container_config":{"Labels":{"TUG.run":"x"}}}"#,
+                "labels.reserved",
+                "container_config.Labels.TUG.run",
+            ),
+            (
+                r#"{"config":{"Labels":{}},"config":{"Labels":{"tug.keep":"1"}}}"#,
+                "canonical.duplicate-key",
+                "config",
+            ),
+        ] {
+            let d = g.image_config(text).unwrap_err();
+            assert_eq!(
+                (d.rule.as_str(), d.field.as_deref()),
+                (rule, Some(field)),
+                "{text}"
+            );
+        }
     }
 }
 

@@ -24,10 +24,10 @@ use serde_json::{Map, Value};
 use super::{
     canonical::{self, BodyKind},
     denial::{Denial, GateError},
-    gate::{Gate, RESERVED_PREFIX, RUN_LABEL},
+    gate::{reserved, Gate, RUN_LABEL},
     rules::{capabilities, check_workdir, deny, is_set, items, mounts},
 };
-use crate::engine::{segment, Client, Error, Request};
+use crate::engine::{Client, Request};
 
 /// The swarm objects that carry the run's labels in their `Spec.Labels`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +50,8 @@ impl SwarmObject {
         }
     }
 
-    fn noun(self) -> &'static str {
+    /// The kind's name in messages.
+    pub fn noun(self) -> &'static str {
         match self {
             SwarmObject::Service => "service",
             SwarmObject::Secret => "secret",
@@ -75,62 +76,6 @@ fn bytes(body: &Value) -> Bytes {
 }
 
 impl Gate {
-    /// Resolves a service, secret or config by name, id or id prefix and checks that the run owns it (its
-    /// `Spec.Labels` carry the run's id); returns its full id, which alone is addressed afterwards, and
-    /// its inspect document.
-    pub async fn swarm_object(
-        &self,
-        client: &Client,
-        kind: SwarmObject,
-        id: &str,
-        field: &str,
-    ) -> Result<(String, Value), GateError> {
-        let v: Value = client
-            .json(Request::get(format!("/{}/{}", kind.path(), segment(id))))
-            .await?;
-        let full = v["ID"].as_str().unwrap_or_default().to_owned();
-        if self.policy.unrestricted || self.owns_labels(&v["Spec"]["Labels"]) {
-            return Ok((full, v));
-        }
-        let noun = kind.noun();
-        Err(Denial::field(
-            "ownership",
-            field,
-            format!("{noun} {id} was not created by this run; a plugin may only touch its own {noun}s"),
-        )
-        .into())
-    }
-
-    /// Resolves a task and checks that it belongs to a service the run owns (for a task whose service is
-    /// gone: that its container spec carries the run's labels); returns its full id and inspect document.
-    pub async fn task(&self, client: &Client, id: &str, field: &str) -> Result<(String, Value), GateError> {
-        let v: Value = client
-            .json(Request::get(format!("/tasks/{}", segment(id))))
-            .await?;
-        let full = v["ID"].as_str().unwrap_or_default().to_owned();
-        if self.policy.unrestricted {
-            return Ok((full, v));
-        }
-        let service = v["ServiceID"].as_str().unwrap_or_default();
-        let owned = match client
-            .json::<Value>(Request::get(format!("/services/{}", segment(service))))
-            .await
-        {
-            Ok(s) => self.owns_labels(&s["Spec"]["Labels"]),
-            Err(Error::NotFound { .. }) => self.owns_labels(&v["Spec"]["ContainerSpec"]["Labels"]),
-            Err(e) => return Err(e.into()),
-        };
-        if owned {
-            return Ok((full, v));
-        }
-        Err(Denial::field(
-            "ownership",
-            field,
-            format!("task {id} belongs to service {service}, which this run did not create"),
-        )
-        .into())
-    }
-
     /// The ids of the services the run owns, to narrow task lists to; `None` when the policy lets the
     /// plugin see everything.
     pub async fn owned_services(&self, client: &Client) -> Result<Option<BTreeSet<String>>, GateError> {
@@ -160,7 +105,7 @@ impl Gate {
                 .labels
                 .iter()
                 .any(|(k, v)| k == key && value.as_str() == Some(v.as_str()));
-            if key.to_ascii_lowercase().starts_with(RESERVED_PREFIX) && !own {
+            if reserved(key) && !own {
                 return Err(Denial::field(
                     "labels.reserved",
                     format!("{field}.{key}"),
@@ -215,6 +160,14 @@ impl Gate {
         let mut body = canonical(kind, text)?;
         let update = matches!(kind, BodyKind::SecretUpdate | BodyKind::ConfigUpdate);
         self.swarm_labels(&body["Labels"], "Labels", update)?;
+        if let Some(name) = body["Name"].as_str() {
+            let rule = if matches!(kind, BodyKind::SecretCreate | BodyKind::SecretUpdate) {
+                "secrets.name"
+            } else {
+                "configs.name"
+            };
+            self.object_name(rule, name, "Name")?;
+        }
         if !self.policy.unrestricted && is_set(&body["Driver"]) {
             return Err(Denial::field(
                 "secrets.driver",
@@ -283,6 +236,9 @@ fn swarm_addresses(body: &Value, join: bool) -> Result<(), Denial> {
 
 /// Row 27: the rules of a service spec (create or update).
 async fn service_rules(gate: &Gate, client: &Client, body: &mut Value) -> Result<(), GateError> {
+    if let Some(name) = body["Name"].as_str() {
+        gate.object_name("services.name", name, "Name")?;
+    }
     let task = &body["TaskTemplate"];
     if let Some(rt) = task["Runtime"]
         .as_str()
@@ -312,7 +268,25 @@ async fn service_rules(gate: &Gate, client: &Client, body: &mut Value) -> Result
             ));
         }
     }
-    if is_set(&task["Resources"]["Reservations"]["GenericResources"]) {
+    // The tasks' logs on the host's disk: bounded like a container's.
+    let mut host = serde_json::json!({ "LogConfig": {
+        "Type": task["LogDriver"]["Name"].clone(),
+        "Config": task["LogDriver"]["Options"].clone(),
+    }});
+    super::ceilings::log_config(gate, &mut host).map_err(|e| match e {
+        GateError::Denied(mut d) => {
+            d.field = d
+                .field
+                .map(|f| f.replace("HostConfig.LogConfig.Config", "TaskTemplate.LogDriver.Options"));
+            GateError::Denied(d)
+        }
+        other => other,
+    })?;
+    body["TaskTemplate"]["LogDriver"] = serde_json::json!({
+        "Name": host["LogConfig"]["Type"],
+        "Options": host["LogConfig"]["Config"],
+    });
+    if is_set(&body["TaskTemplate"]["Resources"]["Reservations"]["GenericResources"]) {
         return Err(deny(
             "containers.devices",
             "TaskTemplate.Resources.Reservations.GenericResources",
@@ -324,10 +298,18 @@ async fn service_rules(gate: &Gate, client: &Client, body: &mut Value) -> Result
             "Networks" => &body["Networks"],
             _ => &body["TaskTemplate"]["Networks"],
         };
-        for (i, n) in items(list) {
-            let target = n["Target"].as_str().unwrap_or_default();
-            gate.network(client, target, &format!("{prefix}[{i}].Target"))
+        let targets: Vec<String> = items(list)
+            .map(|(_, n)| n["Target"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        for (i, target) in targets.iter().enumerate() {
+            let full = gate
+                .network(client, target, &format!("{prefix}[{i}].Target"))
                 .await?;
+            let list = match prefix {
+                "Networks" => &mut body["Networks"],
+                _ => &mut body["TaskTemplate"]["Networks"],
+            };
+            list[i]["Target"] = Value::from(full);
         }
     }
     container_spec(gate, client, body).await?;
@@ -431,7 +413,7 @@ async fn container_spec(gate: &Gate, client: &Client, body: &mut Value) -> Resul
                 None => (name_key, r[name_key].as_str().unwrap_or_default()),
             };
             let at = field(&format!("{list}[{i}].{key}"));
-            let (full, _) = gate.swarm_object(client, kind, id, &at).await?;
+            let full = gate.swarm_object(client, kind, id, &at).await?.id;
             if key == id_key {
                 body["TaskTemplate"]["ContainerSpec"][list][i][id_key] = Value::from(full);
             }
@@ -492,8 +474,11 @@ fn privileges(p: &Value) -> Result<(), GateError> {
 fn service_ceilings(gate: &Gate, body: &mut Value) {
     let pol = &gate.policy.containers;
     let ceilings = [
-        ("MemoryBytes", pol.memory.map(|m| m.0 as i64)),
-        ("NanoCPUs", pol.cpus.map(|c| (c * 1e9) as i64)),
+        (
+            "MemoryBytes",
+            pol.memory.map(|m| i64::try_from(m.0).unwrap_or(i64::MAX)),
+        ),
+        ("NanoCPUs", pol.cpus.map(super::ceilings::nano_cpus)),
         ("Pids", pol.pids),
     ];
     if ceilings.iter().all(|(_, c)| c.is_none()) {

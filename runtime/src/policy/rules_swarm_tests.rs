@@ -4,7 +4,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
-use crate::policy::{Access, Area, Policy};
+use crate::policy::{Access, Area, Op, Policy};
 
 fn gate(profile: &str) -> Gate {
     Gate::new(
@@ -46,21 +46,21 @@ fn profiles_grant_the_swarm_areas() {
         assert_eq!(ops("ci").get(area), Access::Write, "{area:?}");
     }
     let ci = gate("ci");
-    assert!(ci.allow("SwarmInspect").is_ok() && ci.allow("NodeList").is_ok());
+    assert!(ci.allow(Op::SwarmInspect).is_ok() && ci.allow(Op::NodeList).is_ok());
     for op in [
-        "SwarmInit",
-        "SwarmJoin",
-        "SwarmUnlockkey",
-        "NodeUpdate",
-        "NodeDelete",
+        Op::SwarmInit,
+        Op::SwarmJoin,
+        Op::SwarmUnlockkey,
+        Op::NodeUpdate,
+        Op::NodeDelete,
     ] {
-        assert_eq!(ci.allow(op).unwrap_err().rule, "operations.swarm", "{op}");
+        assert_eq!(ci.allow(op).unwrap_err().rule, "operations.swarm", "{op:?}");
     }
-    assert!(ci.allow("ServiceCreate").is_ok() && ci.allow("TaskLogs").is_ok());
+    assert!(ci.allow(Op::ServiceCreate).is_ok() && ci.allow(Op::TaskLogs).is_ok());
     let u = gate("untrusted");
-    assert_eq!(u.allow("ServiceList").unwrap_err().rule, "operations.services");
-    assert_eq!(u.allow("SecretCreate").unwrap_err().rule, "operations.secrets");
-    assert_eq!(u.allow("ConfigInspect").unwrap_err().rule, "operations.configs");
+    assert_eq!(u.allow(Op::ServiceList).unwrap_err().rule, "operations.services");
+    assert_eq!(u.allow(Op::SecretCreate).unwrap_err().rule, "operations.secrets");
+    assert_eq!(u.allow(Op::ConfigInspect).unwrap_err().rule, "operations.configs");
 }
 
 #[test]

@@ -1,8 +1,11 @@
-//! Which subnets a plugin's network may take: none that shadows a route of the host (its LAN, its default
-//! gateway's network) or a special range (loopback, link-local with cloud metadata at 169.254.169.254,
-//! multicast). A bridge on such a subnet would capture the host's traffic to those addresses.
+//! Which subnets a plugin's network may take. A bridge network on a subnet the host reaches otherwise
+//! captures the host's own traffic to it: its LAN, a route, its resolver, and — through the default route
+//! — any public range (`8.8.8.0/24`) or documentation range. So a subnet must lie inside Docker's own
+//! private address pools (`172.17.0.0/16` to `172.31.0.0/16`, and `192.168.0.0/16`: where the daemon
+//! puts networks it addresses itself), and still overlap none of the host's routes and contain none of
+//! its gateways or resolvers; IPv6 only unique local `fd00::/8`.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// IPv4 ranges no plugin network may overlap.
 const RESERVED_V4: &[(&str, [u8; 4], u8)] = &[
@@ -71,19 +74,89 @@ pub fn host_routes(proc_net_route: &str) -> Vec<(String, Net4)> {
         .collect()
 }
 
-/// Checks a subnet a plugin asks for (`IPAM.Config[].Subnet` or `IPRange`) against the special ranges and
-/// the host's routes; `Err` says what it would shadow.
-pub fn check(cidr: &str, routes: &[(String, Net4)]) -> Result<(), String> {
+/// Docker's default local address pools (moby `ipamutils`): `172.17.0.0/16` … `172.31.0.0/16`, and
+/// `192.168.0.0/16`.
+const DOCKER_POOLS: &[([u8; 4], u8)] = &[
+    ([172, 17, 0, 0], 16),
+    ([172, 18, 0, 0], 15),
+    ([172, 20, 0, 0], 14),
+    ([172, 24, 0, 0], 13),
+    ([192, 168, 0, 0], 16),
+];
+
+/// What of the host's own networking a plugin's subnet must leave alone.
+#[derive(Clone, Debug, Default)]
+pub struct HostNet {
+    /// The host's routes but the default one (Docker's own bridges left out), with their interfaces.
+    pub routes: Vec<(String, Net4)>,
+    /// Gateways of the host's routes (the default one's among them).
+    pub gateways: Vec<Ipv4Addr>,
+    /// The host's DNS resolvers (`/etc/resolv.conf`).
+    pub resolvers: Vec<IpAddr>,
+}
+
+impl HostNet {
+    /// Reads the host's routes (`/proc/net/route`) and resolvers (`/etc/resolv.conf`) now; what cannot be
+    /// read is left empty (the pools still hold).
+    pub fn read() -> Self {
+        let route = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
+        let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        HostNet::parse(&route, &resolv)
+    }
+
+    /// From the texts of `/proc/net/route` and `/etc/resolv.conf`.
+    pub fn parse(proc_net_route: &str, resolv_conf: &str) -> Self {
+        HostNet {
+            routes: host_routes(proc_net_route),
+            gateways: gateways(proc_net_route),
+            resolvers: resolv_conf
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("nameserver"))
+                .filter_map(|a| a.trim().split('%').next()?.parse().ok())
+                .collect(),
+        }
+    }
+}
+
+/// The gateways of the routes in `/proc/net/route` text.
+fn gateways(proc_net_route: &str) -> Vec<Ipv4Addr> {
+    proc_net_route
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let gw = line.split_whitespace().nth(2)?;
+            let gw = u32::from_str_radix(gw, 16).ok()?.swap_bytes();
+            (gw != 0).then(|| Ipv4Addr::from(gw))
+        })
+        .collect()
+}
+
+/// Checks a subnet a plugin asks for (`IPAM.Config[].Subnet` or `IPRange`): inside Docker's pools, clear
+/// of the host's routes, gateways and resolvers; `Err` says what is wrong.
+pub fn check(cidr: &str, host: &HostNet) -> Result<(), String> {
+    let routes = &host.routes;
     let (addr, prefix) = cidr
         .split_once('/')
         .ok_or_else(|| format!("{cidr:?} is not a CIDR subnet"))?;
     if let Ok(v6) = addr.parse::<Ipv6Addr>() {
         // Only unique local addresses (fd00::/8): anything else may be routed.
-        return if v6.octets()[0] == 0xfd {
-            Ok(())
-        } else {
-            Err(format!("IPv6 subnet {cidr} is not a unique local one (fd00::/8)"))
-        };
+        if v6.octets()[0] != 0xfd {
+            return Err(format!("IPv6 subnet {cidr} is not a unique local one (fd00::/8)"));
+        }
+        let prefix: u8 = prefix
+            .parse()
+            .ok()
+            .filter(|p| (8..=128).contains(p))
+            .ok_or_else(|| format!("{cidr:?}: bad prefix"))?;
+        let mask = |a: Ipv6Addr| u128::from(a) >> (128 - u32::from(prefix));
+        for r in &host.resolvers {
+            if let IpAddr::V6(r) = r {
+                if mask(*r) == mask(v6) {
+                    return Err(format!("subnet {cidr} contains the host's resolver {r}"));
+                }
+            }
+        }
+        return Ok(());
     }
     let addr: Ipv4Addr = addr
         .parse()
@@ -94,6 +167,16 @@ pub fn check(cidr: &str, routes: &[(String, Net4)]) -> Result<(), String> {
         .filter(|p| *p <= 32)
         .ok_or_else(|| format!("{cidr:?}: bad prefix"))?;
     let net = Net4::new(u32::from(addr), prefix);
+    let inside = DOCKER_POOLS.iter().any(|(a, p)| {
+        let pool = Net4::new(u32::from(Ipv4Addr::from(*a)), *p);
+        net.prefix >= pool.prefix && net.overlaps(&pool)
+    });
+    if !inside {
+        return Err(format!(
+            "subnet {net} is outside Docker's private address pools (172.17.0.0/16 to 172.31.0.0/16, \
+             192.168.0.0/16): the host may reach it through its routes"
+        ));
+    }
     for (what, a, p) in RESERVED_V4 {
         let reserved = Net4::new(u32::from(Ipv4Addr::from(*a)), *p);
         if net.overlaps(&reserved) {
@@ -107,14 +190,26 @@ pub fn check(cidr: &str, routes: &[(String, Net4)]) -> Result<(), String> {
             ));
         }
     }
+    let addresses =
+        host.gateways
+            .iter()
+            .copied()
+            .map(|g| ("gateway", g))
+            .chain(host.resolvers.iter().filter_map(|r| match r {
+                IpAddr::V4(r) => Some(("resolver", *r)),
+                IpAddr::V6(_) => None,
+            }));
+    for (what, a) in addresses {
+        if net.overlaps(&Net4::new(u32::from(a), 32)) {
+            return Err(format!("subnet {net} contains the host's {what} {a}"));
+        }
+    }
     Ok(())
 }
 
 /// The host's routes, read now (none when `/proc/net/route` cannot be read).
 pub fn current_host_routes() -> Vec<(String, Net4)> {
-    std::fs::read_to_string("/proc/net/route")
-        .map(|t| host_routes(&t))
-        .unwrap_or_default()
+    HostNet::read().routes
 }
 
 #[cfg(test)]
@@ -137,18 +232,43 @@ mod tests {
 
     #[test]
     fn shadowing_subnets_are_refused() {
-        let r = host_routes(ROUTES);
-        assert!(check("192.0.2.0/24", &r)
+        let h = HostNet::parse(
+            ROUTES,
+            "search x\nnameserver 172.30.9.53\nnameserver fd00:53::1\n",
+        );
+        assert_eq!(h.gateways, vec![Ipv4Addr::new(192, 0, 2, 1)]);
+        assert!(check("192.0.2.0/24", &h).is_err(), "the LAN");
+        assert!(check("192.0.0.0/16", &h).is_err(), "a supernet of the LAN");
+        assert!(check("192.0.2.128/25", &h).is_err(), "a part of the LAN");
+        assert!(check("169.254.169.0/24", &h).is_err(), "link-local");
+        assert!(check("127.1.0.0/16", &h).is_err());
+        assert!(check("2001:db8::/64", &h).is_err());
+        // Reached through the default route: public and documentation ranges, other private ones.
+        for public in [
+            "8.8.8.0/24",
+            "198.51.100.0/24",
+            "203.0.113.0/24",
+            "10.99.0.0/16",
+            "100.64.0.0/10",
+        ] {
+            assert!(check(public, &h).unwrap_err().contains("pools"), "{public}");
+        }
+        assert!(check("172.16.0.0/12", &h).is_err(), "larger than the pools");
+        assert!(check("172.30.9.0/24", &h)
             .unwrap_err()
-            .contains("host's route 192.0.2.0/24 on eth0"));
-        assert!(check("192.0.0.0/16", &r).is_err(), "a supernet of the LAN");
-        assert!(check("192.0.2.128/25", &r).is_err(), "a part of the LAN");
-        assert!(check("169.254.169.0/24", &r).unwrap_err().contains("link-local"));
-        assert!(check("127.1.0.0/16", &r).is_err());
-        assert!(check("2001:db8::/64", &r).is_err());
-        assert!(check("172.30.5.0/24", &r).is_ok());
-        assert!(check("10.99.0.0/16", &r).is_ok());
-        assert!(check("fd00:1::/64", &r).is_ok());
-        assert!(check("nonsense", &r).is_err());
+            .contains("resolver 172.30.9.53"));
+        assert!(check("fd00:53::/64", &h).unwrap_err().contains("resolver"));
+        assert!(check("172.30.5.0/24", &h).is_ok());
+        assert!(check("192.168.77.0/24", &h).is_ok());
+        assert!(check("fd00:1::/64", &h).is_ok());
+        assert!(check("nonsense", &h).is_err());
+        let lan = HostNet::parse(
+            "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n\
+             wlan0\t0000A8C0\t00000000\t0001\t0\t0\t0\t0000FFFF\n",
+            "",
+        );
+        assert!(check("192.168.5.0/24", &lan)
+            .unwrap_err()
+            .contains("route 192.168.0.0/16 on wlan0"));
     }
 }

@@ -1,0 +1,291 @@
+//! Image names: which images a run may read, which names it may write, and which it made.
+//!
+//! Every image write that gives an image a name — tag, build `t`, commit and import `repo`, the
+//! `RepoTags` of a load, the registry interface's load — may only create a name, or move one the run
+//! made itself: a name that exists and is not the run's is never moved (`images.overwrite`). A name joins
+//! the run's set only once the engine confirmed it (with the image id it names), so a write dropped half
+//! way adds nothing; removals are allowed for images the run made (their labels) and for the names in the
+//! set that still name the image they named.
+
+use serde_json::Value;
+
+use super::{
+    denial::{Denial, GateError},
+    gate::{id_like, normalize, shorten, split_tag, Gate},
+    ownership::{bounded, Resolved},
+};
+use crate::engine::{Client, Error, Request};
+
+/// `/images/{name}{rest}`. Image names keep their slashes (`registry:5000/repo/name:tag`): the daemon
+/// routes `/images/{name:.*}/json`.
+pub fn image_path(name: &str, rest: &str) -> String {
+    let encoded: Vec<String> = name.split('/').map(crate::engine::segment).collect();
+    format!("/images/{}{rest}", encoded.join("/"))
+}
+
+impl Gate {
+    /// Records that the engine confirmed a name the run gave an image (the image id it names, when tug
+    /// knows it).
+    pub fn confirm_image(&self, name: &str, id: Option<&str>) {
+        self.images
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(normalize(name), id.map(str::to_owned));
+    }
+
+    /// The names the run made, with the id each named (for cleanup: names the run put on images it did
+    /// not make are taken off again).
+    pub fn made_images(&self) -> Vec<(String, Option<String>)> {
+        self.images
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Whether the run made the name `name` for the image `id`: it is in the run's set and names the same
+    /// image (or one tug did not read, for a pull).
+    fn made(&self, name: &str, id: &str) -> bool {
+        match self
+            .images
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&normalize(name))
+        {
+            Some(Some(made)) => made == id,
+            Some(None) => true,
+            None => false,
+        }
+    }
+
+    /// Whether an image of a list (`images.list`, `system.data-usage`) is one the run may see: the policy
+    /// allows one of its names, the run made it, or its labels are the run's.
+    pub fn lists_image(&self, img: &Value) -> bool {
+        if self.sees_everything() {
+            return true;
+        }
+        let id = img["Id"].as_str().unwrap_or_default();
+        names_of(img).any(|t| self.image(t, "").is_ok() || self.made(t, id))
+            || self.owns_labels(&img["Labels"])
+    }
+
+    /// Resolves an image by reference or id and checks that the run may read it: the policy allows the
+    /// reference or one of the image's names, or the run made it.
+    pub async fn image_visible(
+        &self,
+        client: &Client,
+        name: &str,
+        field: &str,
+    ) -> Result<Resolved, GateError> {
+        bounded(name, field)?;
+        let v: Value = client.json(Request::get(image_path(name, "/json"))).await?;
+        let id = v["Id"].as_str().unwrap_or_default().to_owned();
+        if self.image(name, field).is_ok()
+            || self.owns_labels(&v["Config"]["Labels"])
+            || self.made(name, &id)
+            || names_of(&v).any(|t| self.image(t, field).is_ok() || self.made(t, &id))
+        {
+            return Ok(Resolved { id, doc: v });
+        }
+        Err(self.image(name, field).unwrap_err().into())
+    }
+
+    /// Resolves an image the run wants to remove and checks that the run made it: its labels are the
+    /// run's, or the name is one the run gave it. Returns what to forward: the full id when the plugin
+    /// named the image by id (or when the name is its only one), the name otherwise (untagging).
+    pub async fn image_owned(&self, client: &Client, name: &str, field: &str) -> Result<Resolved, GateError> {
+        bounded(name, field)?;
+        let v: Value = client.json(Request::get(image_path(name, "/json"))).await?;
+        let id = v["Id"].as_str().unwrap_or_default().to_owned();
+        let by_name = names_of(&v).any(|t| normalize(t) == normalize(name));
+        if self.unrestricted()
+            || self.owns_labels(&v["Config"]["Labels"])
+            || (by_name && self.made(name, &id))
+        {
+            let only_name = names_of(&v).count() <= 1;
+            let forward = if by_name && !only_name {
+                name.to_owned()
+            } else {
+                id
+            };
+            return Ok(Resolved { id: forward, doc: v });
+        }
+        Err(Denial::field(
+            "ownership",
+            field,
+            format!(
+                "image {} was not made by this run; a plugin may only remove its own images",
+                shorten(name)
+            ),
+        )
+        .into())
+    }
+
+    /// Checks a name the run is about to give an image (`field` says where it came from): the policy
+    /// allows it, it does not read as an image id, and it names no image yet, or one the run made. The
+    /// engine moves an existing name silently; tug never lets a plugin move another's.
+    pub async fn image_target(&self, client: &Client, reference: &str, field: &str) -> Result<(), GateError> {
+        bounded(reference, field)?;
+        self.image(reference, field)?;
+        if self.unrestricted() {
+            return Ok(());
+        }
+        let normalized = normalize(reference);
+        if let Some(bare) = normalized
+            .strip_prefix("docker.io/library/")
+            .map(|n| split_tag(n).0)
+        {
+            if id_like(bare) {
+                return Err(Denial::field(
+                    "images.name",
+                    field,
+                    format!(
+                        "the name {} is {} hex digits: `docker run {bare}` would find it before the image \
+                         whose id starts with them",
+                        shorten(reference),
+                        bare.len()
+                    ),
+                )
+                .into());
+            }
+        }
+        match client
+            .json::<Value>(Request::get(image_path(reference, "/json")))
+            .await
+        {
+            Err(Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+            Ok(v) => {
+                let id = v["Id"].as_str().unwrap_or_default();
+                let names_it = names_of(&v).any(|t| normalize(t) == normalized);
+                if !names_it || self.owns_labels(&v["Config"]["Labels"]) || self.made(reference, id) {
+                    // Not a name of that image (the reference matched an id), or the run's own.
+                    return if names_it {
+                        Ok(())
+                    } else {
+                        Err(Denial::field(
+                            "images.name",
+                            field,
+                            format!("{} reads as the id of an existing image", shorten(reference)),
+                        )
+                        .into())
+                    };
+                }
+                Err(Denial::field(
+                    "images.overwrite",
+                    field,
+                    format!(
+                        "image name {} already names an image this run did not make; a plugin may not \
+                         move another's name (choose another name, or remove it outside tug)",
+                        shorten(reference)
+                    ),
+                )
+                .into())
+            }
+        }
+    }
+}
+
+impl Gate {
+    /// Checks a pull of `image` (`tag` apart, as the API takes it) before it reaches the engine, and
+    /// returns the name it will create, if the run is to own it. A pull moves a local name to whatever
+    /// the registry has under it now: unless the policy is unrestricted, every tag at once is refused,
+    /// and a name that exists and is not the run's may only be pulled when the registry's digest for it is
+    /// one its image already has (the pull then moves nothing).
+    pub async fn image_pull(
+        &self,
+        client: &Client,
+        image: &str,
+        tag: Option<&str>,
+    ) -> Result<Option<String>, GateError> {
+        let by_digest = image.contains('@') || tag.is_some_and(|t| t.starts_with("sha256:"));
+        let reference = match tag {
+            Some(t) if !image.contains('@') => format!("{image}{}{t}", if by_digest { "@" } else { ":" }),
+            _ => image.to_owned(),
+        };
+        bounded(&reference, "from-image")?;
+        if self.unrestricted() || by_digest {
+            return Ok(None);
+        }
+        if tag.is_none() && split_tag(image).1.is_none() {
+            return Err(Denial::field(
+                "images.pull-all",
+                "tag",
+                "pulling every tag of a repository could move names others use; give a tag",
+            )
+            .into());
+        }
+        let local = match client
+            .json::<Value>(Request::get(image_path(&reference, "/json")))
+            .await
+        {
+            Err(Error::NotFound { .. }) => return Ok(Some(reference)),
+            Err(e) => return Err(e.into()),
+            Ok(v) => v,
+        };
+        let id = local["Id"].as_str().unwrap_or_default();
+        if self.owns_labels(&local["Config"]["Labels"]) || self.made(&reference, id) {
+            return Ok(None);
+        }
+        let remote: Value = client
+            .json(Request::get(format!("/distribution/{}/json", {
+                let encoded: Vec<String> = reference.split('/').map(crate::engine::segment).collect();
+                encoded.join("/")
+            })))
+            .await?;
+        let digest = remote["Descriptor"]["digest"].as_str().unwrap_or_default();
+        let repo = repo_name(&reference);
+        let has = local["RepoDigests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter_map(|d| d.split_once('@'))
+            .any(|(r, d)| d == digest && repo_name(r) == repo);
+        if !digest.is_empty() && has {
+            return Ok(None);
+        }
+        Err(Denial::field(
+            "images.overwrite",
+            "from-image",
+            format!(
+                "{} names a local image this run did not make, and the registry has another image under                  it: the pull would move the name (pull it under a digest, or a name of the run's own)",
+                shorten(&reference)
+            ),
+        )
+        .into())
+    }
+}
+
+/// A reference's repository, normalized, without its tag or digest.
+fn repo_name(reference: &str) -> String {
+    let normalized = normalize(split_tag(reference).0);
+    split_tag(&normalized).0.to_owned()
+}
+
+/// The names (`RepoTags`) of an image inspect document.
+fn names_of(v: &Value) -> impl Iterator<Item = &str> {
+    v["RepoTags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_join_the_set_with_their_ids() {
+        let g = crate::policy::gate::tests::gate("ci");
+        g.confirm_image("app:1", Some("sha256:aa"));
+        assert!(g.made("docker.io/library/app:1", "sha256:aa"));
+        assert!(
+            !g.made("app:1", "sha256:bb"),
+            "a name moved by someone else is not the run's"
+        );
+        g.confirm_image("127.0.0.1:5000/x", None);
+        assert!(g.made("127.0.0.1:5000/x:latest", "sha256:anything"));
+        assert_eq!(g.made_images().len(), 2);
+    }
+}
