@@ -13,6 +13,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub mod attack;
 pub mod proxy;
 
 /// The example plugins: (package, binary). The binary `NAME` is built as `NAME.wasm`.
@@ -32,6 +33,7 @@ pub const PLUGINS: &[(&str, &str)] = &[
     ("plugin-swarm", "swarm"),
     ("plugin-registry", "registry"),
     ("plugin-probe", "probe"),
+    ("plugin-attack", "attack"),
 ];
 
 /// How long one `tug run` may take.

@@ -1,0 +1,182 @@
+//! The image attacks: names moved or taken, images made without the run's labels, labels smuggled in
+//! configs, builds without ceilings.
+//!
+//! Kinds: `tag` (`SRC=>REPO:TAG`), `remove-image`, `inspect-image`, `save-all` (a name), `image-labels` (a
+//! name: its labels are shown), `build` (`TAG|DOCKERFILE`: the `RUN` output is shown), `commit` (a name
+//! for the plugin's container), `import` and `import-drop` (a name; the second drops the upload before
+//! `finish`), `load-as` (`TAG|LABELS`: `tug-test/busybox:latest` saved, renamed `TAG`, its config given
+//! the JSON `LABELS`, loaded back), `set-config` (a registry image's config).
+
+use serde_json::{json, Value};
+use tug_sdk::{
+    engines::Engine,
+    image_streams, images, progress_upload_all, read_to_end, registry,
+    types::{Error, JsonStream},
+};
+
+use crate::{parse, Own, Result};
+
+/// `repo:tag` split as the API takes it.
+fn repo_tag(reference: &str) -> (String, Option<String>) {
+    match reference.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo.to_owned(), Some(tag.to_owned())),
+        _ => (reference.to_owned(), None),
+    }
+}
+
+/// A tar of files.
+fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (path, data) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o755);
+        let _ = tar.append_data(&mut header, path, *data);
+    }
+    tar.into_inner().unwrap_or_default()
+}
+
+/// The documents of a progress stream; an error document is the call's error.
+fn follow(stream: &JsonStream) -> Result<Vec<Value>> {
+    let mut all = Vec::new();
+    for doc in tug_sdk::documents(stream) {
+        let doc = parse(&doc?);
+        if let Some(e) = doc.get("errorDetail").or_else(|| doc.get("error")) {
+            return Err(Error::InvalidArgument(format!("the engine said: {e}")));
+        }
+        all.push(doc);
+    }
+    Ok(all)
+}
+
+pub(crate) fn attack(d: &Engine, own: &mut Own, n: usize, kind: &str, arg: &str) -> Result<()> {
+    match kind {
+        "tag" => {
+            let (source, target) = arg.split_once("=>").unwrap_or((arg, ""));
+            let (repo, tag) = repo_tag(target);
+            images::tag(d, source, &repo, &images::TagOptions { tag })
+        }
+        "remove-image" => images::remove(
+            d,
+            arg,
+            images::RemoveOptions {
+                force: Some(true),
+                ..Default::default()
+            },
+        )
+        .map(|_| ()),
+        "inspect-image" => images::inspect(d, arg).map(|_| ()),
+        "save-all" => image_streams::save_all(d, &[arg.to_owned()]).map(|_| ()),
+        "image-labels" => {
+            let v = parse(&images::inspect(d, arg)?);
+            println!("show {n}: {}", v["Config"]["Labels"]);
+            Ok(())
+        }
+        "build" => {
+            let (tag, dockerfile) = arg.split_once('|').unwrap_or(("", arg));
+            let options = image_streams::BuildOptions {
+                t: (!tag.is_empty()).then(|| vec![tag.to_owned()]),
+                nocache: Some(true),
+                ..Default::default()
+            };
+            let upload = image_streams::build(d, &options, None)?;
+            let docs = follow(&progress_upload_all(
+                upload,
+                &tar_of(&[("Dockerfile", dockerfile.as_bytes())]),
+            )?)?;
+            let lines: Vec<&str> = docs
+                .iter()
+                .filter_map(|d| d["stream"].as_str())
+                .flat_map(str::lines)
+                .filter(|l| l.starts_with("limit "))
+                .collect();
+            println!("show {n}: {}", lines.join("; "));
+            Ok(())
+        }
+        "commit" => {
+            let (id, _) = own.container(d)?;
+            let (repo, tag) = repo_tag(arg);
+            let options = images::CommitOptions {
+                repo: Some(repo),
+                tag,
+                ..Default::default()
+            };
+            images::commit(d, &id, None, &options).map(|_| ())
+        }
+        "import" | "import-drop" => {
+            let (repo, tag) = repo_tag(arg);
+            let options = image_streams::ImportOptions {
+                repo: Some(repo),
+                tag,
+                ..Default::default()
+            };
+            let upload = image_streams::import(d, &options)?;
+            let rootfs = tar_of(&[("hello.txt", b"imported\n")]);
+            if kind == "import-drop" {
+                // Half the tar, then the handle is dropped: the import never finishes.
+                let body = upload.body()?;
+                tug_sdk::write_all(&body, &rootfs[..rootfs.len() / 2])?;
+                drop(body);
+                drop(upload);
+                return Ok(());
+            }
+            follow(&progress_upload_all(upload, &rootfs)?)?;
+            Ok(())
+        }
+        "load-as" => {
+            let (tag, labels) = arg.split_once('|').unwrap_or((arg, "{}"));
+            let saved = read_to_end(&image_streams::save(d, "tug-test/busybox:latest")?)?;
+            let tar = renamed(&saved, tag, &parse(labels))
+                .map_err(|e| Error::InvalidArgument(format!("rewriting the saved tar: {e}")))?;
+            let upload = image_streams::load(d, image_streams::LoadOptions { quiet: Some(true) })?;
+            follow(&progress_upload_all(upload, &tar)?)?;
+            Ok(())
+        }
+        "set-config" => registry::Image::scratch(&registry::Platform {
+            os: "linux".into(),
+            architecture: "amd64".into(),
+            variant: None,
+        })
+        .set_config(arg),
+        other => Err(Error::InvalidArgument(format!("unknown kind {other:?}"))),
+    }
+}
+
+/// A `docker save` tar renamed `tag`, with `labels` added to its image's config.
+fn renamed(saved: &[u8], tag: &str, labels: &Value) -> std::io::Result<Vec<u8>> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut archive = tar::Archive::new(saved);
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data)?;
+        if entry.header().entry_type().is_file() {
+            files.push((path, data));
+        }
+    }
+    let mut manifest: Value = files
+        .iter()
+        .find(|(p, _)| p == "manifest.json")
+        .map(|(_, d)| serde_json::from_slice(d).unwrap_or_default())
+        .unwrap_or_default();
+    manifest[0]["RepoTags"] = json!([tag]);
+    let config_path = manifest[0]["Config"].as_str().unwrap_or_default().to_owned();
+    for (path, data) in files.iter_mut() {
+        if *path == "manifest.json" {
+            *data = serde_json::to_vec(&manifest)?;
+        } else if *path == config_path {
+            let mut config: Value = serde_json::from_slice(data).unwrap_or_default();
+            for (k, v) in labels.as_object().into_iter().flatten() {
+                config["config"]["Labels"][k] = v.clone();
+            }
+            *data = serde_json::to_vec(&config)?;
+        }
+    }
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .filter(|(p, _)| p != "repositories")
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    Ok(tar_of(&refs))
+}

@@ -1,0 +1,242 @@
+//! The image attacks, from inside the `attack` plugin against the real daemon: images the policy does not
+//! let the run see cannot be tagged, saved or pruned; no image write moves a name that is another's
+//! (tag, build, commit, import, load); every image a run makes carries its labels, `tug.keep` included,
+//! whatever its Dockerfile or tar says, and goes when the run ends; builds run under the container
+//! ceilings; a registry image's config cannot smuggle `tug.*` labels by spelling.
+
+use serde_json::{json, Value};
+use tug::engine::{Client, EngineConfig, Request};
+use tug_e2e::attack::{attack, named, policy};
+
+fn client() -> Client {
+    Client::new(EngineConfig::from_env().unwrap()).unwrap()
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().unwrap()
+}
+
+fn case(kind: &str, arg: impl Into<String>) -> (String, String) {
+    (kind.to_owned(), arg.into())
+}
+
+fn tag() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    format!("{}-{}", std::process::id(), now.subsec_nanos())
+}
+
+/// An image of nobody's run under `name`: a one-file import, so its id is its own.
+fn victim_image(rt: &tokio::runtime::Runtime, c: &Client, name: &str) -> String {
+    let mut tar = tar::Builder::new(Vec::new());
+    let data = format!("victim {name}\n");
+    let mut header = tar::Header::new_gnu();
+    header.set_size(data.len() as u64);
+    header.set_mode(0o644);
+    tar.append_data(&mut header, "victim.txt", data.as_bytes())
+        .unwrap();
+    let body = tar.into_inner().unwrap();
+    let (repo, tag) = name.rsplit_once(':').unwrap();
+    let req = Request::post("/images/create")
+        .query("fromSrc", "-")
+        .query("repo", repo)
+        .query("tag", tag)
+        .content_type("application/x-tar");
+    rt.block_on(async {
+        let upload = c.upload(req).await.unwrap();
+        upload.send_all(&body[..]).await.unwrap()
+    });
+    image_id(rt, c, name).expect("the victim image was made")
+}
+
+fn image_id(rt: &tokio::runtime::Runtime, c: &Client, name: &str) -> Option<String> {
+    let v: Value = rt
+        .block_on(c.json(Request::get(format!("/images/{name}/json"))))
+        .ok()?;
+    v["Id"].as_str().map(str::to_owned)
+}
+
+fn remove_image(rt: &tokio::runtime::Runtime, c: &Client, name: &str) {
+    let _ = rt.block_on(c.call(Request::delete(format!("/images/{name}")).query("force", true)));
+}
+
+/// A policy that writes images but sees only `tug-test/*`: images outside it cannot be tagged into it,
+/// saved, pruned or removed.
+#[test]
+fn images_the_run_may_not_see_are_out_of_its_reach() {
+    let (rt, c) = (rt(), client());
+    let secret = format!("tug-victim/secret-{}:1", tag());
+    let secret_id = victim_image(&rt, &c, &secret);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = policy(
+        dir.path(),
+        "untrusted",
+        "images-write",
+        &[("images = \"read\"", "images = \"write\"")],
+    );
+    let stolen = format!("tug-test/stolen-{}:1", tag());
+    let cases = vec![
+        case("tag", format!("{secret}=>{stolen}")),
+        case("save-all", &secret),
+        case("prune-dup", "images"),
+        case("remove-image", &secret),
+    ];
+    let a = attack(
+        &tug_e2e::plugin("attack"),
+        &["--policy".into(), policy.display().to_string()],
+        &cases,
+    );
+    let still = image_id(&rt, &c, &secret);
+    let stolen_made = image_id(&rt, &c, &stolen);
+    remove_image(&rt, &c, &secret);
+    a.expect(&[
+        ("retag an image the policy does not allow", "denied images name"),
+        ("export it", "denied images name"),
+        ("prune with a duplicate filter key", "allowed"),
+        ("remove it", "denied ownership name"),
+    ]);
+    assert_eq!(still, Some(secret_id), "the image survived");
+    assert_eq!(stolen_made, None, "no name was made for it");
+}
+
+/// Under `ci` (any image, image writes): a name that is another's is never moved — not by a tag, a
+/// build, a commit, an import or a load — and the plugin may not remove it; a name the run made (a
+/// build, an import, a load) carries the run's labels with `tug.keep=0`, whatever the Dockerfile or
+/// the tar said, and is gone when the run ends.
+#[test]
+fn image_writes_never_move_anothers_name_and_every_image_is_the_runs() {
+    let (rt, c) = (rt(), client());
+    let t = tag();
+    let victim = format!("tug-test/victim-{t}:1");
+    let victim_id = victim_image(&rt, &c, &victim);
+    let built = format!("tug-test/built-{t}:1");
+    let imported = format!("tug-test/imported-{t}:1");
+    let loaded = format!("tug-test/loaded-{t}:1");
+    let from = "FROM tug-test/busybox:latest";
+    let cases = vec![
+        case("tag", format!("tug-test/busybox:latest=>{victim}")),
+        case("build", format!("{victim}|{from}")),
+        case("commit", &victim),
+        case("import", &victim),
+        case("load-as", format!("{victim}|{{}}")),
+        case("import-drop", &victim),
+        case("remove-image", &victim),
+        // What the run may make, and what it carries.
+        case(
+            "build",
+            format!("{built}|{from}\nLABEL tug.keep=1 tug.run=someone-else"),
+        ),
+        case("image-labels", &built),
+        case("create-show", json!({ "Image": built }).to_string()),
+        case("import", &imported),
+        case("image-labels", &imported),
+        case(
+            "load-as",
+            format!("{loaded}|{}", json!({"tug.keep": "1", "tug.run": "someone-else"})),
+        ),
+        case("image-labels", &loaded),
+        case("remove-image", &loaded),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("attack-images-{t}");
+    let wasm = named(dir.path(), &name);
+    let a = attack(&wasm, &["--policy".into(), "ci".into()], &cases);
+    let victim_now = image_id(&rt, &c, &victim);
+    let left: Vec<Option<String>> = [&built, &imported, &loaded]
+        .iter()
+        .map(|n| image_id(&rt, &c, n))
+        .collect();
+    remove_image(&rt, &c, &victim);
+    a.expect(&[
+        ("tag onto it", "denied images.overwrite repo"),
+        ("build as it", "denied images.overwrite t[0]"),
+        ("commit as it", "denied images.overwrite repo"),
+        ("import as it", "denied images.overwrite repo"),
+        ("load a tar naming it", "denied images.overwrite RepoTags[0]"),
+        ("an import dropped half way", "denied images.overwrite repo"),
+        ("remove it", "denied ownership name"),
+        ("build one's own", "allowed"),
+        ("its labels", "allowed"),
+        ("a container of it", "allowed"),
+        ("import one's own", "allowed"),
+        ("its labels", "allowed"),
+        ("load one's own", "allowed"),
+        ("its labels", "allowed"),
+        ("remove what the run loaded", "allowed"),
+    ]);
+    assert_eq!(
+        victim_now,
+        Some(victim_id),
+        "the victim's name still names its image"
+    );
+    for n in [8, 11, 13] {
+        let labels: Value = serde_json::from_str(a.show(n)).unwrap();
+        assert_eq!(labels["tug.keep"], "0", "case {n}: {labels}");
+        assert!(
+            labels["tug.run"]
+                .as_str()
+                .is_some_and(|r| r != "someone-else" && r.len() == 16),
+            "case {n}: {labels}"
+        );
+        assert_eq!(labels["tug.plugin"], name.as_str(), "case {n}: {labels}");
+    }
+    let container: Value = serde_json::from_str(a.show(9)).unwrap();
+    assert_eq!(container["Keep"], "0", "{container}");
+    assert_eq!(left, vec![None, None, None], "what the run made is gone");
+}
+
+/// A build's `RUN` steps get the container ceilings: memory (and swap no larger) and CPUs.
+#[test]
+fn builds_run_under_the_container_ceilings() {
+    let script = "RUN echo limit mem $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat \
+                  /sys/fs/cgroup/memory.max) memsw $(cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes \
+                  2>/dev/null || echo unknown) cpu $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us \
+                  /sys/fs/cgroup/cpu/cpu.cfs_period_us 2>/dev/null | tr '\\n' ' ' || cat /sys/fs/cgroup/cpu.max)";
+    let cases = vec![case("build", format!("|FROM tug-test/busybox:latest\n{script}"))];
+    let a = attack(
+        &tug_e2e::plugin("attack"),
+        &["--policy".into(), "ci".into()],
+        &cases,
+    );
+    a.expect(&[("a build", "allowed")]);
+    let shown = a.show(0);
+    println!("{shown}");
+    let words: Vec<&str> = shown.split_whitespace().collect();
+    let after = |key: &str| words.iter().position(|w| *w == key).map(|i| words[i + 1]);
+    assert_eq!(after("mem"), Some("2147483648"), "ci's memory ceiling: {shown}");
+    assert!(
+        matches!(after("memsw"), Some("2147483648") | Some("unknown")),
+        "swap no larger: {shown}"
+    );
+    let cpu: Vec<&str> = words[words.iter().position(|w| *w == "cpu").unwrap() + 1..].to_vec();
+    assert_eq!(cpu, ["200000", "100000"], "ci's 2 CPUs as a quota: {shown}");
+}
+
+/// A registry image's config, as the daemon will decode it when it is loaded: a `tug.*` label spelled
+/// `config.labels` or `Config.Labels` is the same label.
+#[test]
+fn registry_configs_cannot_smuggle_labels_by_spelling() {
+    let cases = vec![
+        case("set-config", r#"{"config":{"labels":{"tug.keep":"1"}}}"#),
+        case("set-config", r#"{"Config":{"Labels":{"tug.keep":"1"}}}"#),
+        case("set-config", r#"{"config":{"Labels":{"tug.keep":"1"}}}"#),
+        case(
+            "set-config",
+            r#"{"config":{"Labels":{}},"config":{"Labels":{"tug.keep":"1"}}}"#,
+        ),
+        case("set-config", r#"{"config":{"Labels":{"app":"1"}}}"#),
+    ];
+    let a = attack(
+        &tug_e2e::plugin("attack"),
+        &["--policy".into(), "ci".into()],
+        &cases,
+    );
+    a.expect(&[
+        ("lower-case labels", "denied canonical.case-variant config.labels"),
+        ("upper-case config", "denied canonical.case-variant Config"),
+        ("tug.keep itself", "denied labels.reserved config.Labels.tug.keep"),
+        ("a duplicate config", "denied canonical.duplicate-key config"),
+        ("a label of its own", "allowed"),
+    ]);
+}
