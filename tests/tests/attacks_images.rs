@@ -186,6 +186,56 @@ fn image_writes_never_move_anothers_name_and_every_image_is_the_runs() {
     assert_eq!(left, vec![None, None, None], "what the run made is gone");
 }
 
+/// A Dockerfile names images too: a build may only use those the policy allows (through variables and
+/// `COPY --from` as well), and pull only from the registries it allows.
+#[test]
+fn builds_use_only_images_the_policy_allows() {
+    let (rt, c) = (rt(), client());
+    let secret = format!("tug-victim/secret-{}:1", tag());
+    victim_image(&rt, &c, &secret);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = policy(
+        dir.path(),
+        "untrusted",
+        "builds",
+        &[
+            ("images = \"read\"", "images = \"write\""),
+            ("build = \"none\"", "build = \"write\""),
+        ],
+    );
+    let cases = vec![
+        case("build", format!("|FROM {secret}\nRUN cat /victim.txt")),
+        case("build", format!("|ARG BASE={secret}\nFROM $BASE")),
+        case(
+            "build",
+            format!("|FROM tug-test/busybox:latest\nCOPY --from={secret} /victim.txt /x"),
+        ),
+        case("build", "|FROM tug-test/absent-base:1"),
+        case("build-link", format!("FROM {secret}")),
+        case("build", "|FROM tug-test/busybox:latest\nRUN true"),
+    ];
+    let a = attack(
+        &tug_e2e::plugin("attack"),
+        &["--policy".into(), policy.display().to_string()],
+        &cases,
+    );
+    remove_image(&rt, &c, &secret);
+    a.expect(&[
+        (
+            "a base the policy does not allow",
+            "denied images Dockerfile line 1",
+        ),
+        ("through a build argument", "denied images Dockerfile line 2"),
+        ("copied from", "denied images Dockerfile line 2"),
+        (
+            "an allowed name the daemon would pull from Docker Hub",
+            "denied registries Dockerfile line 1",
+        ),
+        ("a Dockerfile that is a link", "denied build.images Dockerfile"),
+        ("an allowed base", "allowed"),
+    ]);
+}
+
 /// A build's `RUN` steps get the container ceilings: memory (and swap no larger) and CPUs.
 #[test]
 fn builds_run_under_the_container_ceilings() {

@@ -724,6 +724,27 @@ fn network_subnets_shadowing_the_host_are_denied() {
             "allowed".into(),
         ),
     ];
+    // Reached through the default route: a public range, a documentation range, another private range.
+    for subnet in ["8.8.8.0/24", "198.51.100.0/24", "10.213.77.0/24"] {
+        cases.push((
+            "outside Docker's pools",
+            net("tug-esc-far", subnet),
+            "denied networks.ipam IPAM.Config[0].Subnet".into(),
+        ));
+    }
+    // The host's resolver, wherever it is.
+    let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    for ns in resolv.lines().filter_map(|l| l.trim().strip_prefix("nameserver")) {
+        if let Ok(ip) = ns.trim().parse::<std::net::Ipv4Addr>() {
+            let o = ip.octets();
+            println!("host resolver {ip}");
+            cases.push((
+                "the resolver's subnet",
+                net("tug-esc-dns", &format!("{}.{}.{}.0/24", o[0], o[1], o[2])),
+                "denied networks.ipam IPAM.Config[0].Subnet".into(),
+            ));
+        }
+    }
     // The host's own routes, as this machine has them (its LAN on eth0, at least).
     for (iface, route) in tug::policy::subnets::current_host_routes().into_iter().take(2) {
         println!("host route {route} on {iface}");

@@ -1,7 +1,8 @@
 //! The image attacks: names moved or taken, images made without the run's labels, labels smuggled in
 //! configs, builds without ceilings.
 //!
-//! Kinds: `tag` (`SRC=>REPO:TAG`), `remove-image`, `inspect-image`, `save-all` (a name), `image-labels` (a
+//! Kinds: `build-link` (a context whose `Dockerfile` is a symlink to a file holding ARG),
+//! `tag` (`SRC=>REPO:TAG`), `remove-image`, `inspect-image`, `save-all` (a name), `image-labels` (a
 //! name: its labels are shown), `build` (`TAG|DOCKERFILE`: the `RUN` output is shown), `commit` (a name
 //! for the plugin's container), `import` and `import-drop` (a name; the second drops the upload before
 //! `finish`), `load-as` (`TAG|LABELS`: `tug-test/busybox:latest` saved, renamed `TAG`, its config given
@@ -91,6 +92,22 @@ pub(crate) fn attack(d: &Engine, own: &mut Own, n: usize, kind: &str, arg: &str)
                 .filter(|l| l.starts_with("limit "))
                 .collect();
             println!("show {n}: {}", lines.join("; "));
+            Ok(())
+        }
+        // A context whose Dockerfile is a link to another file of it.
+        "build-link" => {
+            let mut tar = tar::Builder::new(Vec::new());
+            let mut header = tar::Header::new_gnu();
+            header.set_size(arg.len() as u64);
+            header.set_mode(0o644);
+            let _ = tar.append_data(&mut header, "real.txt", arg.as_bytes());
+            let mut link = tar::Header::new_gnu();
+            link.set_entry_type(tar::EntryType::Symlink);
+            link.set_size(0);
+            let _ = tar.append_link(&mut link, "Dockerfile", "real.txt");
+            let context = tar.into_inner().unwrap_or_default();
+            let upload = image_streams::build(d, &Default::default(), None)?;
+            follow(&progress_upload_all(upload, &context)?)?;
             Ok(())
         }
         "commit" => {

@@ -113,6 +113,13 @@ impl PendingResponse {
         self.task.abort();
     }
 
+    /// Like [`PendingResponse::abort`], returning once the request is gone: whatever the body's sender does
+    /// after this, the engine never sees the body end cleanly.
+    pub async fn cancel(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+
     /// Waits for the whole response body (the `json` answer of an upload; empty for 200/204 without one).
     pub async fn bytes(self) -> Result<Bytes> {
         let body = self.head().await?.into_body();

@@ -80,6 +80,8 @@ impl image_streams::Host for HostState {
                         cpuquota: o.cpuquota,
                         shmsize: o.shmsize,
                     });
+                    let dockerfile = o.dockerfile.clone();
+                    let build_args = o.buildargs.clone().unwrap_or_default();
                     let mut req = Request::post("/build")
                         .opt("dockerfile", o.dockerfile)
                         .each("t", o.t.as_ref())
@@ -115,8 +117,23 @@ impl image_streams::Host for HostState {
                     }
                     let up = call.upload(req).await?;
                     let confirm = Confirm::new(gate.clone(), names.into_iter().map(|n| (n, None)).collect());
+                    // The context passes through tug: the images its Dockerfile uses are checked and named
+                    // by their ids.
+                    let upload = if gate.unrestricted() {
+                        HostUpload::new(up, Some(call.defer()))
+                    } else {
+                        super::build_context::filtered(
+                            gate.clone(),
+                            client,
+                            up,
+                            call.defer(),
+                            dockerfile,
+                            build_args,
+                            o.pull.unwrap_or(false),
+                        )
+                    };
                     Ok(HostProgressUpload {
-                        upload: HostUpload::new(up, Some(call.defer())),
+                        upload,
                         watch: Some(Watch::Confirm(confirm)),
                     })
                 })

@@ -200,6 +200,8 @@ impl images::Host for HostState {
                     call.gate().image_target(&client, target, "repo").await?;
                 }
                 let body = call.gate().commit_config(config.as_deref())?;
+                // `changes` apply after the config: no `LABEL tug.…` there either.
+                crate::policy::rules::import_changes(call.gate(), o.changes.as_deref().unwrap_or_default())?;
                 let req = Request::post("/commit")
                     .query("container", &resolved.id)
                     .opt("repo", o.repo)

@@ -6,6 +6,7 @@
 //! (`call.rs`), which the gate grants per operation and which writes the call's audit line.
 
 pub mod bindings;
+mod build_context;
 pub mod cache;
 pub mod call;
 mod configs;
@@ -35,6 +36,7 @@ pub mod state;
 mod swarm;
 mod system;
 mod system_views;
+mod tar_filter;
 mod tasks;
 mod types_impl;
 mod volumes;

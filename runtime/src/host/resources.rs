@@ -392,13 +392,13 @@ pub struct HostUpload {
     pub sender: SharedSender,
     /// Whether `body` was called.
     pub body_taken: bool,
-    /// The answer.
-    pub response: PendingResponse,
+    /// The answer (held by the filter, when there is one).
+    pub response: Option<PendingResponse>,
     /// The permit of the call, ended by `finish`.
     pub call: Option<super::call::Call>,
-    /// A task between the plugin's body and the engine's (an image load's check and rewrite), whose
-    /// verdict `finish` waits for before the engine's answer.
-    pub filter: Option<JoinHandle<Result<(), super::bindings::types::Error>>>,
+    /// A task between the plugin's body and the engine's (an image load's or a build's check and
+    /// rewrite), whose verdict `finish` waits for: the engine's answer to come, or the refusal.
+    pub filter: Option<JoinHandle<Result<PendingResponse, super::bindings::types::Error>>>,
     /// Tells the filter that the plugin finished the upload (dropped unfinished, it sends nothing more).
     pub commit: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -410,24 +410,24 @@ impl HostUpload {
         HostUpload {
             sender: shared(sender),
             body_taken: false,
-            response,
+            response: Some(response),
             call,
             filter: None,
             commit: None,
         }
     }
 
-    /// Wraps a started upload whose body the plugin writes into `plugin` and `filter` passes on.
+    /// Wraps a started upload whose body the plugin writes into `plugin` and `filter` passes on (and
+    /// whose answer it hands back).
     pub fn filtered(
         plugin: mpsc::Sender<Bytes>,
-        response: PendingResponse,
         call: Option<super::call::Call>,
-        filter: JoinHandle<Result<(), super::bindings::types::Error>>,
+        filter: JoinHandle<Result<PendingResponse, super::bindings::types::Error>>,
     ) -> Self {
         HostUpload {
             sender: shared(plugin),
             body_taken: false,
-            response,
+            response: None,
             call,
             filter: Some(filter),
             commit: None,
@@ -515,5 +515,40 @@ impl Drop for HostAttachedSocket {
 impl Pollable for HostAttachedSocket {
     async fn ready(&mut self) {
         self.frames.ready().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Gate, Policy};
+
+    /// A progress stream's names join the run's set when it ends without an error, with the id it
+    /// reported; after an error, or dropped half way, they do not.
+    #[test]
+    fn names_join_the_set_only_when_the_stream_ends_well() {
+        let gate = Arc::new(Gate::new(
+            Arc::new(Policy::profile("ci").unwrap()),
+            "r1".into(),
+            vec![],
+        ));
+        let mut built = Confirm::new(gate.clone(), vec![("tug-test/a:1".into(), None)]);
+        built.see(br#"{"stream":"Step 1/1 : FROM x"}"#);
+        built.see(br#"{"aux":{"ID":"sha256:aa"}}"#);
+        built.end();
+        let mut failed = Confirm::new(gate.clone(), vec![("tug-test/b:1".into(), None)]);
+        failed.see(br#"{"errorDetail":{"message":"no"},"error":"no"}"#);
+        failed.end();
+        let mut imported = Confirm::new(gate.clone(), vec![("tug-test/c:1".into(), None)]);
+        imported.see(br#"{"status":"sha256:cc"}"#);
+        imported.end();
+        drop(Confirm::new(gate.clone(), vec![("tug-test/d:1".into(), None)]));
+        assert_eq!(
+            gate.made_images(),
+            vec![
+                ("docker.io/tug-test/a:1".to_owned(), Some("sha256:aa".to_owned())),
+                ("docker.io/tug-test/c:1".to_owned(), Some("sha256:cc".to_owned())),
+            ]
+        );
     }
 }

@@ -81,6 +81,29 @@ impl types::HostFrameReader for HostState {
     }
 }
 
+/// The pending answer of an upload whose body has ended: from the upload itself, or from its filter once
+/// the filter has checked and passed on the whole body (told that the plugin finished, by `commit`).
+/// Refused by the filter, the request is already aborted and the engine acts on nothing.
+async fn answer(
+    response: Option<crate::engine::PendingResponse>,
+    filter: Option<tokio::task::JoinHandle<Result<crate::engine::PendingResponse, WitError>>>,
+    commit: Option<tokio::sync::oneshot::Sender<()>>,
+) -> Result<crate::engine::PendingResponse, WitError> {
+    if let Some(commit) = commit {
+        let _ = commit.send(());
+    }
+    match (response, filter) {
+        (Some(r), _) => Ok(r),
+        (None, Some(task)) => match task.await {
+            Ok(verdict) => verdict,
+            Err(e) => Err(WitError::Transport(format!("the upload's filter stopped: {e}"))),
+        },
+        (None, None) => Err(WitError::InvalidArgument(
+            "this upload has no answer to wait for".into(),
+        )),
+    }
+}
+
 /// Marks an upload's body as taken and returns its channel; it can be taken once.
 fn claim_body(up: &mut res::HostUpload) -> Result<res::SharedSender, WitError> {
     if up.body_taken {
@@ -113,11 +136,13 @@ impl types::HostUpload for HostState {
     }
 
     async fn finish(&mut self, this: Resource<res::HostUpload>) -> HostResult<String> {
-        let mut up = self.table.delete(this)?;
+        let up = self.table.delete(this)?;
         close(&up.sender);
-        let call = up.call.take();
-        let result = up.response.bytes().await.map(text).map_err(WitError::from);
-        Ok(match call {
+        let result = match answer(up.response, up.filter, up.commit).await {
+            Ok(response) => response.bytes().await.map(text).map_err(WitError::from),
+            Err(e) => Err(e),
+        };
+        Ok(match up.call {
             Some(call) => call.end(result),
             None => result,
         })
@@ -153,24 +178,9 @@ impl types::HostProgressUpload for HostState {
             ..
         } = upload;
         close(&sender);
-        if let Some(commit) = commit {
-            let _ = commit.send(());
-        }
-        // A filter's verdict (an image load's check) comes before the engine's answer: refused, the
-        // request is aborted and the engine loads nothing.
-        let verdict = match filter {
-            Some(task) => match task.await {
-                Ok(v) => v,
-                Err(e) => Err(WitError::Transport(format!("the upload's filter stopped: {e}"))),
-            },
-            None => Ok(()),
-        };
-        let result = match verdict {
-            Ok(()) => response.json_stream().await.map_err(WitError::from),
-            Err(e) => {
-                response.abort();
-                Err(e)
-            }
+        let result = match answer(response, filter, commit).await {
+            Ok(response) => response.json_stream().await.map_err(WitError::from),
+            Err(e) => Err(e),
         };
         let result = match call {
             Some(call) => call.end(result),

@@ -151,6 +151,11 @@ impl Gate {
         }
         let full = self.container(client, &container, "Container").await?.id;
         body["Container"] = Value::from(full);
+        if !self.unrestricted() {
+            if let Some(list) = body.get_mut("EndpointConfig").and_then(|e| e.get_mut("Links")) {
+                rules::links(self, client, list, "EndpointConfig.Links").await?;
+            }
+        }
         Ok(bytes(&body))
     }
 

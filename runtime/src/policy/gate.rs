@@ -514,6 +514,63 @@ pub(crate) mod tests {
         assert!(gate("trusted").container_name(&id, "name").is_ok());
     }
 
+    /// Every string parameter of the gate's checks that take no engine, a megabyte long, on a thread with
+    /// a 256 KiB stack (a plugin's host calls run on a fiber stack of 2 MiB): nothing recurses per byte
+    /// of input, everything answers. (The checks that look things up refuse names over `MAX_NAME` before
+    /// any lookup; `tests/tests/gate_table.rs` sends megabyte strings through every WIT function.)
+    #[test]
+    fn megabyte_inputs_on_a_small_stack() {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let g = gate("ci");
+                let big = "a".repeat(1 << 20);
+                let nested = "[".repeat(1 << 20);
+                assert!(
+                    g.image(&format!("tug-test/{big}"), "f").is_err(),
+                    "longer than any reference"
+                );
+                let _ = g.registry(&big, "f");
+                assert!(g
+                    .object_name("containers.name", &"g".repeat(1 << 20), "f")
+                    .is_ok());
+                assert!(g.container_name(&big, "f").is_err(), "a megabyte of hex digits");
+                let labels = serde_json::json!({ big.clone(): big.clone() });
+                assert!(g.check_labels(&labels, "Labels").is_ok());
+                let f = g
+                    .scope_filters(Some(vec![(big.clone(), vec![big.clone()]); 3]))
+                    .unwrap();
+                assert_eq!(f.len(), 2);
+                assert_eq!(g.keep_owned(nested.clone(), &["Labels"]), "[]");
+                for kind in BodyKind::ALL {
+                    assert!(g.canonical(kind, &nested).is_err(), "{kind}");
+                    assert!(g.canonical(kind, &format!("{{\"{big}\":1}}")).is_err(), "{kind}");
+                    let _ = g.canonical(kind, &format!("\"{big}\""));
+                }
+                assert!(g.image_config(&nested).is_err());
+                let half = &big[..big.len() / 2];
+                assert!(g
+                    .image_config(&format!("{{\"config\":{{\"Labels\":{{\"{half}\":\"\"}}}}}}"))
+                    .is_ok());
+                assert!(g
+                    .image_config(&format!("{{\"config\":{{\"Labels\":{{\"{big}\":\"\"}}}}}}"))
+                    .is_err());
+                assert!(super::super::rules::top_args(&g, Some(&big)).is_err());
+                assert!(super::super::rules::import_changes(&g, std::slice::from_ref(&big)).is_ok());
+                assert!(super::super::subnets::check(&big, &Default::default()).is_err());
+                let dockerfile = format!("FROM {big}\nARG {big}\nFROM ${{{big}}}\nCOPY --from={big} / /\n");
+                let _ = super::super::dockerfile::bases(&dockerfile, &[]);
+                let _ = super::super::dockerfile::bases(&"${".repeat(1 << 19), &[]);
+                let _ = super::super::ceilings::ram_in_bytes(&big);
+                let _ = normalize(&big);
+                let _ = registry_of(&big);
+                let _ = filters_json(&[(big.clone(), vec![big.clone()])]);
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
     #[test]
     fn long_names_are_quoted_short() {
         let long = "é".repeat(100_000);

@@ -258,6 +258,47 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// Checks the images a build's Dockerfile uses (`FROM`, `COPY --from`; `build_args` expanded): each
+    /// one the policy allows, and, where the daemon would pull it (it is missing, or `pull` is set), from
+    /// a registry the policy allows. Returns the Dockerfile with every image already there named by its id.
+    pub async fn build_bases(
+        &self,
+        client: &Client,
+        dockerfile: &str,
+        build_args: &[(String, String)],
+        pull: bool,
+    ) -> Result<String, GateError> {
+        let bases = super::dockerfile::bases(dockerfile, build_args)
+            .map_err(|why| Denial::field("build.images", "Dockerfile", why))?;
+        let instructions = super::dockerfile::instructions(dockerfile);
+        let mut by_id = Vec::new();
+        for (i, base) in bases.iter().enumerate() {
+            let line = instructions.get(base.instruction).map_or(0, |ins| ins.line + 1);
+            let field = format!("Dockerfile line {line}");
+            bounded(&base.reference, &field)?;
+            self.image(&base.reference, &field)?;
+            let local = if pull {
+                None
+            } else {
+                match client
+                    .json::<Value>(Request::get(image_path(&base.reference, "/json")))
+                    .await
+                {
+                    Ok(v) => v["Id"].as_str().map(str::to_owned),
+                    Err(Error::NotFound { .. }) => None,
+                    Err(e) => return Err(e.into()),
+                }
+            };
+            match local {
+                Some(id) => by_id.push((i, id)),
+                None => self.registry(&base.reference, &field)?,
+            }
+        }
+        Ok(super::dockerfile::rewrite(dockerfile, &bases, &by_id))
+    }
+}
+
 /// A reference's repository, normalized, without its tag or digest.
 fn repo_name(reference: &str) -> String {
     let normalized = normalize(split_tag(reference).0);

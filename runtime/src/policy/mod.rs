@@ -9,6 +9,7 @@ pub mod ceilings;
 pub mod cleanup;
 pub mod config;
 pub mod denial;
+pub mod dockerfile;
 pub mod gate;
 pub mod image_names;
 pub mod limits;

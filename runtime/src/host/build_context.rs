@@ -1,0 +1,140 @@
+//! A build context (`image-streams.build`) that passes through tug on its way to the engine
+//! (`host/tar_filter.rs`): the Dockerfile is held back, the images it uses are checked
+//! (`Gate::build_bases`: allowed by the policy, and from an allowed registry where the daemon would pull
+//! them), and it is sent with each image already there named by its id. A Dockerfile that is a link, or
+//! missing, is refused.
+
+use std::sync::Arc;
+
+use super::{
+    bindings::types::Error as WitError,
+    call::Call,
+    resources::HostUpload,
+    tar_filter::{self, Held, Rewrite},
+};
+use crate::{
+    engine::{Client, Upload},
+    policy::{gate::shorten, Denial, Gate},
+};
+
+/// The largest Dockerfile tug reads.
+const MAX_DOCKERFILE: u64 = 1 << 20;
+
+/// Starts the filter between the plugin's context and the engine's build.
+pub(crate) fn filtered(
+    gate: Arc<Gate>,
+    client: Client,
+    up: Upload,
+    call: Call,
+    dockerfile: Option<String>,
+    build_args: Vec<(String, String)>,
+    pull: bool,
+) -> HostUpload {
+    let paths = match dockerfile {
+        // The daemon reads the path given, cleaned, relative to the context's root.
+        Some(p) => vec![clean(&p)],
+        // Or `Dockerfile`, and `dockerfile` when there is none.
+        None => vec!["Dockerfile".to_owned(), "dockerfile".to_owned()],
+    };
+    let rewrite = Build {
+        gate,
+        client,
+        paths,
+        build_args,
+        pull,
+    };
+    tar_filter::start(up, call, rewrite)
+}
+
+struct Build {
+    gate: Arc<Gate>,
+    client: Client,
+    paths: Vec<String>,
+    build_args: Vec<(String, String)>,
+    pull: bool,
+}
+
+impl Rewrite for Build {
+    fn what(&self) -> &'static str {
+        "build"
+    }
+
+    fn hold(&self, name: &str, _size: u64) -> bool {
+        let name = clean(name);
+        self.paths.contains(&name)
+    }
+
+    fn limit(&self) -> u64 {
+        MAX_DOCKERFILE * self.paths.len() as u64
+    }
+
+    fn link(&self, path: &str) -> Result<(), WitError> {
+        let path = clean(path);
+        if self.paths.contains(&path) {
+            return Err(Denial::field(
+                "build.images",
+                "Dockerfile",
+                format!(
+                    "the Dockerfile {} is a link: send the file itself",
+                    shorten(&path)
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, held: Vec<Held>, rt: &tokio::runtime::Handle) -> Result<Vec<Held>, WitError> {
+        // The one the daemon will read: the first of the paths the context has, and of several entries
+        // of that path the last (unpacking the tar, the daemon writes each over the one before).
+        let Some(mut file) = self
+            .paths
+            .iter()
+            .find_map(|p| held.iter().rposition(|h| clean(&h.path.to_string_lossy()) == *p))
+            .and_then(|i| held.into_iter().nth(i))
+        else {
+            return Err(WitError::InvalidArgument(format!(
+                "build: the context has no {}",
+                self.paths.join(" or ")
+            )));
+        };
+        let text = String::from_utf8(file.data)
+            .map_err(|_| WitError::InvalidArgument("build: the Dockerfile is not UTF-8".into()))?;
+        let checked = rt
+            .block_on(
+                self.gate
+                    .build_bases(&self.client, &text, &self.build_args, self.pull),
+            )
+            .map_err(WitError::from)?;
+        file.data = checked.into_bytes();
+        Ok(vec![file])
+    }
+}
+
+/// A path inside the context as the daemon reads it: `.` and empty parts dropped, `..` applied, no
+/// leading `/`.
+fn clean(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn paths_as_the_daemon_reads_them() {
+        assert_eq!(clean("./Dockerfile"), "Dockerfile");
+        assert_eq!(clean("/sub/../Dockerfile"), "Dockerfile");
+        assert_eq!(clean("a//b/./c"), "a/b/c");
+    }
+}

@@ -1,0 +1,226 @@
+//! A tar a plugin uploads, passed through tug on its way to the engine: an image load (`host/load.rs`)
+//! or a build context (`host/build_context.rs`).
+//!
+//! The daemon reads such a tar whole before it acts on it, so the order of its entries does not matter
+//! to it. Most entries stream straight through; the few a [`Rewrite`] wants (small JSON files, the
+//! Dockerfile) are held back, and once the plugin has finished the upload, the rewrite checks them, sends
+//! them (changed as it must) and the tar ends. Refused, or abandoned before `finish`, the rest never
+//! reaches the engine and the request is aborted: the engine acts on nothing. Plain and gzip tars are
+//! read; what is sent is a plain tar.
+
+use std::{
+    io::{self, BufRead, BufReader, Read, Write},
+    path::PathBuf,
+};
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{bindings::types::Error as WitError, call::Call, resources::HostUpload};
+use crate::engine::Upload;
+
+/// The chunk size sent to the engine.
+const CHUNK: usize = 64 * 1024;
+
+/// An entry held back until the end.
+pub(crate) struct Held {
+    /// Its header (the size is set again when it is sent).
+    pub header: tar::Header,
+    /// Its path in the tar.
+    pub path: PathBuf,
+    /// Its bytes.
+    pub data: Vec<u8>,
+}
+
+/// What a filter does with a tar.
+pub(crate) trait Rewrite: Send + 'static {
+    /// What the upload is, in messages (`load`, `build`).
+    fn what(&self) -> &'static str;
+
+    /// Whether an entry (a regular file) is held back for [`Rewrite::finish`]; at most `limit` bytes are
+    /// held in all.
+    fn hold(&self, path: &str, size: u64) -> bool;
+
+    /// The most bytes held back in all.
+    fn limit(&self) -> u64;
+
+    /// Checks a link (symbolic or hard) the tar has at `path`; by default links pass.
+    fn link(&self, _path: &str) -> Result<(), WitError> {
+        Ok(())
+    }
+
+    /// Checks what was held back and returns what to send in its place; runs on a blocking thread (use
+    /// `rt.block_on` for the engine).
+    fn finish(&mut self, held: Vec<Held>, rt: &tokio::runtime::Handle) -> Result<Vec<Held>, WitError>;
+}
+
+/// Starts the filter between the plugin's body and the engine's upload; returns the handle's upload.
+pub(crate) fn start(up: Upload, call: Call, rewrite: impl Rewrite) -> HostUpload {
+    let (engine, response) = up.into_channel();
+    let (plugin, body) = mpsc::channel::<Bytes>(4);
+    let (commit, committed) = oneshot::channel();
+    let rt = tokio::runtime::Handle::current();
+    let task = tokio::task::spawn_blocking(move || {
+        let mut out = Some(tar::Builder::new(ChannelWriter {
+            tx: engine,
+            buf: Vec::with_capacity(CHUNK),
+        }));
+        match run(rewrite, &rt, body, &mut out, committed) {
+            Ok(()) => Ok(response),
+            Err(e) => {
+                // The request goes first, then the body's sender: the engine never sees a shorter tar
+                // that ends cleanly.
+                rt.block_on(response.cancel());
+                drop(out);
+                Err(e)
+            }
+        }
+    });
+    let mut upload = HostUpload::filtered(plugin, Some(call), task);
+    upload.commit = Some(commit);
+    upload
+}
+
+fn bad_tar(what: &str, e: impl std::fmt::Display) -> WitError {
+    WitError::InvalidArgument(format!("{what}: the tar cannot be read: {e}"))
+}
+
+fn sent(what: &str, e: io::Error) -> WitError {
+    WitError::Transport(format!("{what}: sending the tar to the engine: {e}"))
+}
+
+fn run(
+    mut rewrite: impl Rewrite,
+    rt: &tokio::runtime::Handle,
+    body: mpsc::Receiver<Bytes>,
+    out: &mut Option<tar::Builder<ChannelWriter>>,
+    committed: oneshot::Receiver<()>,
+) -> Result<(), WitError> {
+    let Some(out_ref) = out.as_mut() else {
+        return Ok(());
+    };
+    let what = rewrite.what();
+    let mut input = BufReader::new(ChannelReader {
+        rx: body,
+        chunk: Bytes::new(),
+    });
+    let head = input.fill_buf().map_err(|e| bad_tar(what, e))?;
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    if head.starts_with(b"BZh") || head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z']) {
+        return Err(WitError::InvalidArgument(format!(
+            "{what}: only plain or gzip-compressed tars can be checked (not bzip2 or xz)"
+        )));
+    }
+    let source: Box<dyn Read> = if gzip {
+        Box::new(flate2::read::GzDecoder::new(input))
+    } else {
+        Box::new(input)
+    };
+    let out_builder = out_ref;
+    let mut held = Vec::new();
+    let mut held_bytes = 0u64;
+    let mut archive = tar::Archive::new(source);
+    for entry in archive.entries().map_err(|e| bad_tar(what, e))? {
+        let mut entry = entry.map_err(|e| bad_tar(what, e))?;
+        let path = entry.path().map_err(|e| bad_tar(what, e))?.into_owned();
+        let name = path.to_string_lossy().into_owned();
+        let size = entry.size();
+        let kind = entry.header().entry_type();
+        let mut header = entry.header().clone();
+        if kind.is_file() && rewrite.hold(name.trim_start_matches("./"), size) {
+            held_bytes += size;
+            if held_bytes > rewrite.limit() {
+                return Err(WitError::InvalidArgument(format!(
+                    "{what}: the tar's files tug checks take more than {} bytes",
+                    rewrite.limit()
+                )));
+            }
+            let mut data = Vec::with_capacity(size as usize);
+            entry.read_to_end(&mut data).map_err(|e| bad_tar(what, e))?;
+            held.push(Held { header, path, data });
+        } else if kind.is_symlink() || kind.is_hard_link() {
+            rewrite.link(name.trim_start_matches("./"))?;
+            let target = entry
+                .link_name()
+                .map_err(|e| bad_tar(what, e))?
+                .map(|t| t.into_owned())
+                .unwrap_or_default();
+            out_builder
+                .append_link(&mut header, &path, &target)
+                .map_err(|e| sent(what, e))?;
+        } else {
+            out_builder
+                .append_data(&mut header, &path, &mut entry)
+                .map_err(|e| sent(what, e))?;
+        }
+    }
+    // The plugin finished the upload (a handle dropped before `finish` sends nothing more).
+    if rt.block_on(committed).is_err() {
+        return Err(WitError::InvalidArgument(format!(
+            "{what}: the upload was dropped before finish"
+        )));
+    }
+    for mut h in rewrite.finish(held, rt)? {
+        h.header.set_size(h.data.len() as u64);
+        out_builder
+            .append_data(&mut h.header, &h.path, h.data.as_slice())
+            .map_err(|e| sent(what, e))?;
+    }
+    if let Some(builder) = out.take() {
+        let mut writer = builder.into_inner().map_err(|e| sent(what, e))?;
+        writer.flush().map_err(|e| sent(what, e))?;
+    }
+    Ok(())
+}
+
+/// The plugin's body, read on a blocking thread.
+struct ChannelReader {
+    rx: mpsc::Receiver<Bytes>,
+    chunk: Bytes,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(c) => self.chunk = c,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk.split_to(n));
+        Ok(n)
+    }
+}
+
+/// The engine's body, written from a blocking thread in chunks.
+struct ChannelWriter {
+    tx: mpsc::Sender<Bytes>,
+    buf: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(chunk)
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the engine stopped reading"))
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+}
