@@ -113,6 +113,7 @@ fn image_writes_never_move_anothers_name_and_every_image_is_the_runs() {
     let built = format!("tug-test/built-{t}:1");
     let imported = format!("tug-test/imported-{t}:1");
     let loaded = format!("tug-test/loaded-{t}:1");
+    let tagged = format!("tug-test/tagged-{t}:1");
     let from = "FROM tug-test/busybox:latest";
     let cases = vec![
         case("tag", format!("tug-test/busybox:latest=>{victim}")),
@@ -137,16 +138,19 @@ fn image_writes_never_move_anothers_name_and_every_image_is_the_runs() {
         ),
         case("image-labels", &loaded),
         case("remove-image", &loaded),
+        // A name of the run's own on an image it did not make: taken off when the run ends.
+        case("tag", format!("tug-test/busybox:latest=>{tagged}")),
     ];
     let dir = tempfile::tempdir().unwrap();
     let name = format!("attack-images-{t}");
     let wasm = named(dir.path(), &name);
     let a = attack(&wasm, &["--policy".into(), "ci".into()], &cases);
     let victim_now = image_id(&rt, &c, &victim);
-    let left: Vec<Option<String>> = [&built, &imported, &loaded]
+    let left: Vec<Option<String>> = [&built, &imported, &loaded, &tagged]
         .iter()
         .map(|n| image_id(&rt, &c, n))
         .collect();
+    let base = image_id(&rt, &c, "tug-test/busybox:latest");
     remove_image(&rt, &c, &victim);
     a.expect(&[
         ("tag onto it", "denied images.overwrite repo"),
@@ -164,6 +168,7 @@ fn image_writes_never_move_anothers_name_and_every_image_is_the_runs() {
         ("load one's own", "allowed"),
         ("its labels", "allowed"),
         ("remove what the run loaded", "allowed"),
+        ("tag a shared image", "allowed"),
     ]);
     assert_eq!(
         victim_now,
@@ -183,7 +188,8 @@ fn image_writes_never_move_anothers_name_and_every_image_is_the_runs() {
     }
     let container: Value = serde_json::from_str(a.show(9)).unwrap();
     assert_eq!(container["Keep"], "0", "{container}");
-    assert_eq!(left, vec![None, None, None], "what the run made is gone");
+    assert_eq!(left, vec![None, None, None, None], "what the run made is gone");
+    assert!(base.is_some(), "the image it tagged stays");
 }
 
 /// A Dockerfile names images too: a build may only use those the policy allows (through variables and

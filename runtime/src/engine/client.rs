@@ -333,35 +333,11 @@ impl Client {
         version: Option<ApiVersion>,
     ) -> Result<Response<Incoming>> {
         let version = version.map(|v| v.to_string());
-        let uri = format!(
-            "http://{}{}",
-            self.inner.authority,
-            req.path_and_query(version.as_deref())
-        );
-        // A path or query too long for a URI (a megabyte-long name, say) is the caller's error.
-        let parsed: http::Uri = uri.parse().map_err(|e| {
-            Error::InvalidArgument(format!(
-                "{} {}…: {e} ({} bytes)",
-                req.method,
-                uri.chars().take(120).collect::<String>(),
-                uri.len()
-            ))
-        })?;
-        let mut builder = http::Request::builder().method(req.method.clone()).uri(parsed);
-        let Some(headers) = builder.headers_mut() else {
-            return Err(Error::InvalidArgument(format!(
-                "{} {}: not a valid request",
-                req.method, req.path
-            )));
-        };
-        *headers = req.headers;
-        headers.insert(
-            header::USER_AGENT,
-            HeaderValue::from_static(concat!("tug/", env!("CARGO_PKG_VERSION"))),
-        );
-        let request = builder
+        let origin = format!("http://{}", self.inner.authority);
+        let request = req
+            .http_head(&origin, version.as_deref())?
             .body(body)
-            .map_err(|e| Error::InvalidArgument(format!("request {uri}: {e}")))?;
+            .map_err(|e| Error::InvalidArgument(format!("request {} {}: {e}", req.method, req.path)))?;
         self.inner.http.request(request).await.map_err(|e| {
             Error::transport(
                 format!("{} {} on {}", req.method, req.path, self.inner.config.endpoint),

@@ -37,28 +37,13 @@ pub(crate) async fn send(
         None
     };
     let what = || format!("{} {} on {}", req.method, req.path, client.config().endpoint);
-    let target = req.path_and_query(version.as_deref());
-    // A path or query too long for a URI (a megabyte-long name, say) is the caller's error.
-    let uri: http::Uri = target.parse().map_err(|e| {
-        Error::InvalidArgument(format!(
-            "{} {}…: {e} ({} bytes)",
-            req.method,
-            target.chars().take(120).collect::<String>(),
-            target.len()
-        ))
-    })?;
-    let mut builder = http::Request::builder().method(req.method.clone()).uri(uri);
+    let mut builder = req.http_head("", version.as_deref())?;
     let Some(headers) = builder.headers_mut() else {
         return Err(Error::InvalidArgument(format!(
             "{} {}: not a valid request",
             req.method, req.path
         )));
     };
-    *headers = req.headers.clone();
-    headers.insert(
-        header::USER_AGENT,
-        HeaderValue::from_static(concat!("tug/", env!("CARGO_PKG_VERSION"))),
-    );
     let host = HeaderValue::from_str(client.authority())
         .map_err(|e| Error::InvalidArgument(format!("host {}: {e}", client.authority())))?;
     headers.insert(header::HOST, host);

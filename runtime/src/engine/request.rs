@@ -111,6 +111,34 @@ impl Request {
     }
 
     /// The path and query, with the version prefix when there is one.
+    /// The head of the HTTP request: method, URI (`origin`, e.g. `http://host`, or "" for an
+    /// origin-form target, then the path and query), headers and tug's `User-Agent`. A path or query too
+    /// long for a URI (a megabyte-long name, say) is the caller's error, not a panic.
+    pub(crate) fn http_head(&self, origin: &str, version: Option<&str>) -> Result<http::request::Builder> {
+        let uri = format!("{origin}{}", self.path_and_query(version));
+        let parsed: http::Uri = uri.parse().map_err(|e| {
+            Error::InvalidArgument(format!(
+                "{} {}…: {e} ({} bytes)",
+                self.method,
+                uri.chars().take(120).collect::<String>(),
+                uri.len()
+            ))
+        })?;
+        let mut builder = http::Request::builder().method(self.method.clone()).uri(parsed);
+        let Some(headers) = builder.headers_mut() else {
+            return Err(Error::InvalidArgument(format!(
+                "{} {}: not a valid request",
+                self.method, self.path
+            )));
+        };
+        *headers = self.headers.clone();
+        headers.insert(
+            http::header::USER_AGENT,
+            HeaderValue::from_static(concat!("tug/", env!("CARGO_PKG_VERSION"))),
+        );
+        Ok(builder)
+    }
+
     pub(crate) fn path_and_query(&self, version: Option<&str>) -> String {
         let mut s = String::with_capacity(self.path.len() + 16);
         if let (true, Some(v)) = (self.versioned, version) {

@@ -20,7 +20,12 @@ use std::{
 
 use wasmtime::component::Resource;
 
-use super::{bindings::types::Error as WitError, error::HostResult, state::HostState};
+use super::{
+    bindings::types::Error as WitError,
+    error::HostResult,
+    resources::{Frames, HostFrameReader},
+    state::HostState,
+};
 use crate::{
     engine::{BodyReader, Client, Download, JsonStream, Request, Upload},
     policy::{
@@ -207,6 +212,13 @@ impl Call {
     /// Sends a request whose answer is a byte stream (an archive, an export, logs).
     pub async fn download(&mut self, req: Request) -> Result<Download, WitError> {
         Ok(self.client()?.download(req).await?)
+    }
+
+    /// Sends a request whose answer is a process's output (logs), as a frame reader (raw bytes when the
+    /// process has a TTY).
+    pub async fn frames(&mut self, req: Request, tty: bool) -> Result<HostFrameReader, WitError> {
+        let dl = self.download(req).await?;
+        Ok(HostFrameReader(Frames::new(Box::new(dl.body), tty)))
     }
 
     /// Starts a request whose body the plugin streams.

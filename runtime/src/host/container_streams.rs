@@ -13,7 +13,7 @@ use super::{
     containers::container_path,
     error::HostResult,
     query::QueryExt,
-    resources::{BodyInputStream, Frames, HostAttachedSocket, HostFrameReader, HostJsonStream, HostUpload},
+    resources::{BodyInputStream, HostAttachedSocket, HostFrameReader, HostJsonStream, HostUpload},
     state::HostState,
     system::path_stat,
 };
@@ -58,8 +58,7 @@ impl container_streams::Host for HostState {
                         .opt("until", o.until)
                         .opt("timestamps", o.timestamps)
                         .opt("tail", o.tail);
-                    let dl = call.download(req).await?;
-                    Ok(HostFrameReader(Frames::new(Box::new(dl.body), tty)))
+                    call.frames(req, tty).await
                 })
             })
             .await;

@@ -13,7 +13,7 @@ use super::{
     call::HostEngine,
     error::HostResult,
     query::{registry_auth, QueryExt},
-    resources::{Frames, HostFrameReader},
+    resources::HostFrameReader,
     state::HostState,
 };
 use crate::{
@@ -25,6 +25,20 @@ use crate::{
 fn service_path(id: &str, rest: &str) -> String {
     format!("/services/{}{rest}", segment(id))
 }
+
+/// The query of a service's or a task's logs: the two interfaces' `logs-options` have the same fields.
+macro_rules! swarm_logs {
+    ($req:expr, $o:expr) => {
+        $req.opt("details", $o.details)
+            .opt("follow", $o.follow)
+            .opt("stdout", $o.stdout)
+            .opt("stderr", $o.stderr)
+            .opt("since", $o.since)
+            .opt("timestamps", $o.timestamps)
+            .opt("tail", $o.tail)
+    };
+}
+pub(crate) use swarm_logs;
 
 /// Adds the `X-Registry-Auth` header when the plugin gave credentials (without it, an update takes them
 /// from `registryAuthFrom`).
@@ -141,16 +155,11 @@ impl service_streams::Host for HostState {
                     let tty = service.doc["Spec"]["TaskTemplate"]["ContainerSpec"]["TTY"]
                         .as_bool()
                         .unwrap_or(false);
-                    let req = Request::get(service_path(&service.id, "/logs"))
-                        .opt("details", o.details)
-                        .opt("follow", o.follow)
-                        .opt("stdout", o.stdout)
-                        .opt("stderr", o.stderr)
-                        .opt("since", o.since)
-                        .opt("timestamps", o.timestamps)
-                        .opt("tail", o.tail);
-                    let dl = call.download(req).await?;
-                    Ok(HostFrameReader(Frames::new(Box::new(dl.body), tty)))
+                    call.frames(
+                        swarm_logs!(Request::get(service_path(&service.id, "/logs")), o),
+                        tty,
+                    )
+                    .await
                 })
             })
             .await;

@@ -13,7 +13,8 @@ use super::{
     call::HostEngine,
     error::HostResult,
     query::QueryExt,
-    resources::{Frames, HostFrameReader},
+    resources::HostFrameReader,
+    services::swarm_logs,
     state::HostState,
 };
 use crate::{
@@ -81,16 +82,8 @@ impl task_streams::Host for HostState {
                     let tty = task.doc["Spec"]["ContainerSpec"]["TTY"]
                         .as_bool()
                         .unwrap_or(false);
-                    let req = Request::get(task_path(&task.id, "/logs"))
-                        .opt("details", o.details)
-                        .opt("follow", o.follow)
-                        .opt("stdout", o.stdout)
-                        .opt("stderr", o.stderr)
-                        .opt("since", o.since)
-                        .opt("timestamps", o.timestamps)
-                        .opt("tail", o.tail);
-                    let dl = call.download(req).await?;
-                    Ok(HostFrameReader(Frames::new(Box::new(dl.body), tty)))
+                    call.frames(swarm_logs!(Request::get(task_path(&task.id, "/logs")), o), tty)
+                        .await
                 })
             })
             .await;

@@ -450,12 +450,14 @@ pub async fn remove_run(client: &Client, run_id: &str) -> CleanupReport {
     report
 }
 
-/// Takes off the names a run gave images it did not make (a tag on an image of someone else's, a name a
-/// pull created): each name that still names the image it named when the run made it (`None`: any).
-/// Images the run made are removed with their names by [`remove_run`].
+/// Takes off the names a run gave images it did not make (a tag on an image of someone else's): each
+/// name that still names the image it named when the run made it. Names without a known image (a pull's)
+/// stay, as after `docker pull`: another run may be using what it pulled too. Images the run made are
+/// removed with their names by [`remove_run`].
 pub async fn remove_names(client: &Client, names: &[(String, Option<String>)]) -> CleanupReport {
     let mut report = CleanupReport::default();
     for (name, id) in names {
+        let Some(id) = id else { continue };
         let path = format!(
             "/images/{}",
             name.split('/').map(segment).collect::<Vec<_>>().join("/")
@@ -472,8 +474,7 @@ pub async fn remove_names(client: &Client, names: &[(String, Option<String>)]) -
                 continue;
             }
         };
-        let same = id.as_deref().is_none_or(|id| current["Id"].as_str() == Some(id));
-        if !same {
+        if current["Id"].as_str() != Some(id.as_str()) {
             continue;
         }
         match client.call(Request::delete(path).query("noprune", true)).await {
