@@ -139,8 +139,22 @@ async fn volume(client: &Client, name: &str, labels: &Value) -> String {
     v["Name"].as_str().expect("Name").to_owned()
 }
 
-/// An image committed from a container, with labels.
+/// An image committed from a container, with a run's labels as an image carries them (`tug.image.…`,
+/// the container's own `tug.…` keys emptied).
 async fn image(client: &Client, container: &str, repo: &str, labels: &Value) -> String {
+    let mut image_labels = serde_json::Map::new();
+    for (k, v) in labels.as_object().unwrap() {
+        match k.strip_prefix("tug.") {
+            Some(rest) => {
+                image_labels.insert(format!("tug.image.{rest}"), v.clone());
+                image_labels.insert(k.clone(), json!(""));
+            }
+            None => {
+                image_labels.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let labels = &Value::Object(image_labels);
     let v: Value = client
         .json(
             Request::post("/commit")

@@ -258,7 +258,21 @@ fn host_ports_are_picked_by_the_daemon() {
     ]);
 }
 
-/// Swap no larger than memory, logs bounded on the host's disk, exec instances bounded per container.
+/// `n` published ports on loopback, each picked by the daemon.
+fn ports(n: u16) -> Value {
+    let mut map = serde_json::Map::new();
+    for p in 0..n {
+        map.insert(
+            format!("{}/tcp", 8000 + p),
+            json!([{"HostIp": "127.0.0.1", "HostPort": ""}]),
+        );
+    }
+    Value::Object(map)
+}
+
+/// Swap no larger than memory, logs bounded on the host's disk (and in the daemon's memory), published
+/// ports and health checks bounded (each costs the host outside the container's limits), exec instances
+/// bounded per container.
 #[test]
 fn ceilings_on_swap_logs_and_exec_instances() {
     let dir = tempfile::tempdir().unwrap();
@@ -273,6 +287,26 @@ fn ceilings_on_swap_logs_and_exec_instances() {
                 .to_string(),
         ),
         case("exec-many", "8"),
+        case(
+            "create-show",
+            json!({ "Image": IMAGE, "HostConfig": {"LogConfig": {"Type": "json-file", "Config": {"mode": "non-blocking", "max-buffer-size": "100g"}}} })
+                .to_string(),
+        ),
+        case(
+            "create-show",
+            json!({ "Image": IMAGE, "HostConfig": {"LogConfig": {"Type": "json-file", "Config": {"tag": "{{pad \"x\" 50000000 0}}"}}} })
+                .to_string(),
+        ),
+        case("create-show", json!({ "Image": IMAGE, "HostConfig": {"PortBindings": ports(17)} }).to_string()),
+        case(
+            "create-show",
+            json!({ "Image": IMAGE, "Healthcheck": {"Test": ["CMD", "true"], "Interval": 1_000_000} }).to_string(),
+        ),
+        case(
+            "create-show",
+            json!({ "Image": IMAGE, "Healthcheck": {"Test": ["CMD", "true"], "Interval": 5_000_000_000_i64} })
+                .to_string(),
+        ),
     ];
     let a = attack(
         &tug_e2e::plugin("attack"),
@@ -287,6 +321,10 @@ fn ceilings_on_swap_logs_and_exec_instances() {
             "denied containers.log-config HostConfig.LogConfig.Config.path",
         ),
         ("eight exec instances", "denied quota.execs -"),
+        (
+            "a log buffer in the daemon's memory",
+            "denied containers.log-config HostConfig.LogConfig.Config.max-buffer-size",
+        ),
     ]);
     for n in [0, 1] {
         let shown: Value = serde_json::from_str(a.show(n)).unwrap();

@@ -50,6 +50,31 @@ fn victim_image(rt: &tokio::runtime::Runtime, c: &Client, name: &str) -> String 
     image_id(rt, c, name).expect("the victim image was made")
 }
 
+/// An image of nobody's run with no name at all (an import without a repository): its id.
+fn dangling_image(rt: &tokio::runtime::Runtime, c: &Client) -> String {
+    let mut tar = tar::Builder::new(Vec::new());
+    let data = format!("dangling {}\n", tag());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(data.len() as u64);
+    header.set_mode(0o644);
+    tar.append_data(&mut header, "dangling.txt", data.as_bytes())
+        .unwrap();
+    let body = tar.into_inner().unwrap();
+    let req = Request::post("/images/create")
+        .query("fromSrc", "-")
+        .content_type("application/x-tar");
+    let answer = rt.block_on(async {
+        let upload = c.upload(req).await.unwrap();
+        upload.send_all(&body[..]).await.unwrap()
+    });
+    let last = serde_json::Deserializer::from_slice(&answer)
+        .into_iter::<Value>()
+        .filter_map(Result::ok)
+        .last()
+        .unwrap();
+    last["status"].as_str().unwrap().to_owned()
+}
+
 fn image_id(rt: &tokio::runtime::Runtime, c: &Client, name: &str) -> Option<String> {
     let v: Value = rt
         .block_on(c.json(Request::get(format!("/images/{name}/json"))))
@@ -102,7 +127,8 @@ fn images_the_run_may_not_see_are_out_of_its_reach() {
 
 /// Under `ci` (any image, image writes): a name that is another's is never moved — not by a tag, a
 /// build, a commit, an import or a load — and the plugin may not remove it; a name the run made (a
-/// build, an import, a load) carries the run's labels with `tug.keep=0`, whatever the Dockerfile or
+/// build, an import, a load) carries the run's labels (as `tug.image.…`, `tug.image.keep=0`; the
+/// run's container keys empty, so no container of the image is the run's), whatever the Dockerfile or
 /// the tar said, and is gone when the run ends.
 #[test]
 fn image_writes_never_move_anothers_name_and_every_image_is_the_runs() {
@@ -176,15 +202,20 @@ fn image_writes_never_move_anothers_name_and_every_image_is_the_runs() {
         "the victim's name still names its image"
     );
     for n in [8, 11, 13] {
+        // The run's labels, as an image carries them: under `tug.image.`, and the run's own keys empty,
+        // so that a container anyone makes of the image is not the run's.
         let labels: Value = serde_json::from_str(a.show(n)).unwrap();
-        assert_eq!(labels["tug.keep"], "0", "case {n}: {labels}");
+        assert_eq!(labels["tug.image.keep"], "0", "case {n}: {labels}");
         assert!(
-            labels["tug.run"]
+            labels["tug.image.run"]
                 .as_str()
                 .is_some_and(|r| r != "someone-else" && r.len() == 16),
             "case {n}: {labels}"
         );
-        assert_eq!(labels["tug.plugin"], name.as_str(), "case {n}: {labels}");
+        assert_eq!(labels["tug.image.plugin"], name.as_str(), "case {n}: {labels}");
+        for key in ["tug.run", "tug.keep", "tug.plugin", "tug.owner-pid", "tug.host"] {
+            assert_eq!(labels[key], "", "case {n}: {key} in {labels}");
+        }
     }
     let container: Value = serde_json::from_str(a.show(9)).unwrap();
     assert_eq!(container["Keep"], "0", "{container}");
@@ -240,6 +271,85 @@ fn builds_use_only_images_the_policy_allows() {
         ("a Dockerfile that is a link", "denied build.images Dockerfile"),
         ("an allowed base", "allowed"),
     ]);
+}
+
+/// Tars that read one way to tug and another to the daemon: an entry whose PAX size covers a hidden tar
+/// (a Dockerfile, a manifest naming another's image) is passed on as one entry holding those bytes; one
+/// image config given twice is refused. Commit `changes` that expand into `tug.*` labels, and ONBUILD
+/// triggers that name other images, are refused; a Dockerfile flag spelled with an escape is not read
+/// past.
+#[test]
+fn tar_and_dockerfile_tricks_are_read_as_the_daemon_reads_them() {
+    let (rt, c) = (rt(), client());
+    let t = tag();
+    let victim = format!("tug-test/victim-{t}:1");
+    let victim_id = victim_image(&rt, &c, &victim);
+    let honest = format!("tug-test/honest-{t}:1");
+    let onbuild = format!("tug-test/onbuild-{t}:1");
+    let dangling = dangling_image(&rt, &c);
+    let cases = vec![
+        // If the daemon read the hidden Dockerfile, it would try to pull this and fail.
+        case("build-smuggle", format!("127.0.0.1:5999/absent-{t}:1")),
+        case("load-smuggle", format!("{honest}|{victim}")),
+        case("load-dup", format!("tug-test/dup-{t}:1")),
+        case("commit-changes", "LABEL tu\\g.keep=1"),
+        case("commit-changes", "LABEL ${X:-tug}.keep=1"),
+        case("commit-changes", "ONBUILD RUN true"),
+        case(
+            "commit-onbuild",
+            format!("{onbuild}|COPY --from=127.0.0.1:5999/absent:1 / /"),
+        ),
+        case("build", format!("|FROM {onbuild}")),
+        case(
+            "build",
+            format!("|FROM tug-test/busybox:latest\nCOPY --fr\\om={victim} /victim.txt /x"),
+        ),
+    ];
+    let a = attack(
+        &tug_e2e::plugin("attack"),
+        &["--policy".into(), "ci".into()],
+        &cases,
+    );
+    let victim_now = image_id(&rt, &c, &victim);
+    remove_image(&rt, &c, &victim);
+    a.expect(&[
+        ("a Dockerfile hidden past a PAX size", "allowed"),
+        ("a manifest hidden past a PAX size", "allowed"),
+        ("an image config given twice", "error"),
+        ("a label key with an escape", "denied labels.reserved changes[0]"),
+        ("a label key with a variable", "denied labels.reserved changes[0]"),
+        ("an ONBUILD change", "denied images.changes changes[0]"),
+        ("an ONBUILD trigger in the config", "allowed"),
+        (
+            "building from it",
+            &format!("denied build.images Dockerfile line 1 ({onbuild} OnBuild[0])"),
+        ),
+        ("an escaped flag", "denied build.images Dockerfile"),
+        ("a Dockerfile that is a device", "error"),
+        (
+            "a Dockerfile the builder cannot parse",
+            "denied build.images Dockerfile",
+        ),
+        ("a change with a line break", "denied images.changes changes[0]"),
+        (
+            "a change continued onto the next",
+            "denied images.changes changes[0]",
+        ),
+        ("name an image nobody names", "denied images.name name"),
+    ]);
+    let dangling_now = image_id(&rt, &c, &dangling);
+    remove_image(&rt, &c, &dangling);
+    assert_eq!(
+        dangling_now.as_deref(),
+        Some(dangling.as_str()),
+        "the unnamed image is still there"
+    );
+    assert!(a.outcomes[2].contains("twice"), "{}", a.outcomes[2]);
+    assert_eq!(
+        victim_now,
+        Some(victim_id),
+        "the victim's name still names its image"
+    );
 }
 
 /// A build's `RUN` steps get the container ceilings: memory (and swap no larger) and CPUs.

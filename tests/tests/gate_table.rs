@@ -130,7 +130,7 @@ fn sweep_or_cleanup(request: &str) -> bool {
     match path {
         "/_ping" | "/version" => true,
         "/containers/json" | "/networks" | "/volumes" | "/images/json" | "/services" | "/secrets"
-        | "/configs" => target.contains("tug.run"),
+        | "/configs" => target.contains("tug.run") || target.contains("tug.image.run"),
         _ => false,
     }
 }

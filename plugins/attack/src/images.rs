@@ -110,6 +110,97 @@ pub(crate) fn attack(d: &Engine, own: &mut Own, n: usize, kind: &str, arg: &str)
             follow(&progress_upload_all(upload, &context)?)?;
             Ok(())
         }
+        // A tar whose PAX `size` says more than its header: a reader trusting the header reads the rest as
+        // entries of their own (a smuggled Dockerfile, a smuggled manifest naming ARG).
+        "build-smuggle" => {
+            let context = smuggled(
+                &[("Dockerfile", format!("FROM {arg}\n").as_bytes())],
+                &[("Dockerfile", b"FROM tug-test/busybox:latest\n".as_slice())],
+            );
+            let upload = image_streams::build(d, &Default::default(), None)?;
+            follow(&progress_upload_all(upload, &context)?)?;
+            Ok(())
+        }
+        "load-smuggle" => {
+            let (tag, victim) = arg.split_once('|').unwrap_or((arg, ""));
+            let saved = read_to_end(&image_streams::save(d, "tug-test/busybox:latest")?)?;
+            let honest = renamed(&saved, tag, &json!({}))
+                .map_err(|e| Error::InvalidArgument(format!("rewriting the saved tar: {e}")))?;
+            let evil = renamed(&saved, victim, &json!({"tug.keep": "1"}))
+                .map_err(|e| Error::InvalidArgument(format!("rewriting the saved tar: {e}")))?;
+            // The smuggled part: the evil tar's manifest and configs, hidden in a PAX-sized entry.
+            let hidden = entries_of(&evil, |p| p.ends_with(".json"));
+            let hidden: Vec<(&str, &[u8])> = hidden.iter().map(|(p, d)| (p.as_str(), d.as_slice())).collect();
+            let visible = entries_of(&honest, |_| true);
+            let visible: Vec<(&str, &[u8])> =
+                visible.iter().map(|(p, d)| (p.as_str(), d.as_slice())).collect();
+            let tar = smuggled(&hidden, &visible);
+            let upload = image_streams::load(d, image_streams::LoadOptions { quiet: Some(true) })?;
+            follow(&progress_upload_all(upload, &tar)?)?;
+            Ok(())
+        }
+        // A load whose tar has one image config twice, the second with `tug.keep=1`.
+        "load-dup" => {
+            let saved = read_to_end(&image_streams::save(d, "tug-test/busybox:latest")?)?;
+            let honest = renamed(&saved, arg, &json!({}))
+                .map_err(|e| Error::InvalidArgument(format!("rewriting the saved tar: {e}")))?;
+            let mut files = entries_of(&honest, |_| true);
+            let config = files
+                .iter()
+                .find(|(p, _)| p.ends_with(".json") && p != "manifest.json")
+                .cloned()
+                .unwrap_or_default();
+            let mut evil: Value = serde_json::from_slice(&config.1).unwrap_or_default();
+            evil["config"]["Labels"] = json!({"tug.keep": "1"});
+            files.push((
+                format!("./{}", config.0),
+                serde_json::to_vec(&evil).unwrap_or_default(),
+            ));
+            let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, d)| (p.as_str(), d.as_slice())).collect();
+            let upload = image_streams::load(d, image_streams::LoadOptions { quiet: Some(true) })?;
+            follow(&progress_upload_all(upload, &tar_of(&refs))?)?;
+            Ok(())
+        }
+        // A context whose Dockerfile is a character device (1:3, /dev/null on the daemon's host).
+        "build-device" => {
+            let mut tar = tar::Builder::new(Vec::new());
+            let mut dev = tar::Header::new_ustar();
+            dev.set_entry_type(tar::EntryType::Char);
+            dev.set_device_major(1).ok();
+            dev.set_device_minor(3).ok();
+            dev.set_size(0);
+            dev.set_mode(0o644);
+            let _ = tar.append_data(&mut dev, "Dockerfile", std::io::empty());
+            let mut h = tar::Header::new_gnu();
+            h.set_size(arg.len() as u64);
+            h.set_mode(0o644);
+            let _ = tar.append_data(&mut h, "dockerfile", arg.as_bytes());
+            let context = tar.into_inner().unwrap_or_default();
+            let upload = image_streams::build(d, &Default::default(), None)?;
+            follow(&progress_upload_all(upload, &context)?)?;
+            Ok(())
+        }
+        "commit-changes" => {
+            let (id, _) = own.container(d)?;
+            let options = images::CommitOptions {
+                changes: Some(vec![arg.to_owned()]),
+                ..Default::default()
+            };
+            images::commit(d, &id, None, &options).map(|_| ())
+        }
+        // A commit whose config carries an ONBUILD trigger (`TAG|TRIGGER`).
+        "commit-onbuild" => {
+            let (id, _) = own.container(d)?;
+            let (tag, trigger) = arg.split_once('|').unwrap_or((arg, ""));
+            let (repo, tag) = repo_tag(tag);
+            let options = images::CommitOptions {
+                repo: Some(repo),
+                tag,
+                ..Default::default()
+            };
+            let config = json!({ "OnBuild": [trigger] }).to_string();
+            images::commit(d, &id, Some(&config), &options).map(|_| ())
+        }
         "commit" => {
             let (id, _) = own.container(d)?;
             let (repo, tag) = repo_tag(arg);
@@ -157,6 +248,48 @@ pub(crate) fn attack(d: &Engine, own: &mut Own, n: usize, kind: &str, arg: &str)
         .set_config(arg),
         other => Err(Error::InvalidArgument(format!("unknown kind {other:?}"))),
     }
+}
+
+/// The files of a tar whose path `keep` says, in order.
+fn entries_of(tar: &[u8], keep: impl Fn(&str) -> bool) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut archive = tar::Archive::new(tar);
+    let Ok(entries) = archive.entries() else {
+        return out;
+    };
+    for mut entry in entries.flatten() {
+        let Ok(path) = entry.path().map(|p| p.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        if entry.header().entry_type().is_file() && keep(&path) {
+            let mut data = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut entry, &mut data);
+            out.push((path, data));
+        }
+    }
+    out
+}
+
+/// A tar that says one thing to a reader of PAX sizes and another to a reader of headers: an entry
+/// `pad` whose PAX `size` covers a whole tar of `hidden` files (and its end), then `visible`.
+fn smuggled(hidden: &[(&str, &[u8])], visible: &[(&str, &[u8])]) -> Vec<u8> {
+    let inner = tar_of(hidden);
+    let mut tar = tar::Builder::new(Vec::new());
+    let _ = tar.append_pax_extensions([("size", inner.len().to_string().as_bytes())]);
+    let mut header = tar::Header::new_ustar();
+    header.set_path("pad").ok();
+    header.set_size(0);
+    header.set_mode(0o644);
+    header.set_cksum();
+    let _ = std::io::Write::write_all(tar.get_mut(), header.as_bytes());
+    let _ = std::io::Write::write_all(tar.get_mut(), &inner);
+    for (path, data) in visible {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        let _ = tar.append_data(&mut h, path, *data);
+    }
+    tar.into_inner().unwrap_or_default()
 }
 
 /// A `docker save` tar renamed `tag`, with `labels` added to its image's config.

@@ -18,6 +18,7 @@ pub(crate) type Result<T> = std::result::Result<T, Error>;
 #[derive(Default)]
 pub(crate) struct Own {
     container: Option<(String, String)>,
+    network: Option<String>,
 }
 
 impl Own {
@@ -39,13 +40,29 @@ impl Own {
         Ok(self.container.clone().unwrap_or_default())
     }
 
-    /// `arg` with `{own}` and `{own-name}` filled in.
-    pub fn fill(&mut self, d: &Engine, arg: &str) -> Result<String> {
-        if !arg.contains("{own") {
-            return Ok(arg.to_owned());
+    /// A network of the plugin's own: its name.
+    pub fn network(&mut self, d: &Engine) -> Result<String> {
+        if let Some(n) = &self.network {
+            return Ok(n.clone());
         }
-        let (id, name) = self.container(d)?;
-        Ok(arg.replace("{own}", &id).replace("{own-name}", &name))
+        let name = format!("attack-net-{}", now_nanos());
+        networks::create(d, &json!({ "Name": name }).to_string())?;
+        self.network = Some(name.clone());
+        Ok(name)
+    }
+
+    /// `arg` with `{own}`, `{own-name}` and `{own-net}` filled in.
+    pub fn fill(&mut self, d: &Engine, arg: &str) -> Result<String> {
+        let mut out = arg.to_owned();
+        if out.contains("{own-net}") {
+            let net = self.network(d)?;
+            out = out.replace("{own-net}", &net);
+        }
+        if out.contains("{own") {
+            let (id, name) = self.container(d)?;
+            out = out.replace("{own}", &id).replace("{own-name}", &name);
+        }
+        Ok(out)
     }
 }
 
@@ -178,6 +195,16 @@ fn attack(d: &Engine, own: &mut Own, n: usize, kind: &str, arg: &str) -> Result<
             Ok(())
         }
         // A container or network named like another's short id, a rename to one.
+        // A container list whose filters name a container (`since`, `before`).
+        "list-since" => containers::list(
+            d,
+            &containers::ListOptions {
+                all: Some(true),
+                filters: Some(vec![("since".into(), vec![arg.to_owned()])]),
+                ..Default::default()
+            },
+        )
+        .map(|_| ()),
         "create-named" => {
             let body = json!({ "Image": "tug-test/busybox:latest", "Cmd": ["true"] }).to_string();
             let options = containers::CreateOptions {

@@ -171,7 +171,7 @@ fn run(docker: &Engine, tag: &str, made: &mut Made) -> Result<()> {
     // The same layers under the same name; its config carries this run's labels (tug stamps every image
     // a run loads), so its Id is new.
     let loaded: Value = serde_json::from_str(&images::inspect(docker, &image)?)?;
-    if loaded["RootFS"]["Layers"] != layers || !loaded["Config"]["Labels"]["tug.run"].is_string() {
+    if loaded["RootFS"]["Layers"] != layers || !loaded["Config"]["Labels"]["tug.image.run"].is_string() {
         return Err(format!(
             "the loaded image: expected layers {layers} and the run's labels, got {} and {}",
             loaded["RootFS"]["Layers"], loaded["Config"]["Labels"]

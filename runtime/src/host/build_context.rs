@@ -10,7 +10,7 @@ use super::{
     bindings::types::Error as WitError,
     call::Call,
     resources::HostUpload,
-    tar_filter::{self, Held, Rewrite},
+    tar_filter::{self, clean, Held, Rewrite},
 };
 use crate::{
     engine::{Client, Upload},
@@ -60,8 +60,7 @@ impl Rewrite for Build {
     }
 
     fn hold(&self, name: &str, _size: u64) -> bool {
-        let name = clean(name);
-        self.paths.contains(&name)
+        self.paths.iter().any(|p| p == name)
     }
 
     fn limit(&self) -> u64 {
@@ -69,15 +68,11 @@ impl Rewrite for Build {
     }
 
     fn link(&self, path: &str) -> Result<(), WitError> {
-        let path = clean(path);
-        if self.paths.contains(&path) {
+        if self.paths.iter().any(|p| p == path) {
             return Err(Denial::field(
                 "build.images",
                 "Dockerfile",
-                format!(
-                    "the Dockerfile {} is a link: send the file itself",
-                    shorten(&path)
-                ),
+                format!("the Dockerfile {} is a link: send the file itself", shorten(path)),
             )
             .into());
         }
@@ -108,33 +103,5 @@ impl Rewrite for Build {
             .map_err(WitError::from)?;
         file.data = checked.into_bytes();
         Ok(vec![file])
-    }
-}
-
-/// A path inside the context as the daemon reads it: `.` and empty parts dropped, `..` applied, no
-/// leading `/`.
-fn clean(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    parts.join("/")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::clean;
-
-    #[test]
-    fn paths_as_the_daemon_reads_them() {
-        assert_eq!(clean("./Dockerfile"), "Dockerfile");
-        assert_eq!(clean("/sub/../Dockerfile"), "Dockerfile");
-        assert_eq!(clean("a//b/./c"), "a/b/c");
     }
 }

@@ -71,7 +71,9 @@ impl containers::Host for HostState {
     async fn list(&mut self, e: Resource<HostEngine>, o: ListOptions) -> HostResult<String> {
         self.engine_call(Op::ContainerList, &e, move |_, call| {
             Box::pin(async move {
-                let filters = call.gate().scope_filters(o.filters);
+                let client = call.client()?.clone();
+                let named = call.gate().container_list_filters(&client, o.filters).await?;
+                let filters = call.gate().scope_filters(named);
                 let req = Request::get("/containers/json")
                     .opt("all", o.all)
                     .opt("limit", o.limit)

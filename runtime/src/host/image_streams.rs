@@ -25,6 +25,17 @@ use crate::{
     policy::{ceilings::BuildResources, image_names::image_path, rules, Op},
 };
 
+/// The name to forward for an image the gate resolved: its full id when the plugin named it by id (or
+/// id prefix), else the name with its tag (`latest` when it has none), which is what the gate checked.
+fn forward_name(name: &str, resolved: &crate::policy::ownership::Resolved) -> String {
+    let bare = resolved.id.trim_start_matches("sha256:");
+    let given = name.trim_start_matches("sha256:");
+    if !given.is_empty() && bare.starts_with(given) {
+        return resolved.id.clone();
+    }
+    repo_tag(name, None)
+}
+
 /// `X-Registry-Config`: base64url of `{"registry": {auth}, …}`.
 fn registry_config(configs: &[(String, AuthConfig)]) -> http::HeaderValue {
     let map: Map<String, Value> = configs.iter().map(|(r, a)| (r.clone(), auth_json(a))).collect();
@@ -65,7 +76,7 @@ impl image_streams::Host for HostState {
                     // The image and every container made from it carry the run's labels (a Dockerfile's
                     // `LABEL tug.keep=1` included: these come last and win).
                     let mut wrapper = serde_json::json!({ "labels": labels.take() });
-                    gate.stamp(&mut wrapper, "labels");
+                    gate.stamp_image(&mut wrapper, "labels");
                     let stamped: Vec<(String, String)> = wrapper["labels"]
                         .as_object()
                         .into_iter()
@@ -91,8 +102,16 @@ impl image_streams::Host for HostState {
                         .opt("nocache", o.nocache)
                         .opt("cachefrom", o.cachefrom.map(|c| Value::from(c).to_string()))
                         .opt("pull", o.pull)
-                        .opt("rm", o.rm)
-                        .opt("forcerm", o.forcerm)
+                        // Intermediate containers carry no run labels: they go, even after a failure.
+                        .opt("rm", if gate.unrestricted() { o.rm } else { Some(true) })
+                        .opt(
+                            "forcerm",
+                            if gate.unrestricted() {
+                                o.forcerm
+                            } else {
+                                Some(true)
+                            },
+                        )
                         .opt("memory", res.memory)
                         .opt("memswap", res.memswap)
                         .opt("cpushares", o.cpushares)
@@ -161,10 +180,14 @@ impl image_streams::Host for HostState {
                     gate.registry(&reference, "from-image")?;
                     gate.image(&reference, "from-image")?;
                     let client = call.client()?.clone();
-                    let new_name = gate.image_pull(&client, &from_image, o.tag.as_deref()).await?;
+                    let plan = gate.image_pull(&client, &from_image, o.tag.as_deref()).await?;
+                    let (from_image, tag) = match plan.by_digest {
+                        Some(digested) => (digested, None),
+                        None => (from_image, o.tag),
+                    };
                     let req = Request::post("/images/create")
                         .query("fromImage", from_image)
-                        .opt("tag", o.tag)
+                        .opt("tag", tag)
                         .opt("platform", o.platform)
                         .header(
                             http::HeaderName::from_static("x-registry-auth"),
@@ -172,8 +195,10 @@ impl image_streams::Host for HostState {
                         );
                     let stream = call.json_stream(req).await?;
                     // A name the pull creates is the run's once the pull ends well (it may remove it).
-                    let watch = match new_name {
-                        Some(name) => Watch::Confirm(Confirm::new(gate, vec![(name, None)])),
+                    let watch = match plan.new_name {
+                        Some(name) => {
+                            Watch::Confirm(Confirm::new(gate, vec![(name, None)]).reading_ids(client))
+                        }
                         None => Watch::None,
                     };
                     Ok(HostJsonStream::watched(stream, watch))
@@ -198,22 +223,9 @@ impl image_streams::Host for HostState {
                         call.target(target);
                         gate.image_target(&client, target, "repo").await?;
                     }
-                    // The imported image carries the run's labels, set by `LABEL` changes after the
+                    // The imported image carries the run's labels, set by a `LABEL` change after the
                     // plugin's own (which may not touch them).
-                    let mut changes = o.changes.clone().unwrap_or_default();
-                    rules::import_changes(&gate, &changes)?;
-                    changes.push(format!(
-                        "LABEL {}",
-                        gate.labels
-                            .iter()
-                            .map(|(k, v)| format!(
-                                "{}={}",
-                                serde_json::to_string(k).unwrap_or_default(),
-                                serde_json::to_string(v).unwrap_or_default()
-                            ))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ));
+                    let changes = rules::image_changes(&gate, o.changes.as_deref().unwrap_or_default())?;
                     let req = Request::post("/images/create")
                         .query("fromSrc", "-")
                         .opt("repo", o.repo)
@@ -244,14 +256,20 @@ impl image_streams::Host for HostState {
         let r = self
             .engine_call(Op::ImagePush, &e, move |_, call| {
                 Box::pin(async move {
-                    let reference = match &o.tag {
-                        Some(t) => format!("{name}:{t}"),
-                        None => name.clone(),
+                    // One tag: without one the daemon would push every tag of the repository, where
+                    // the gate saw only `latest`.
+                    let (repo, tag) = match &o.tag {
+                        Some(t) => (name.clone(), t.clone()),
+                        None => match repo_tag(&name, None).rsplit_once(':') {
+                            Some((r, t)) => (r.to_owned(), t.to_owned()),
+                            None => (name.clone(), "latest".to_owned()),
+                        },
                     };
+                    let reference = format!("{repo}:{tag}");
                     call.gate().registry(&reference, "name")?;
                     call.resolve(&reference).await?;
-                    let req = Request::post(image_path(&name, "/push"))
-                        .opt("tag", o.tag)
+                    let req = Request::post(image_path(&repo, "/push"))
+                        .opt("tag", Some(tag))
                         .header(
                             http::HeaderName::from_static("x-registry-auth"),
                             registry_auth(auth.as_ref()),
@@ -268,9 +286,11 @@ impl image_streams::Host for HostState {
             .engine_call(Op::ImageGet, &e, move |_, call| {
                 Box::pin(async move {
                     // Saved by the name the plugin gave (the tar keeps it), once the gate has seen that
-                    // the run may read the image it names.
-                    call.resolve(&name).await?;
-                    let dl = call.download(Request::get(image_path(&name, "/get"))).await?;
+                    // the run may read the image it names: with its tag (a bare repository name would
+                    // save every tag of it), or by id when the name was an id.
+                    let resolved = call.resolve(&name).await?;
+                    let target = forward_name(&name, &resolved);
+                    let dl = call.download(Request::get(image_path(&target, "/get"))).await?;
                     Ok(Box::new(BodyInputStream::new(dl.body)) as DynInputStream)
                 })
             })
@@ -289,12 +309,14 @@ impl image_streams::Host for HostState {
                     if names.is_empty() {
                         return Err(WitError::InvalidArgument("save-all: no image names".into()));
                     }
+                    let mut targets = Vec::with_capacity(names.len());
                     for name in &names {
-                        call.resolve(name).await?;
+                        let resolved = call.resolve(name).await?;
+                        targets.push(forward_name(name, &resolved));
                     }
                     call.target(&names.join(","));
                     let dl = call
-                        .download(Request::get("/images/get").each("names", Some(&names)))
+                        .download(Request::get("/images/get").each("names", Some(&targets)))
                         .await?;
                     Ok(Box::new(BodyInputStream::new(dl.body)) as DynInputStream)
                 })

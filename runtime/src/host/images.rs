@@ -121,7 +121,21 @@ impl images::Host for HostState {
     ) -> HostResult<()> {
         self.engine_call(Op::ImageTag, &e, move |_, call| {
             Box::pin(async move {
-                let id = call.own(&name).await?;
+                let source = call.resolve(&name).await?;
+                let id = source.id.clone();
+                // An image nobody names gets no name from a run that did not make it: taking the name off
+                // again (the run's removal, its cleanup) would remove the image.
+                if !call.gate().owns_image_labels(&source.doc["Config"]["Labels"])
+                    && !call.gate().unrestricted()
+                    && crate::policy::image_names::references(&source.doc) == 0
+                {
+                    return Err(Denial::field(
+                        "images.name",
+                        "name",
+                        "the image has no name or digest: a plugin may not name an image nobody names",
+                    )
+                    .into());
+                }
                 let target = repo_tag(&repo, o.tag.as_deref());
                 let client = call.client()?.clone();
                 call.gate().image_target(&client, &target, "repo").await?;
@@ -162,7 +176,9 @@ impl images::Host for HostState {
     ) -> HostResult<String> {
         self.engine_call(Op::ImageSearch, &e, move |_, call| {
             Box::pin(async move {
-                call.gate().registry("docker.io/search", "term")?;
+                // The daemon searches the registry the term names (`evil.example/x`), else Docker Hub.
+                call.target(&term);
+                call.gate().registry(&term, "term")?;
                 let req = Request::get("/images/search")
                     .query("term", term)
                     .opt("limit", o.limit)
@@ -200,8 +216,11 @@ impl images::Host for HostState {
                     call.gate().image_target(&client, target, "repo").await?;
                 }
                 let body = call.gate().commit_config(config.as_deref())?;
-                // `changes` apply after the config: no `LABEL tug.…` there either.
-                crate::policy::rules::import_changes(call.gate(), o.changes.as_deref().unwrap_or_default())?;
+                // `changes` apply after the config: checked, and the run's labels last.
+                let changes = crate::policy::rules::image_changes(
+                    call.gate(),
+                    o.changes.as_deref().unwrap_or_default(),
+                )?;
                 let req = Request::post("/commit")
                     .query("container", &resolved.id)
                     .opt("repo", o.repo)
@@ -209,7 +228,7 @@ impl images::Host for HostState {
                     .opt("comment", o.comment)
                     .opt("author", o.author)
                     .opt("pause", o.pause)
-                    .each("changes", o.changes.as_ref())
+                    .each("changes", Some(&changes))
                     .json_bytes(body);
                 let answer = call.text(req).await?;
                 if let Some(target) = target {

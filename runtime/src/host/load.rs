@@ -65,7 +65,7 @@ impl Rewrite for Load {
     fn finish(&mut self, mut held: Vec<Held>, rt: &tokio::runtime::Handle) -> Result<Vec<Held>, WitError> {
         let at = held
             .iter()
-            .position(|h| h.path.as_os_str() == "manifest.json")
+            .position(|h| super::tar_filter::clean(&h.path.to_string_lossy()) == "manifest.json")
             .ok_or_else(|| {
                 WitError::InvalidArgument(
                     "load: the tar has no manifest.json (only `docker save` archives can be checked)".into(),
@@ -81,9 +81,10 @@ impl Rewrite for Load {
         let mut names = Vec::new();
         for (i, item) in items.iter_mut().enumerate() {
             let config = item["Config"].as_str().unwrap_or_default().to_owned();
+            let config = super::tar_filter::clean(&config);
             let entry = held
                 .iter_mut()
-                .find(|h| h.path.to_string_lossy() == config)
+                .find(|h| super::tar_filter::clean(&h.path.to_string_lossy()) == config)
                 .ok_or_else(|| {
                     WitError::InvalidArgument(format!(
                         "load: image {i}'s config {} is not in the tar",
@@ -115,7 +116,7 @@ impl Rewrite for Load {
             }
         }
         // The legacy `repositories` file names layers, not images: the daemon uses the manifest.
-        held.retain(|h| h.path.as_os_str() != "repositories");
+        held.retain(|h| super::tar_filter::clean(&h.path.to_string_lossy()) != "repositories");
         manifest_entry.data =
             serde_json::to_vec(&manifest).map_err(|e| WitError::InvalidArgument(e.to_string()))?;
         held.push(manifest_entry);
@@ -143,7 +144,7 @@ impl Load {
         if !config["config"].is_object() {
             config["config"] = Value::Object(Map::new());
         }
-        self.gate.stamp(&mut config["config"], "Labels");
+        self.gate.stamp_image(&mut config["config"], "Labels");
         serde_json::to_vec(&config).map_err(|e| WitError::InvalidArgument(e.to_string()))
     }
 }

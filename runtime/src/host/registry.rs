@@ -329,6 +329,9 @@ impl registry::HostImage for HostState {
         self.engine_registry_call(Op::ImageLoad, &e, move |_, call| {
             Box::pin(async move {
                 let mut stamped: Image = lock(&image).await?.clone();
+                // The config as the daemon will decode it (a pulled one too): no key that it would read
+                // as `config` or `Labels` but tug would not.
+                call.gate().image_config_value(&stamped.config().to_string())?;
                 let name = stamped.name().map(ToString::to_string).ok_or_else(|| {
                     WitError::InvalidArgument(
                         "load: the image has no name to load it under; call set-name first".into(),

@@ -45,6 +45,9 @@ pub struct Confirm {
     names: Names,
     failed: bool,
     id: Option<String>,
+    /// For a stream that reports no image id (a pull's): the engine to ask what the names name once it
+    /// ended (the client of the permit that started the stream).
+    client: Option<crate::engine::Client>,
 }
 
 impl Confirm {
@@ -62,7 +65,14 @@ impl Confirm {
             names,
             failed: false,
             id: None,
+            client: None,
         }
+    }
+
+    /// The same, reading the image id of each name from `client` once the stream ended well.
+    pub fn reading_ids(mut self, client: crate::engine::Client) -> Self {
+        self.client = Some(client);
+        self
     }
 
     fn see(&mut self, doc: &[u8]) {
@@ -83,13 +93,21 @@ impl Confirm {
         }
     }
 
-    fn end(&mut self) {
+    async fn end(&mut self) {
         if self.failed {
             return;
         }
         let names = std::mem::take(&mut *self.names.lock().unwrap_or_else(|p| p.into_inner()));
         for (name, id) in names {
-            let id = id.or_else(|| self.id.clone());
+            let mut id = id.or_else(|| self.id.clone());
+            if let (None, Some(client)) = (&id, &self.client) {
+                let path = crate::policy::image_names::image_path(&name, "/json");
+                id = client
+                    .json::<serde_json::Value>(crate::engine::Request::get(path))
+                    .await
+                    .ok()
+                    .and_then(|v| v["Id"].as_str().map(str::to_owned));
+            }
             self.gate.confirm_image(&name, id.as_deref());
         }
     }
@@ -129,7 +147,7 @@ impl HostJsonStream {
                     }
                 }
                 (Watch::Confirm(c), Ok(Some(d))) => c.see(d),
-                (Watch::Confirm(c), Ok(None)) => c.end(),
+                (Watch::Confirm(c), Ok(None)) => c.end().await,
                 (Watch::Confirm(c), Err(_)) => c.failed = true,
                 _ => {}
             }
@@ -523,6 +541,13 @@ mod tests {
     use super::*;
     use crate::policy::{Gate, Policy};
 
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
     /// A progress stream's names join the run's set when it ends without an error, with the id it
     /// reported; after an error, or dropped half way, they do not.
     #[test]
@@ -535,13 +560,13 @@ mod tests {
         let mut built = Confirm::new(gate.clone(), vec![("tug-test/a:1".into(), None)]);
         built.see(br#"{"stream":"Step 1/1 : FROM x"}"#);
         built.see(br#"{"aux":{"ID":"sha256:aa"}}"#);
-        built.end();
+        block_on(built.end());
         let mut failed = Confirm::new(gate.clone(), vec![("tug-test/b:1".into(), None)]);
         failed.see(br#"{"errorDetail":{"message":"no"},"error":"no"}"#);
-        failed.end();
+        block_on(failed.end());
         let mut imported = Confirm::new(gate.clone(), vec![("tug-test/c:1".into(), None)]);
         imported.see(br#"{"status":"sha256:cc"}"#);
-        imported.end();
+        block_on(imported.end());
         drop(Confirm::new(gate.clone(), vec![("tug-test/d:1".into(), None)]));
         assert_eq!(
             gate.made_images(),

@@ -80,6 +80,7 @@ impl services::Host for HostState {
                     .gate()
                     .service_spec(&client, BodyKind::ServiceCreate, &spec)
                     .await?;
+                call.gate().service_quota(&client, &body, None).await?;
                 let req = with_auth(Request::post("/services/create"), auth.as_ref()).json_bytes(body);
                 call.text(req).await
             })
@@ -129,6 +130,7 @@ impl services::Host for HostState {
                     .gate()
                     .service_spec(&client, BodyKind::ServiceUpdate, &spec)
                     .await?;
+                call.gate().service_quota(&client, &body, Some(&id)).await?;
                 let req = Request::post(service_path(&id, "/update"))
                     .query("version", o.version)
                     .opt("registryAuthFrom", o.registry_auth_from)

@@ -148,7 +148,8 @@ impl system::Host for HostState {
                     .clone()
                     .unwrap_or_else(|| "docker.io".into());
                 call.target(&server);
-                call.gate().registry(&format!("{server}/x"), "server-address")?;
+                call.gate()
+                    .registry(&format!("{}/x", server_host(&server)), "server-address")?;
                 let body = serde_json::to_vec(&auth_json(&config))
                     .map_err(|e| WitError::InvalidArgument(format!("auth config: {e}")))?;
                 call.gate().canonical(
@@ -194,6 +195,17 @@ impl system_streams::Host for HostState {
     }
 }
 
+/// The host (and port) a login goes to, as the daemon reads a server address: a URL without its scheme,
+/// user info and path (`https://x@evil.example/v2/` → `evil.example`).
+fn server_host(address: &str) -> &str {
+    let rest = address
+        .strip_prefix("https://")
+        .or_else(|| address.strip_prefix("http://"))
+        .unwrap_or(address);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority.rsplit('@').next().unwrap_or_default()
+}
+
 /// Decodes the base64 JSON of an `X-Docker-Container-Path-Stat` header.
 pub(crate) fn path_stat(header: Option<&http::HeaderValue>) -> String {
     header
@@ -204,4 +216,17 @@ pub(crate) fn path_stat(header: Option<&http::HeaderValue>) -> String {
         })
         .map(|b| text(b.into()))
         .unwrap_or_else(|| "null".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_host;
+
+    #[test]
+    fn login_hosts_as_the_daemon_reads_them() {
+        assert_eq!(server_host("x@evil.example"), "evil.example");
+        assert_eq!(server_host("https://u:p@127.0.0.1:5001/v2/"), "127.0.0.1:5001");
+        assert_eq!(server_host("127.0.0.1:5000"), "127.0.0.1:5000");
+        assert_eq!(server_host("docker.io"), "docker.io");
+    }
 }

@@ -123,12 +123,31 @@ fn run(
     for entry in archive.entries().map_err(|e| bad_tar(what, e))? {
         let mut entry = entry.map_err(|e| bad_tar(what, e))?;
         let path = entry.path().map_err(|e| bad_tar(what, e))?.into_owned();
-        let name = path.to_string_lossy().into_owned();
+        let name = clean(&path.to_string_lossy());
+        // What the entry really holds (a PAX `size` overrides the header's): the header tug sends says
+        // so, so the engine reads the same entries as tug did.
         let size = entry.size();
         let kind = entry.header().entry_type();
         let mut header = entry.header().clone();
-        if kind.is_file() && rewrite.hold(name.trim_start_matches("./"), size) {
-            held_bytes += size;
+        header.set_size(if kind.is_file() { size } else { 0 });
+        if !(kind.is_file() || kind.is_dir() || kind.is_symlink() || kind.is_hard_link()) {
+            return Err(WitError::InvalidArgument(format!(
+                "{what}: the tar's entry {} is a {kind:?}: only files, directories and links",
+                crate::policy::gate::shorten(&name)
+            )));
+        }
+        if kind.is_file() && rewrite.hold(&name, size) {
+            // Two entries of one path: the engine keeps the last, tug would check one of them.
+            if held
+                .iter()
+                .any(|h: &Held| clean(&h.path.to_string_lossy()) == name)
+            {
+                return Err(WitError::InvalidArgument(format!(
+                    "{what}: the tar has {} twice",
+                    crate::policy::gate::shorten(&name)
+                )));
+            }
+            held_bytes = held_bytes.saturating_add(size);
             if held_bytes > rewrite.limit() {
                 return Err(WitError::InvalidArgument(format!(
                     "{what}: the tar's files tug checks take more than {} bytes",
@@ -139,7 +158,7 @@ fn run(
             entry.read_to_end(&mut data).map_err(|e| bad_tar(what, e))?;
             held.push(Held { header, path, data });
         } else if kind.is_symlink() || kind.is_hard_link() {
-            rewrite.link(name.trim_start_matches("./"))?;
+            rewrite.link(&name)?;
             let target = entry
                 .link_name()
                 .map_err(|e| bad_tar(what, e))?
@@ -222,5 +241,32 @@ impl Write for ChannelWriter {
 
     fn flush(&mut self) -> io::Result<()> {
         self.send()
+    }
+}
+
+/// A path inside a tar as the daemon reads it: `.` and empty parts dropped, `..` applied, no leading `/`.
+pub(crate) fn clean(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn paths_as_the_daemon_reads_them() {
+        assert_eq!(clean("./Dockerfile"), "Dockerfile");
+        assert_eq!(clean("/sub/../Dockerfile"), "Dockerfile");
+        assert_eq!(clean("a//b/./c"), "a/b/c");
     }
 }

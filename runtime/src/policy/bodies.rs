@@ -82,7 +82,8 @@ impl Gate {
         Ok(bytes(&body))
     }
 
-    /// An image commit's container config (labels stamped, like everything the run creates).
+    /// An image commit's container config: labels stamped as an image's (the run's own keys set empty,
+    /// which the daemon would otherwise copy from the container).
     pub fn commit_config(&self, text: Option<&str>) -> Result<Bytes, Denial> {
         let mut body = match text {
             Some(t) => self.canonical(BodyKind::ImageCommit, t)?,
@@ -92,7 +93,7 @@ impl Gate {
             body = Value::Object(Map::new());
         }
         self.check_labels(&body["Labels"], "Labels")?;
-        self.stamp(&mut body, "Labels");
+        self.stamp_image(&mut body, "Labels");
         Ok(bytes(&body))
     }
 
@@ -152,8 +153,8 @@ impl Gate {
         let full = self.container(client, &container, "Container").await?.id;
         body["Container"] = Value::from(full);
         if !self.unrestricted() {
-            if let Some(list) = body.get_mut("EndpointConfig").and_then(|e| e.get_mut("Links")) {
-                rules::links(self, client, list, "EndpointConfig.Links").await?;
+            if let Some(e) = body.get_mut("EndpointConfig") {
+                rules::endpoint(self, client, e, "EndpointConfig").await?;
             }
         }
         Ok(bytes(&body))

@@ -62,12 +62,11 @@ pub(crate) fn nano_cpus(cpus: f64) -> i64 {
 
 /// Log options a plugin may set on the `json-file` and `local` drivers (what the container's output
 /// becomes on the host's disk is bounded by `max-size` × `max-file`, forced below).
+/// (`mode` and `max-buffer-size` are not among them: a non-blocking log's buffer is the daemon's memory.)
 const LOG_OPTIONS: &[&str] = &[
     "max-size",
     "max-file",
     "compress",
-    "mode",
-    "max-buffer-size",
     "tag",
     "labels",
     "env",

@@ -1,7 +1,8 @@
 //! Removing what a run created, in the manner of Testcontainers' Ryuk.
 //!
 //! Every object a run creates (container, network, volume, image; service, secret, config) carries the labels of its
-//! [`RunIdentity`] (the gate adds them):
+//! [`RunIdentity`] (the gate adds them; an image carries them under `tug.image.` instead of `tug.`, so a
+//! container made from it by anyone does not inherit the run's ownership):
 //!
 //! | label | value |
 //! |---|---|
@@ -352,8 +353,15 @@ fn labels_of(v: &Value) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// The objects of one kind a `filters` value selects.
-async fn list(client: &Client, kind: Kind, filters: &str) -> Result<Vec<Object>, Error> {
+/// The objects of one kind whose labels match `label` (`tug.run=<id>`, or `tug.run` for any run). Images
+/// carry the run's labels under `tug.image.` (a container inherits its image's labels, and must not
+/// inherit a run's ownership): for them the filter and the labels read are translated.
+async fn list(client: &Client, kind: Kind, label: &str) -> Result<Vec<Object>, Error> {
+    let label = match (kind, label.strip_prefix("tug.")) {
+        (Kind::Image, Some(rest)) => format!("tug.image.{rest}"),
+        _ => label.to_owned(),
+    };
+    let filters = json!({ "label": [label] }).to_string();
     let (req, id_key) = match kind {
         Kind::Container => (Request::get("/containers/json").query("all", true), "Id"),
         Kind::Network => (Request::get("/networks"), "Id"),
@@ -363,7 +371,7 @@ async fn list(client: &Client, kind: Kind, filters: &str) -> Result<Vec<Object>,
         Kind::Secret => (Request::get("/secrets"), "ID"),
         Kind::Config => (Request::get("/configs"), "ID"),
     };
-    let answer: Value = match client.json(req.query("filters", filters)).await {
+    let answer: Value = match client.json(req.query("filters", &filters)).await {
         Ok(answer) => answer,
         // Not a swarm manager (never was, or the plugin left the swarm): there is nothing of the kind.
         Err(Error::Server { status, .. }) if kind.swarm() && status.as_u16() == 503 => return Ok(Vec::new()),
@@ -379,10 +387,17 @@ async fn list(client: &Client, kind: Kind, filters: &str) -> Result<Vec<Object>,
         .unwrap_or_default()
         .iter()
         .filter_map(|o| {
+            let mut labels = labels_of(if kind.swarm() { &o["Spec"] } else { o });
+            if kind == Kind::Image {
+                labels = labels
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((format!("tug.{}", k.strip_prefix("tug.image.")?), v)))
+                    .collect();
+            }
             Some(Object {
                 kind,
                 id: o.get(id_key)?.as_str()?.to_owned(),
-                labels: labels_of(if kind.swarm() { &o["Spec"] } else { o }),
+                labels,
             })
         })
         .collect())
@@ -433,7 +448,7 @@ async fn remove_all(client: &Client, objects: Vec<Object>, report: &mut CleanupR
 /// containers (forcibly, with their anonymous volumes), then networks, volumes and images. Keeps going past errors and reports them; never panics. (It does
 /// not look at `tug.keep`: the caller does not call it for a `--keep` run.)
 pub async fn remove_run(client: &Client, run_id: &str) -> CleanupReport {
-    let filters = run_filter(run_id);
+    let filters = format!("{LABEL_RUN}={run_id}");
     let mut report = CleanupReport::default();
     // Kind by kind, listing each after the previous kind is gone (removing a container also removes
     // its anonymous volumes).
@@ -474,7 +489,11 @@ pub async fn remove_names(client: &Client, names: &[(String, Option<String>)]) -
                 continue;
             }
         };
-        if current["Id"].as_str() != Some(id.as_str()) {
+        // Still the image it named; and never its last reference (that would remove the image).
+        let references = |key: &str| current[key].as_array().map_or(0, Vec::len);
+        if current["Id"].as_str() != Some(id.as_str())
+            || references("RepoTags") + references("RepoDigests") <= 1
+        {
             continue;
         }
         match client.call(Request::delete(path).query("noprune", true)).await {
@@ -497,7 +516,7 @@ pub async fn remove_names(client: &Client, names: &[(String, Option<String>)]) -
 /// Objects of live owners, of other hosts, of `--keep` runs, and objects without the owner labels are
 /// left alone; where liveness cannot be told ([`liveness_supported`]), nothing is removed.
 pub async fn sweep_orphans(client: &Client) -> CleanupReport {
-    let filters = json!({ "label": [LABEL_RUN] }).to_string();
+    let filters = LABEL_RUN;
     let host = this_host();
     let mut report = CleanupReport::default();
     if !liveness_supported() {
@@ -506,7 +525,7 @@ pub async fn sweep_orphans(client: &Client) -> CleanupReport {
     }
     let mut orphans = Vec::new();
     for kind in Kind::ALL {
-        match list(client, kind, &filters).await {
+        match list(client, kind, filters).await {
             Ok(objects) => orphans.extend(objects.into_iter().filter(|o| is_orphan(&o.labels, host))),
             Err(e) => report.failed.push(Failure {
                 kind,

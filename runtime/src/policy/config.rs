@@ -264,6 +264,9 @@ pub struct Containers {
     /// Whether a published port may name its host port (`HostPort`); otherwise the daemon picks one.
     #[serde(default)]
     pub fixed_host_ports: bool,
+    /// The most published ports (`PortBindings` entries) one container may have: each is a proxy process
+    /// on the host and a host port out of a shared pool.
+    pub ports: Option<u32>,
     /// The largest log file of a container on the host's disk (`json-file`/`local` `max-size`).
     pub log_size: Option<Bytes>,
     /// The most log files a container keeps (`max-file`).

@@ -22,6 +22,10 @@ use crate::engine::{Client, Request};
 pub const RUN_LABEL: &str = "tug.run";
 /// The prefix of the labels tug reserves: a plugin may not set them.
 pub const RESERVED_PREFIX: &str = "tug.";
+/// The prefix of the labels an image the run makes carries instead (`tug.image.run`, …).
+pub const IMAGE_PREFIX: &str = "tug.image.";
+/// The label an image the run makes carries, with the run's id.
+pub const IMAGE_RUN_LABEL: &str = "tug.image.run";
 /// The longest name, id or reference the gate looks up: longer ones are refused before any lookup.
 pub const MAX_NAME: usize = 4096;
 /// The shortest run of hex digits a name may not consist of: Docker prints ids shortened to 12 digits,
@@ -133,9 +137,36 @@ impl Gate {
         ))
     }
 
-    /// Whether labels mark an object as this run's.
+    /// Whether labels mark an object as this run's (a container, network, volume, service, secret,
+    /// config).
     pub fn owns_labels(&self, labels: &Value) -> bool {
         labels.get(RUN_LABEL).and_then(Value::as_str) == Some(self.run_id.as_str())
+    }
+
+    /// Whether an image's labels mark it as made by this run (`tug.image.run`). Images carry their own
+    /// keys: a container inherits its image's labels, and must not inherit the run's ownership with them.
+    pub fn owns_image_labels(&self, labels: &Value) -> bool {
+        labels.get(IMAGE_RUN_LABEL).and_then(Value::as_str) == Some(self.run_id.as_str())
+    }
+
+    /// The labels stamped on an image the run makes: each of the run's labels under `tug.image.` instead
+    /// of `tug.` (`tug.image.run`, … `tug.image.keep`), and the run's own keys set empty, so that neither
+    /// an image nor a container made from it by anyone carries the run's ownership (a commit would
+    /// otherwise copy the container's labels into the image).
+    pub fn image_stamp(&self) -> Vec<(String, String)> {
+        let mut out = Vec::with_capacity(self.labels.len() * 2);
+        for (k, v) in &self.labels {
+            if let Some(rest) = k.strip_prefix(RESERVED_PREFIX) {
+                out.push((format!("{IMAGE_PREFIX}{rest}"), v.clone()));
+                out.push((k.clone(), String::new()));
+            }
+        }
+        out
+    }
+
+    /// Adds [`Gate::image_stamp`] to an image config's label map.
+    pub fn stamp_image(&self, body: &mut Value, field: &str) {
+        stamp_into(body, field, &self.image_stamp());
     }
 
     /// Checks that an image reference is one containers may be made from (or that may be pulled, pushed,
@@ -237,15 +268,7 @@ impl Gate {
     /// Adds the run's labels to an object's label map (`tug.keep` among them, so that a label inherited
     /// from an image cannot keep the object from cleanup).
     pub fn stamp(&self, body: &mut Value, field: &str) {
-        let Some(obj) = body.as_object_mut() else { return };
-        let labels = obj.entry(field).or_insert_with(|| Value::Object(Map::new()));
-        if !labels.is_object() {
-            *labels = Value::Object(Map::new());
-        }
-        let map = labels.as_object_mut().expect("made an object above");
-        for (k, v) in &self.labels {
-            map.insert(k.clone(), Value::from(v.as_str()));
-        }
+        stamp_into(body, field, &self.labels);
     }
 
     /// The `filters` of a list, events or prune call: duplicate keys merged (the engine keeps only the
@@ -300,6 +323,20 @@ impl Gate {
     /// Whether the run may use an area at all (for read-only list paths).
     pub fn granted(&self, area: super::config::Area) -> Access {
         self.policy.operations.get(area)
+    }
+}
+
+/// Sets `labels` in `body[field]` (made an object if it is not one).
+fn stamp_into(body: &mut Value, field: &str, labels: &[(String, String)]) {
+    let Some(obj) = body.as_object_mut() else { return };
+    let slot = obj.entry(field).or_insert_with(|| Value::Object(Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    if let Some(map) = slot.as_object_mut() {
+        for (k, v) in labels {
+            map.insert(k.clone(), Value::from(v.as_str()));
+        }
     }
 }
 
@@ -556,7 +593,7 @@ pub(crate) mod tests {
                     .image_config(&format!("{{\"config\":{{\"Labels\":{{\"{big}\":\"\"}}}}}}"))
                     .is_err());
                 assert!(super::super::rules::top_args(&g, Some(&big)).is_err());
-                assert!(super::super::rules::import_changes(&g, std::slice::from_ref(&big)).is_ok());
+                assert!(super::super::rules::image_changes(&g, std::slice::from_ref(&big)).is_ok());
                 assert!(super::super::subnets::check(&big, &Default::default()).is_err());
                 let dockerfile = format!("FROM {big}\nARG {big}\nFROM ${{{big}}}\nCOPY --from={big} / /\n");
                 let _ = super::super::dockerfile::bases(&dockerfile, &[]);

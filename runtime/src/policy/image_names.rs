@@ -45,7 +45,7 @@ impl Gate {
     }
 
     /// Whether the run made the name `name` for the image `id`: it is in the run's set and names the same
-    /// image (or one tug did not read, for a pull).
+    /// image (a name whose image tug could not read is not the run's to move or remove).
     fn made(&self, name: &str, id: &str) -> bool {
         match self
             .images
@@ -54,8 +54,7 @@ impl Gate {
             .get(&normalize(name))
         {
             Some(Some(made)) => made == id,
-            Some(None) => true,
-            None => false,
+            Some(None) | None => false,
         }
     }
 
@@ -67,7 +66,7 @@ impl Gate {
         }
         let id = img["Id"].as_str().unwrap_or_default();
         names_of(img).any(|t| self.image(t, "").is_ok() || self.made(t, id))
-            || self.owns_labels(&img["Labels"])
+            || self.owns_image_labels(&img["Labels"])
     }
 
     /// Resolves an image by reference or id and checks that the run may read it: the policy allows the
@@ -82,7 +81,7 @@ impl Gate {
         let v: Value = client.json(Request::get(image_path(name, "/json"))).await?;
         let id = v["Id"].as_str().unwrap_or_default().to_owned();
         if self.image(name, field).is_ok()
-            || self.owns_labels(&v["Config"]["Labels"])
+            || self.owns_image_labels(&v["Config"]["Labels"])
             || self.made(name, &id)
             || names_of(&v).any(|t| self.image(t, field).is_ok() || self.made(t, &id))
         {
@@ -99,17 +98,33 @@ impl Gate {
         let v: Value = client.json(Request::get(image_path(name, "/json"))).await?;
         let id = v["Id"].as_str().unwrap_or_default().to_owned();
         let by_name = names_of(&v).any(|t| normalize(t) == normalize(name));
-        if self.unrestricted()
-            || self.owns_labels(&v["Config"]["Labels"])
-            || (by_name && self.made(name, &id))
-        {
-            let only_name = names_of(&v).count() <= 1;
-            let forward = if by_name && !only_name {
+        if self.unrestricted() || self.owns_image_labels(&v["Config"]["Labels"]) {
+            // The run's own image: by the name given (untagging), or by id when that is all it has.
+            let forward = if by_name && references(&v) > 1 {
                 name.to_owned()
             } else {
                 id
             };
             return Ok(Resolved { id: forward, doc: v });
+        }
+        if by_name && self.made(name, &id) {
+            // A name the run gave an image it did not make: only the name goes, never the image.
+            if references(&v) <= 1 {
+                return Err(Denial::field(
+                    "ownership",
+                    field,
+                    format!(
+                        "{} is the last name of an image this run did not make: removing it would remove the \
+                         image",
+                        shorten(name)
+                    ),
+                )
+                .into());
+            }
+            return Ok(Resolved {
+                id: name.to_owned(),
+                doc: v,
+            });
         }
         Err(Denial::field(
             "ownership",
@@ -159,7 +174,7 @@ impl Gate {
             Ok(v) => {
                 let id = v["Id"].as_str().unwrap_or_default();
                 let names_it = names_of(&v).any(|t| normalize(t) == normalized);
-                if !names_it || self.owns_labels(&v["Config"]["Labels"]) || self.made(reference, id) {
+                if !names_it || self.owns_image_labels(&v["Config"]["Labels"]) || self.made(reference, id) {
                     // Not a name of that image (the reference matched an id), or the run's own.
                     return if names_it {
                         Ok(())
@@ -187,9 +202,19 @@ impl Gate {
     }
 }
 
+/// How a pull goes, once the gate checked it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PullPlan {
+    /// The name the pull creates: the run's once the pull ends well.
+    pub new_name: Option<String>,
+    /// Pull this instead (`repo@digest`): the name is another's, and names that digest already.
+    pub by_digest: Option<String>,
+}
+
 impl Gate {
     /// Checks a pull of `image` (`tag` apart, as the API takes it) before it reaches the engine, and
-    /// returns the name it will create, if the run is to own it. A pull moves a local name to whatever
+    /// returns how to pull it (the name it will create, if the run is to own it; a digest to pull by
+    /// instead). A pull moves a local name to whatever
     /// the registry has under it now: unless the policy is unrestricted, every tag at once is refused,
     /// and a name that exists and is not the run's may only be pulled when the registry's digest for it is
     /// one its image already has (the pull then moves nothing).
@@ -198,7 +223,7 @@ impl Gate {
         client: &Client,
         image: &str,
         tag: Option<&str>,
-    ) -> Result<Option<String>, GateError> {
+    ) -> Result<PullPlan, GateError> {
         let by_digest = image.contains('@') || tag.is_some_and(|t| t.starts_with("sha256:"));
         let reference = match tag {
             Some(t) if !image.contains('@') => format!("{image}{}{t}", if by_digest { "@" } else { ":" }),
@@ -206,7 +231,7 @@ impl Gate {
         };
         bounded(&reference, "from-image")?;
         if self.unrestricted() || by_digest {
-            return Ok(None);
+            return Ok(PullPlan::default());
         }
         if tag.is_none() && split_tag(image).1.is_none() {
             return Err(Denial::field(
@@ -220,13 +245,18 @@ impl Gate {
             .json::<Value>(Request::get(image_path(&reference, "/json")))
             .await
         {
-            Err(Error::NotFound { .. }) => return Ok(Some(reference)),
+            Err(Error::NotFound { .. }) => {
+                return Ok(PullPlan {
+                    new_name: Some(reference),
+                    by_digest: None,
+                })
+            }
             Err(e) => return Err(e.into()),
             Ok(v) => v,
         };
         let id = local["Id"].as_str().unwrap_or_default();
-        if self.owns_labels(&local["Config"]["Labels"]) || self.made(&reference, id) {
-            return Ok(None);
+        if self.owns_image_labels(&local["Config"]["Labels"]) || self.made(&reference, id) {
+            return Ok(PullPlan::default());
         }
         let remote: Value = client
             .json(Request::get(format!("/distribution/{}/json", {
@@ -244,7 +274,11 @@ impl Gate {
             .filter_map(|d| d.split_once('@'))
             .any(|(r, d)| d == digest && repo_name(r) == repo);
         if !digest.is_empty() && has {
-            return Ok(None);
+            // Pulled by that digest, so that nothing the registry gets meanwhile can move the name.
+            return Ok(PullPlan {
+                new_name: None,
+                by_digest: Some(format!("{repo}@{digest}")),
+            });
         }
         Err(Denial::field(
             "images.overwrite",
@@ -271,7 +305,8 @@ impl Gate {
     ) -> Result<String, GateError> {
         let bases = super::dockerfile::bases(dockerfile, build_args)
             .map_err(|why| Denial::field("build.images", "Dockerfile", why))?;
-        let instructions = super::dockerfile::instructions(dockerfile);
+        let instructions = super::dockerfile::instructions(dockerfile)
+            .map_err(|why| Denial::field("build.images", "Dockerfile", why))?;
         let mut by_id = Vec::new();
         for (i, base) in bases.iter().enumerate() {
             let line = instructions.get(base.instruction).map_or(0, |ins| ins.line + 1);
@@ -285,7 +320,25 @@ impl Gate {
                     .json::<Value>(Request::get(image_path(&base.reference, "/json")))
                     .await
                 {
-                    Ok(v) => v["Id"].as_str().map(str::to_owned),
+                    Ok(v) => {
+                        // The base's own ONBUILD triggers run in this build: none may name another image.
+                        for (j, trigger) in v["Config"]["OnBuild"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .enumerate()
+                        {
+                            super::dockerfile::onbuild(trigger).map_err(|why| {
+                                Denial::field(
+                                    "build.images",
+                                    format!("{field} ({} OnBuild[{j}])", shorten(&base.reference)),
+                                    why,
+                                )
+                            })?;
+                        }
+                        v["Id"].as_str().map(str::to_owned)
+                    }
                     Err(Error::NotFound { .. }) => None,
                     Err(e) => return Err(e.into()),
                 }
@@ -303,6 +356,12 @@ impl Gate {
 fn repo_name(reference: &str) -> String {
     let normalized = normalize(split_tag(reference).0);
     split_tag(&normalized).0.to_owned()
+}
+
+/// How many references (names and digests) an image has: removing the last one removes the image.
+pub fn references(v: &Value) -> usize {
+    let count = |key: &str| v[key].as_array().map_or(0, Vec::len);
+    count("RepoTags") + count("RepoDigests")
 }
 
 /// The names (`RepoTags`) of an image inspect document.
@@ -326,7 +385,10 @@ mod tests {
             "a name moved by someone else is not the run's"
         );
         g.confirm_image("127.0.0.1:5000/x", None);
-        assert!(g.made("127.0.0.1:5000/x:latest", "sha256:anything"));
+        assert!(
+            !g.made("127.0.0.1:5000/x:latest", "sha256:anything"),
+            "an image tug did not read"
+        );
         assert_eq!(g.made_images().len(), 2);
     }
 }

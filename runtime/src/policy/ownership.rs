@@ -86,6 +86,34 @@ impl Gate {
         }
     }
 
+    /// The filters of a container list, with what they name resolved as the gate resolves any name: the
+    /// containers of `since` and `before` must be the run's own (rewritten to their full ids), the images
+    /// of `ancestor` visible to the run. (The daemon answers "no such container" for a name that is not
+    /// there, which would tell a plugin which names others use.)
+    pub async fn container_list_filters(
+        &self,
+        client: &Client,
+        filters: Option<Vec<(String, Vec<String>)>>,
+    ) -> Result<Option<Vec<(String, Vec<String>)>>, GateError> {
+        let Some(mut filters) = filters else {
+            return Ok(None);
+        };
+        if self.sees_everything() {
+            return Ok(Some(filters));
+        }
+        for (key, values) in filters.iter_mut() {
+            for value in values.iter_mut() {
+                let field = format!("filters.{key}");
+                match key.as_str() {
+                    "since" | "before" => *value = self.container(client, value, &field).await?.id,
+                    "ancestor" => *value = self.image_visible(client, value, &field).await?.id,
+                    _ => {}
+                }
+            }
+        }
+        Ok(Some(filters))
+    }
+
     /// Resolves a container name or id prefix and checks that the run owns it.
     pub async fn container(&self, client: &Client, id: &str, field: &str) -> Result<Resolved, GateError> {
         // A full id the run's own create returned: owned (labels cannot change, ids are never reused),

@@ -156,6 +156,53 @@ pub(crate) async fn links(
     Ok(())
 }
 
+/// An endpoint's settings (a create's `NetworkingConfig.EndpointsConfig.<net>`, a connect's
+/// `EndpointConfig`): legacy links resolved to the run's own containers; no driver options (on newer
+/// engines they set the endpoint's sysctls); the network and endpoint ids dropped (the key, or the path,
+/// names the network the gate resolved).
+pub(crate) async fn endpoint(
+    gate: &Gate,
+    client: &Client,
+    e: &mut Value,
+    prefix: &str,
+) -> Result<(), GateError> {
+    if !e.is_object() {
+        return Ok(());
+    }
+    links(gate, client, &mut e["Links"], &format!("{prefix}.Links")).await?;
+    if is_set(&e["DriverOpts"]) {
+        return Err(deny(
+            "containers.networks",
+            format!("{prefix}.DriverOpts"),
+            "endpoint driver options are not allowed",
+        ));
+    }
+    if let Some(o) = e.as_object_mut() {
+        o.remove("NetworkID");
+        o.remove("EndpointID");
+    }
+    Ok(())
+}
+
+/// The shortest interval a health check may run at: each run is an exec the daemon, containerd and the
+/// runtime spend CPU on outside the container's limits.
+pub const MIN_HEALTH_INTERVAL_NS: i64 = 1_000_000_000;
+
+/// A health check's intervals (`Interval`, `StartInterval`): none shorter than a second (0 is the daemon's
+/// default, 30 s). `field` is the health check's JSON path.
+pub(crate) fn healthcheck(h: &Value, field: &str) -> Result<(), GateError> {
+    for key in ["Interval", "StartInterval"] {
+        if let Some(v) = h[key].as_i64().filter(|v| *v != 0 && *v < MIN_HEALTH_INTERVAL_NS) {
+            return Err(deny(
+                "containers.healthcheck",
+                format!("{field}.{key}"),
+                format!("a health check every {v} ns; at least every second ({MIN_HEALTH_INTERVAL_NS} ns)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks and rewrites a container create body (top-level Config, `HostConfig`, `NetworkingConfig`).
 pub async fn container_create(gate: &Gate, client: &Client, body: &mut Value) -> Result<(), GateError> {
     let image = body["Image"].as_str().unwrap_or_default().to_owned();
@@ -164,6 +211,28 @@ pub async fn container_create(gate: &Gate, client: &Client, body: &mut Value) ->
     }
     gate.image(&image, "Image")?;
     check_workdir(&body["WorkingDir"], "WorkingDir")?;
+    // The container's health check, or the one it would inherit from its image.
+    if body["Healthcheck"].is_null() {
+        let v: Value = client
+            .json(crate::engine::Request::get(super::image_names::image_path(
+                &image, "/json",
+            )))
+            .await?;
+        if healthcheck(&v["Config"]["Healthcheck"], "Healthcheck").is_err() {
+            let mut inherited = v["Config"]["Healthcheck"].clone();
+            for key in ["Interval", "StartInterval"] {
+                if inherited[key]
+                    .as_i64()
+                    .is_some_and(|x| x != 0 && x < MIN_HEALTH_INTERVAL_NS)
+                {
+                    inherited[key] = Value::from(MIN_HEALTH_INTERVAL_NS);
+                }
+            }
+            body["Healthcheck"] = inherited;
+        }
+    } else {
+        healthcheck(&body["Healthcheck"], "Healthcheck")?;
+    }
 
     let mut host = body
         .get("HostConfig")
@@ -183,7 +252,7 @@ pub async fn container_create(gate: &Gate, client: &Client, body: &mut Value) ->
         for (name, mut endpoint) in endpoints {
             let field = format!("NetworkingConfig.EndpointsConfig.{name}");
             let id = gate.network(client, &name, &field).await?;
-            links(gate, client, &mut endpoint["Links"], &format!("{field}.Links")).await?;
+            self::endpoint(gate, client, &mut endpoint, &field).await?;
             resolved.insert(id, endpoint);
         }
         body["NetworkingConfig"]["EndpointsConfig"] = Value::Object(resolved);
@@ -255,7 +324,17 @@ async fn host_config(gate: &Gate, client: &Client, h: &mut Value) -> Result<(), 
         links(gate, client, list, "HostConfig.Links").await?;
     }
     capabilities(gate, &h["CapAdd"], "HostConfig.CapAdd")?;
-    for key in ["Devices", "DeviceCgroupRules", "DeviceRequests"] {
+    for key in [
+        "Devices",
+        "DeviceCgroupRules",
+        "DeviceRequests",
+        // These name host devices too (the daemon looks them up on the host).
+        "BlkioWeightDevice",
+        "BlkioDeviceReadBps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteIOps",
+    ] {
         if is_set(&h[key]) {
             return Err(deny(
                 "containers.devices",
@@ -264,7 +343,17 @@ async fn host_config(gate: &Gate, client: &Client, h: &mut Value) -> Result<(), 
             ));
         }
     }
+    // Passed to the OCI runtime by newer engines (systemd properties, runtime options).
+    if is_set(&h["Annotations"]) {
+        return Err(deny(
+            "containers.runtime",
+            "HostConfig.Annotations",
+            "annotations reach the container runtime; they are tug's to choose",
+        ));
+    }
     check_mode(gate, client, h, "PidMode", &[""]).await?;
+    // `container:<id>` joins another container's cgroup (and its limits).
+    check_mode(gate, client, h, "Cgroup", &[""]).await?;
     check_mode(gate, client, h, "IpcMode", &["", "none", "private", "shareable"]).await?;
     check_mode(gate, client, h, "UTSMode", &[""]).await?;
     check_mode(gate, client, h, "UsernsMode", &[""]).await?;
@@ -363,6 +452,20 @@ fn ports(gate: &Gate, h: &Value) -> Result<(), GateError> {
     let Some(bindings) = h["PortBindings"].as_object() else {
         return Ok(());
     };
+    let count: usize = bindings.values().map(|l| l.as_array().map_or(1, Vec::len)).sum();
+    if let Some(max) = gate.policy.containers.ports {
+        if count as u64 > u64::from(max) {
+            return Err(deny(
+                "containers.ports",
+                "HostConfig.PortBindings",
+                format!(
+                    "{count} published ports; policy {} allows {max} per container (each is a proxy process \
+                     on the host)",
+                    gate.policy.name
+                ),
+            ));
+        }
+    }
     for (port, list) in bindings {
         for (i, b) in items(list) {
             let ip = b["HostIp"].as_str().unwrap_or_default();
@@ -600,24 +703,59 @@ pub fn build_options(
     Ok(())
 }
 
-/// An import's `changes` (Dockerfile instructions): none may set labels in tug's namespace, directly
-/// (`LABEL`) or in images built from this one (`ONBUILD`).
-pub fn import_changes(gate: &Gate, changes: &[String]) -> Result<(), Denial> {
+/// An import's or a commit's `changes` (Dockerfile instructions applied to the image's config): no
+/// `ONBUILD` (a trigger runs in builds tug checks no more), no `LABEL` that could name a `tug.*` label —
+/// the builder expands quotes, escapes and variables in keys, so those are refused too — and, last, the
+/// run's own labels as one `LABEL`, which wins over anything before it. Returns the changes to send.
+pub fn image_changes(gate: &Gate, changes: &[String]) -> Result<Vec<String>, Denial> {
     if gate.policy.unrestricted {
-        return Ok(());
+        return Ok(changes.to_vec());
     }
     for (i, change) in changes.iter().enumerate() {
-        let lower = change.to_ascii_lowercase();
-        let first = lower.split_whitespace().next().unwrap_or_default();
-        if matches!(first, "label" | "onbuild") && lower.contains(super::gate::RESERVED_PREFIX) {
+        let field = format!("changes[{i}]");
+        // The daemon joins the changes with newlines into one Dockerfile: one instruction each, none
+        // continued onto the next (which would swallow the run's own LABEL).
+        if change.contains(['\n', '\r']) || change.trim_end_matches([' ', '\t']).ends_with(['\\', '`']) {
+            return Err(Denial::field(
+                "images.changes",
+                field,
+                "a change is one instruction: no line breaks, no continuation at its end",
+            ));
+        }
+        let trimmed = change.trim_start();
+        let keyword = trimmed.split(char::is_whitespace).next().unwrap_or_default();
+        if !keyword.is_ascii() || keyword.eq_ignore_ascii_case("onbuild") {
+            return Err(Denial::field(
+                "images.changes",
+                field,
+                "ONBUILD triggers (and instructions tug cannot read) may not be set",
+            ));
+        }
+        if keyword.eq_ignore_ascii_case("label")
+            && (change.to_ascii_lowercase().contains(super::gate::RESERVED_PREFIX)
+                || change.contains(['"', '\'', '\\', '$', '`']))
+        {
             return Err(Denial::field(
                 "labels.reserved",
-                format!("changes[{i}]"),
-                "labels starting with `tug.` are tug's own (ownership); a plugin may not set them",
+                field,
+                "labels starting with `tug.` are tug's own; a LABEL change may not quote, escape or expand",
             ));
         }
     }
-    Ok(())
+    let mut out = changes.to_vec();
+    out.push(format!(
+        "LABEL {}",
+        gate.image_stamp()
+            .iter()
+            .map(|(k, v)| format!(
+                "{}={}",
+                serde_json::to_string(k).unwrap_or_default(),
+                serde_json::to_string(v).unwrap_or_default()
+            ))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    Ok(out)
 }
 
 /// Checks an exec create body.

@@ -93,6 +93,8 @@ pub struct HostNet {
     pub gateways: Vec<Ipv4Addr>,
     /// The host's DNS resolvers (`/etc/resolv.conf`).
     pub resolvers: Vec<IpAddr>,
+    /// The host's IPv6 routes but the default one, with their interfaces: (interface, address, prefix).
+    pub routes6: Vec<(String, u128, u8)>,
 }
 
 impl HostNet {
@@ -101,7 +103,9 @@ impl HostNet {
     pub fn read() -> Self {
         let route = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
         let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-        HostNet::parse(&route, &resolv)
+        let mut net = HostNet::parse(&route, &resolv);
+        net.routes6 = routes6(&std::fs::read_to_string("/proc/net/ipv6_route").unwrap_or_default());
+        net
     }
 
     /// From the texts of `/proc/net/route` and `/etc/resolv.conf`.
@@ -114,8 +118,25 @@ impl HostNet {
                 .filter_map(|l| l.trim().strip_prefix("nameserver"))
                 .filter_map(|a| a.trim().split('%').next()?.parse().ok())
                 .collect(),
+            routes6: Vec::new(),
         }
     }
+}
+
+/// The host's IPv6 routes from `/proc/net/ipv6_route` text (destination, prefix, …, interface), but the
+/// default route, loopback's and Docker's own bridges.
+pub fn routes6(text: &str) -> Vec<(String, u128, u8)> {
+    text.lines()
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let (dest, prefix, iface) = (cols.first()?, cols.get(1)?, *cols.last()?);
+            let addr = u128::from_str_radix(dest, 16).ok()?;
+            let prefix = u8::from_str_radix(prefix, 16).ok()?;
+            let docker = iface == "docker0" || iface.starts_with("br-") || iface == "docker_gwbridge";
+            (prefix > 0 && prefix <= 128 && iface != "lo" && !docker)
+                .then(|| (iface.to_owned(), addr, prefix))
+        })
+        .collect()
 }
 
 /// The gateways of the routes in `/proc/net/route` text.
@@ -149,6 +170,17 @@ pub fn check(cidr: &str, host: &HostNet) -> Result<(), String> {
             .filter(|p| (8..=128).contains(p))
             .ok_or_else(|| format!("{cidr:?}: bad prefix"))?;
         let mask = |a: Ipv6Addr| u128::from(a) >> (128 - u32::from(prefix));
+        let net = u128::from(v6);
+        for (iface, route, p) in &host.routes6 {
+            let shift = 128 - u32::from(prefix.min(*p));
+            let same = |a: u128| if shift >= 128 { 0 } else { a >> shift };
+            if same(net) == same(*route) {
+                return Err(format!(
+                    "subnet {cidr} overlaps the host's route {}/{p} on {iface}",
+                    Ipv6Addr::from(*route)
+                ));
+            }
+        }
         for r in &host.resolvers {
             if let IpAddr::V6(r) = r {
                 if mask(*r) == mask(v6) {
@@ -262,6 +294,19 @@ mod tests {
         assert!(check("192.168.77.0/24", &h).is_ok());
         assert!(check("fd00:1::/64", &h).is_ok());
         assert!(check("nonsense", &h).is_err());
+        let lan6 = HostNet {
+            routes6: routes6(
+                "fd123456789000000000000000000000 30 00000000000000000000000000000000 00 \
+             00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0\n\
+             00000000000000000000000000000000 00 00000000000000000000000000000000 00 \
+             fe800000000000000000000000000001 00000400 00000001 00000000 00000003 eth0\n",
+            ),
+            ..Default::default()
+        };
+        assert_eq!(lan6.routes6.len(), 1);
+        assert!(check("fd12:3456:7890::/48", &lan6).unwrap_err().contains("eth0"));
+        assert!(check("fd12:3456:7890:0:1::/80", &lan6).is_err());
+        assert!(check("fd99::/64", &lan6).is_ok());
         let lan = HostNet::parse(
             "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n\
              wlan0\t0000A8C0\t00000000\t0001\t0\t0\t0\t0000FFFF\n",
