@@ -205,20 +205,32 @@ fn exercise_nodes(docker: &Engine) -> Result<()> {
     println!("NodeList: 1 node, {}", short(&id));
 
     let v = parse(&nodes::inspect(docker, &id)?)?;
-    let index = version(&v)?;
     println!(
-        "NodeInspect: {} is a {} ({}), version {index}",
-        v["Description"]["Hostname"], v["Spec"]["Role"], v["ManagerStatus"]["Reachability"]
+        "NodeInspect: {} is a {} ({}), version {}",
+        v["Description"]["Hostname"],
+        v["Spec"]["Role"],
+        v["ManagerStatus"]["Reachability"],
+        version(&v)?
     );
 
-    let mut spec = v["Spec"].clone();
-    spec["Labels"][MARK] = json!("swarm");
-    nodes::update(
-        docker,
-        &id,
-        &spec.to_string(),
-        nodes::UpdateOptions { version: index },
-    )?;
+    // A new node's status settles just after the swarm is made, and each change bumps its version: an
+    // update against the version read a moment ago can be "out of sequence". Read again and retry.
+    let mut attempt = 0;
+    loop {
+        let v = parse(&nodes::inspect(docker, &id)?)?;
+        let mut spec = v["Spec"].clone();
+        spec["Labels"][MARK] = json!("swarm");
+        let update = nodes::UpdateOptions {
+            version: version(&v)?,
+        };
+        match nodes::update(docker, &id, &spec.to_string(), update) {
+            Err(e) if attempt < 5 && e.to_string().contains("out of sequence") => {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => break other?,
+        }
+    }
     let v = parse(&nodes::inspect(docker, &id)?)?;
     if v["Spec"]["Labels"][MARK] != "swarm" {
         return Err(format!("NodeUpdate did not take: {}", v["Spec"]).into());

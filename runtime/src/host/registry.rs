@@ -341,8 +341,8 @@ impl registry::HostImage for HostState {
                 let client = call.client()?.clone();
                 call.gate().image_target(&client, &name, "name").await?;
                 // The loaded image is the run's like everything it makes: its config carries the run's
-                // labels (and no other `tug.*` one), so cleanup finds it and the plugin may remove it. (A
-                // copy is stamped; the plugin's image is not.)
+                // image stamp (`tug.image.*`, and no other `tug.*` label), so cleanup finds it and the
+                // plugin may remove it. (A copy is stamped; the plugin's image is not.)
                 let mut labels: Vec<(String, Option<String>)> = stamped.config()["config"]["Labels"]
                     .as_object()
                     .into_iter()
@@ -350,12 +350,7 @@ impl registry::HostImage for HostState {
                     .filter(|(k, _)| reserved(k))
                     .map(|(k, _)| (k.clone(), None))
                     .collect();
-                labels.extend(
-                    call.gate()
-                        .labels
-                        .iter()
-                        .map(|(k, v)| (k.clone(), Some(v.clone()))),
-                );
+                labels.extend(call.gate().image_stamp().into_iter().map(|(k, v)| (k, Some(v))));
                 stamped.edit(&ConfigEdit {
                     labels,
                     ..ConfigEdit::default()
