@@ -38,6 +38,21 @@ impl Attack {
     }
 }
 
+/// A client of the test engine (`DOCKER_HOST` or the default socket).
+pub fn client() -> tug::engine::Client {
+    tug::engine::Client::new(tug::engine::EngineConfig::from_env().unwrap()).unwrap()
+}
+
+/// A runtime for the tests' own engine calls (setting up and checking what a case did).
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().unwrap()
+}
+
+/// One case: the attack's kind and its argument.
+pub fn case(kind: &str, arg: impl Into<String>) -> (String, String) {
+    (kind.to_owned(), arg.into())
+}
+
 /// A copy of the attack plugin under a name of its own (its `tug.plugin` label).
 pub fn named(dir: &Path, name: &str) -> PathBuf {
     let wasm = dir.join(format!("{name}.wasm"));

@@ -4,22 +4,10 @@
 //! and errors after the gate that the audit log must record. (The image classes: `attacks_images.rs`.)
 
 use serde_json::{json, Value};
-use tug::engine::{Client, EngineConfig, Request};
-use tug_e2e::attack::{attack, named, policy};
+use tug::engine::{Client, Request};
+use tug_e2e::attack::{attack, case, client, named, policy, rt};
 
 const IMAGE: &str = "tug-test/busybox:latest";
-
-fn client() -> Client {
-    Client::new(EngineConfig::from_env().unwrap()).unwrap()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Runtime::new().unwrap()
-}
-
-fn case(kind: &str, arg: impl Into<String>) -> (String, String) {
-    (kind.to_owned(), arg.into())
-}
 
 fn now() -> u64 {
     std::time::SystemTime::now()

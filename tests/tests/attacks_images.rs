@@ -5,20 +5,8 @@
 //! ceilings; a registry image's config cannot smuggle `tug.*` labels by spelling.
 
 use serde_json::{json, Value};
-use tug::engine::{Client, EngineConfig, Request};
-use tug_e2e::attack::{attack, named, policy};
-
-fn client() -> Client {
-    Client::new(EngineConfig::from_env().unwrap()).unwrap()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Runtime::new().unwrap()
-}
-
-fn case(kind: &str, arg: impl Into<String>) -> (String, String) {
-    (kind.to_owned(), arg.into())
-}
+use tug::engine::{Client, Request};
+use tug_e2e::attack::{attack, case, client, named, policy, rt};
 
 fn tag() -> String {
     let now = std::time::SystemTime::now()
