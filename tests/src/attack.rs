@@ -16,9 +16,17 @@ pub struct Attack {
 }
 
 impl Attack {
-    /// Panics, naming the case, unless each outcome is the one wanted (`error` matches any error).
+    /// Panics, naming the case, unless there is one outcome per wanted one and each is the one wanted
+    /// (`error` matches any error).
     pub fn expect(&self, wanted: &[(&str, &str)]) {
         let mut wrong = Vec::new();
+        if wanted.len() != self.outcomes.len() {
+            wrong.push(format!(
+                "{} outcomes wanted, {} reported",
+                wanted.len(),
+                self.outcomes.len()
+            ));
+        }
         for (n, ((what, want), got)) in wanted.iter().zip(&self.outcomes).enumerate() {
             let ok = if *want == "error" {
                 got.starts_with("error")

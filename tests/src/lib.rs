@@ -222,3 +222,18 @@ fn reader(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Strin
         String::from_utf8_lossy(&bytes).into_owned()
     })
 }
+
+/// Runs the `docker` CLI against the test engine (setting up what a test needs from outside tug);
+/// panics with its error output unless it succeeds. Its standard output.
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("running docker");
+    assert!(
+        out.status.success(),
+        "docker {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

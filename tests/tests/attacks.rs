@@ -313,6 +313,19 @@ fn ceilings_on_swap_logs_and_exec_instances() {
             "a log buffer in the daemon's memory",
             "denied containers.log-config HostConfig.LogConfig.Config.max-buffer-size",
         ),
+        (
+            "a log tag the daemon expands to 50 MB",
+            "denied containers.log-config HostConfig.LogConfig.Config.tag",
+        ),
+        (
+            "17 published ports",
+            "denied containers.ports HostConfig.PortBindings",
+        ),
+        (
+            "a health check every millisecond",
+            "denied containers.healthcheck Healthcheck.Interval",
+        ),
+        ("a health check every 5 s", "allowed"),
     ]);
     for n in [0, 1] {
         let shown: Value = serde_json::from_str(a.show(n)).unwrap();

@@ -154,6 +154,19 @@ fn image_writes_never_move_anothers_name_and_every_image_is_the_runs() {
         case("remove-image", &loaded),
         // A name of the run's own on an image it did not make: taken off when the run ends.
         case("tag", format!("tug-test/busybox:latest=>{tagged}")),
+        // A name that reads as the victim's short id, however spelled.
+        case("tag", format!("tug-test/busybox:latest=>{}", &victim_id[7..19])),
+        case(
+            "tag",
+            format!("tug-test/busybox:latest=>docker.io/{}", &victim_id[7..19]),
+        ),
+        case(
+            "tag",
+            format!(
+                "tug-test/busybox:latest=>index.docker.io/library/{}:latest",
+                &victim_id[7..19]
+            ),
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     let name = format!("attack-images-{t}");
@@ -183,6 +196,12 @@ fn image_writes_never_move_anothers_name_and_every_image_is_the_runs() {
         ("its labels", "allowed"),
         ("remove what the run loaded", "allowed"),
         ("tag a shared image", "allowed"),
+        ("a name that is the victim's short id", "denied images.name repo"),
+        ("the same under docker.io", "denied images.name repo"),
+        (
+            "the same under index.docker.io/library",
+            "denied images.name repo",
+        ),
     ]);
     assert_eq!(
         victim_now,
@@ -209,6 +228,110 @@ fn image_writes_never_move_anothers_name_and_every_image_is_the_runs() {
     assert_eq!(container["Keep"], "0", "{container}");
     assert_eq!(left, vec![None, None, None, None], "what the run made is gone");
     assert!(base.is_some(), "the image it tagged stays");
+}
+
+/// An image of someone else's that only a registry digest names (pulled by digest): a tag the run puts on
+/// it in the same repository may not be taken off again, by the plugin or by the run's cleanup, since the
+/// daemon then drops the repository's digests too, and with them the image.
+#[test]
+fn untagging_never_takes_a_digest_only_image_with_it() {
+    let (rt, c) = (rt(), client());
+    let t = tag();
+    let repo = format!("127.0.0.1:5000/tug-e2e/digest-victim-{t}");
+    victim_image(&rt, &c, &format!("{repo}:1"));
+    tug_e2e::docker(&["push", &format!("{repo}:1")]);
+    let digest = tug_e2e::docker(&[
+        "inspect",
+        "--format",
+        "{{index .RepoDigests 0}}",
+        &format!("{repo}:1"),
+    ]);
+    let digest = digest.trim().to_owned();
+    tug_e2e::docker(&["rmi", &format!("{repo}:1")]);
+    tug_e2e::docker(&["pull", &digest]);
+    let victim_id = image_id(&rt, &c, &digest).expect("pulled by digest");
+    let cases = vec![
+        case("tag", format!("{digest}=>{repo}:rt")),
+        case("remove-image", format!("{repo}:rt")),
+    ];
+    let a = attack(
+        &tug_e2e::plugin("attack"),
+        &["--policy".into(), "ci".into()],
+        &cases,
+    );
+    let after = image_id(&rt, &c, &digest);
+    remove_image(&rt, &c, &victim_id);
+    a.expect(&[
+        ("tag it in its repository", "allowed"),
+        ("take the tag off again", "denied ownership name"),
+    ]);
+    assert_eq!(after, Some(victim_id), "the victim's image outlived the run");
+}
+
+/// A build that asks to `pull` moves no local name of another's: the builder would point the name at
+/// the registry's image; tug pulls the base by its digest and names it by its id, so the build runs on the
+/// registry's image and the name stays the victim's. A build's cache sources are images it reads: one the
+/// run may not see is refused.
+#[test]
+fn build_pulls_move_no_name_and_cache_sources_are_checked() {
+    let (rt, c) = (rt(), client());
+    let t = tag();
+    let name = format!("127.0.0.1:5000/tug-e2e/pull-victim-{t}:1");
+    tug_e2e::docker(&["tag", "tug-test/busybox:latest", &name]);
+    tug_e2e::docker(&["push", &name]);
+    let pushed = tug_e2e::docker(&["inspect", "--format", "{{json .RepoDigests}}", &name]);
+    tug_e2e::docker(&["rmi", &name]);
+    // Locally the name is the victim's image, which has no shell.
+    let victim_id = victim_image(&rt, &c, &name);
+    let secret = format!("tug-victim/cache-{t}:1");
+    let secret_id = victim_image(&rt, &c, &secret);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = policy(
+        dir.path(),
+        "ci",
+        "narrow",
+        &[(
+            "allow = [\"*\"]",
+            "allow = [\"tug-test/*\", \"127.0.0.1:5000/*\"]",
+        )],
+    );
+    let cases = vec![
+        case(
+            "build-with",
+            format!("{{\"pull\":true}}|FROM {name}\nRUN echo built on a shell"),
+        ),
+        case(
+            "build-with",
+            format!("{{\"cachefrom\":[\"{secret}\"]}}|FROM tug-test/busybox:latest\nRUN true"),
+        ),
+        case(
+            "build-with",
+            "{\"cachefrom\":[\"tug-test/busybox:latest\"]}|FROM tug-test/busybox:latest\nRUN true",
+        ),
+    ];
+    let a = attack(
+        &tug_e2e::plugin("attack"),
+        &["--policy".into(), policy.display().to_string()],
+        &cases,
+    );
+    let after = image_id(&rt, &c, &name);
+    remove_image(&rt, &c, &victim_id);
+    remove_image(&rt, &c, &secret_id);
+    let pushed: Vec<String> = serde_json::from_str(pushed.trim()).unwrap_or_default();
+    for digest in pushed.iter().filter(|d| d.contains("pull-victim")) {
+        let _ = rt.block_on(c.call(Request::delete(format!("/images/{digest}"))));
+    }
+    a.expect(&[
+        ("a build pulling the victim's name", "allowed"),
+        ("a hidden image as a cache source", "denied images cachefrom[0]"),
+        ("a visible one", "allowed"),
+    ]);
+    assert!(
+        a.show(0).contains("built on a shell"),
+        "the registry's image: {}",
+        a.show(0)
+    );
+    assert_eq!(after, Some(victim_id), "the victim's name still names its image");
 }
 
 /// A Dockerfile names images too: a build may only use those the policy allows (through variables and
@@ -292,6 +415,11 @@ fn tar_and_dockerfile_tricks_are_read_as_the_daemon_reads_them() {
             "build",
             format!("|FROM tug-test/busybox:latest\nCOPY --fr\\om={victim} /victim.txt /x"),
         ),
+        case("build-device", format!("FROM {victim}")),
+        case("build", "|FROM tug-test/busybox:latest\nFROB x"),
+        case("commit-changes", "LABEL a=b\nLABEL tug.keep=1"),
+        case("commit-changes", "ENV A=b \\"),
+        case("tag", format!("{dangling}=>tug-test/named-{t}:1")),
     ];
     let a = attack(
         &tug_e2e::plugin("attack"),
@@ -365,6 +493,183 @@ fn builds_run_under_the_container_ceilings() {
     );
     let cpu: Vec<&str> = words[words.iter().position(|w| *w == "cpu").unwrap() + 1..].to_vec();
     assert_eq!(cpu, ["200000", "100000"], "ci's 2 CPUs as a quota: {shown}");
+}
+
+/// What a container takes from its image where its body says nothing is checked as if the body said it:
+/// an image's health check every millisecond is raised to a second also when the body gives a health
+/// check of its own without an interval (the daemon fills each absent field from the image), and an
+/// image's working directory in `/proc` is refused unless the body names another.
+#[test]
+fn containers_inherit_nothing_their_body_could_not_say() {
+    let t = tag();
+    let hc = format!("tug-test/hc-{t}:1");
+    let wd = format!("tug-test/wd-{t}:1");
+    let health = json!({"Healthcheck": {"Test": ["CMD", "true"], "Interval": 1_000_000, "Timeout": 1_000_000_000_i64}});
+    let cases = vec![
+        case("commit-config", format!("{hc}|{health}")),
+        case(
+            "commit-config",
+            format!("{wd}|{}", json!({"WorkingDir": "/proc/self/fd/8"})),
+        ),
+        case("create-show", json!({ "Image": hc }).to_string()),
+        case(
+            "create-show",
+            json!({ "Image": hc, "Healthcheck": {"Test": ["CMD", "true"]} }).to_string(),
+        ),
+        case(
+            "create-show",
+            json!({ "Image": hc, "Healthcheck": {"Test": ["CMD", "true"], "Interval": 2_000_000_000_i64} })
+                .to_string(),
+        ),
+        case("create-show", json!({ "Image": wd }).to_string()),
+        case(
+            "create-show",
+            json!({ "Image": wd, "WorkingDir": "/tmp" }).to_string(),
+        ),
+        case("build", format!("|FROM {wd}\nRUN true")),
+    ];
+    let a = attack(
+        &tug_e2e::plugin("attack"),
+        &["--policy".into(), "ci".into()],
+        &cases,
+    );
+    let wd_build = format!("denied containers.working-dir Dockerfile line 1 ({wd} Config.WorkingDir)");
+    a.expect(&[
+        ("an image with a health check every millisecond", "allowed"),
+        ("an image with its working directory in /proc", "allowed"),
+        ("a container inheriting the health check", "allowed"),
+        (
+            "a container with its own test but the image's interval",
+            "allowed",
+        ),
+        ("a container with its own interval", "allowed"),
+        (
+            "a container inheriting the working directory",
+            "denied containers.working-dir Image Config.WorkingDir",
+        ),
+        ("a container with a working directory of its own", "allowed"),
+        ("a build on the image", wd_build.as_str()),
+    ]);
+    for n in [2, 3] {
+        let shown: Value = serde_json::from_str(a.show(n)).unwrap();
+        assert_eq!(
+            shown["Healthcheck"]["Interval"], 1_000_000_000_i64,
+            "case {n}: {shown}"
+        );
+        assert_eq!(
+            shown["Healthcheck"]["Test"],
+            json!(["CMD", "true"]),
+            "case {n}: {shown}"
+        );
+    }
+    let shown: Value = serde_json::from_str(a.show(4)).unwrap();
+    assert_eq!(shown["Healthcheck"]["Interval"], 2_000_000_000_i64, "{shown}");
+    let shown: Value = serde_json::from_str(a.show(6)).unwrap();
+    assert_eq!(shown["WorkingDir"], "/tmp", "{shown}");
+}
+
+/// Every volume the daemon makes for a run's container carries the run's labels — for the body's
+/// `Volumes`, the image's `VOLUME`s and a `volume` mount alike — so that it goes with the run also when
+/// the plugin removed the container without its volumes; a mount's volume labels may not be `tug.*`.
+#[test]
+fn volumes_made_for_containers_are_the_runs() {
+    let (rt, c) = (rt(), client());
+    let t = tag();
+    let image = format!("tug-test/vol-{t}:1");
+    let cases = vec![
+        case("commit-config", format!("{image}|{}", json!({"Volumes": {"/from-image": {}}}))),
+        case(
+            "create-volumes",
+            json!({
+                "Image": image,
+                "Volumes": {"/from-body": {}},
+                "HostConfig": {"Mounts": [{"Type": "volume", "Target": "/mounted"}]},
+            })
+            .to_string(),
+        ),
+        case(
+            "create-show",
+            json!({
+                "Image": "tug-test/busybox:latest",
+                "HostConfig": {"Mounts": [{"Type": "volume", "Target": "/x", "VolumeOptions": {"Labels": {"tug.keep": "1"}}}]},
+            })
+            .to_string(),
+        ),
+    ];
+    let a = attack(
+        &tug_e2e::plugin("attack"),
+        &["--policy".into(), "ci".into()],
+        &cases,
+    );
+    a.expect(&[
+        ("an image with a volume", "allowed"),
+        ("a container with three volumes, removed without them", "allowed"),
+        (
+            "a volume labelled tug.keep",
+            "denied labels.reserved HostConfig.Mounts[0].VolumeOptions.Labels.tug.keep",
+        ),
+    ]);
+    let shown: Value = serde_json::from_str(a.show(1)).unwrap();
+    let volumes = shown.as_array().unwrap();
+    let mut destinations: Vec<&str> = volumes
+        .iter()
+        .map(|v| v["Destination"].as_str().unwrap())
+        .collect();
+    destinations.sort();
+    assert_eq!(destinations, ["/from-body", "/from-image", "/mounted"], "{shown}");
+    for v in volumes {
+        assert!(v["Run"].as_str().is_some_and(|r| r.len() == 16), "{v}");
+        assert_eq!(v["Keep"], "0", "{v}");
+        let name = v["Name"].as_str().unwrap();
+        let left = rt
+            .block_on(c.json::<Value>(Request::get(format!("/volumes/{name}"))))
+            .is_ok();
+        assert!(!left, "volume {name} outlived the run: {v}");
+    }
+}
+
+/// Builds in flight count as containers (each runs its `RUN` steps in one): under a quota of 2, a
+/// container and a build held open leave no room for another build or another container.
+#[test]
+fn builds_in_flight_count_in_the_container_quota() {
+    let t = tag();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = policy(dir.path(), "ci", "two", &[("containers = 100", "containers = 2")]);
+    let cases = vec![
+        case("create-named", format!("quota-one-{t}")),
+        case("build-open", ""),
+        case("build-open", ""),
+        case("create-named", format!("quota-two-{t}")),
+    ];
+    let a = attack(
+        &tug_e2e::plugin("attack"),
+        &["--policy".into(), policy.display().to_string()],
+        &cases,
+    );
+    a.expect(&[
+        ("a container", "allowed"),
+        ("a build", "allowed"),
+        ("a second build", "denied quota.containers -"),
+        ("a second container", "denied quota.containers -"),
+    ]);
+}
+
+/// Uploads left unfinished side by side share one bound on what tug holds back to check: two loads of
+/// 40 MiB of checked files each cannot both be held (the second is refused, naming the bound).
+#[test]
+fn unfinished_uploads_share_one_bound_on_held_bytes() {
+    let cases = vec![case("load-hold", "40"), case("load-hold", "40")];
+    let a = attack(
+        &tug_e2e::plugin("attack"),
+        &["--policy".into(), "ci".into()],
+        &cases,
+    );
+    a.expect(&[("a load holding 40 MiB", "allowed"), ("another", "error")]);
+    assert!(
+        a.outcomes[1].contains("unfinished uploads would hold back more than 67108864 bytes"),
+        "{}",
+        a.run.report()
+    );
 }
 
 /// A registry image's config, as the daemon will decode it when it is loaded: a `tug.*` label spelled

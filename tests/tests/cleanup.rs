@@ -117,6 +117,48 @@ fn swept_by_the_next_tug_after_sigkill() {
     assert!(!left, "the next tug run swept {n}");
 }
 
+/// What carries the labels of a run that finished is nobody's leftover: a volume, and an image with the
+/// labels in its config (as one a run pushed and someone pulled back), both naming a run whose tug is gone
+/// but which was never recorded as unfinished, outlive the next tug's start-up sweep.
+#[test]
+fn a_finished_runs_labels_are_not_a_leftover() {
+    let _serial = serial();
+    let (rt, c) = (rt(), client());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let host = host.trim();
+    let run = format!("{:016x}", std::process::id() as u64 * 7919 + 0xabc);
+    let dead = format!("{}:1", 0x7fff_ffff);
+    let volume = name("finished-volume");
+    let body = serde_json::json!({
+        "Name": volume,
+        "Labels": {"tug.run": run, "tug.owner-pid": dead, "tug.host": host, "tug.keep": "0"},
+    });
+    rt.block_on(c.json::<Value>(Request::post("/volumes/create").json(&body).unwrap()))
+        .unwrap();
+    let image = format!("tug-test/{}:1", name("finished-image"));
+    tug_e2e::docker(&[
+        "import",
+        "--change",
+        &format!(
+            "LABEL tug.image.run={run} tug.image.owner-pid={dead} tug.image.host={host} tug.image.keep=0"
+        ),
+        "/dev/null",
+        &image,
+    ]);
+    let swept = tug_run([plugin("hello")]);
+    let volume_left = rt
+        .block_on(c.json::<Value>(Request::get(format!("/volumes/{volume}"))))
+        .is_ok();
+    let image_left = rt
+        .block_on(c.json::<Value>(Request::get(format!("/images/{image}/json"))))
+        .is_ok();
+    let _ = rt.block_on(c.call(Request::delete(format!("/volumes/{volume}"))));
+    let _ = rt.block_on(c.call(Request::delete(format!("/images/{image}"))));
+    swept.assert_success();
+    assert!(volume_left, "the volume was swept\n{}", swept.report());
+    assert!(image_left, "the image was swept\n{}", swept.report());
+}
+
 /// A policy file: the untrusted profile with a `[wasm]` section of the test's own.
 fn policy_with(dir: &std::path::Path, wasm: &str) -> std::path::PathBuf {
     let text = include_str!("../../runtime/src/policy/profiles/untrusted.toml");

@@ -705,7 +705,8 @@ fn network_and_volume_quota_and_cleanup() {
 }
 
 /// A plugin's network may not take a subnet that shadows one of the host's routes (its LAN: the bridge
-/// would capture the host's traffic to it) or a special range such as link-local (cloud metadata).
+/// would capture the host's traffic to it) or a special range such as link-local (cloud metadata), nor
+/// more of Docker's address pools than a network the daemon addresses itself.
 #[test]
 fn network_subnets_shadowing_the_host_are_denied() {
     let net = |name: &str, subnet: &str| -> (String, String) {
@@ -729,6 +730,14 @@ fn network_subnets_shadowing_the_host_are_denied() {
         cases.push((
             "outside Docker's pools",
             net("tug-esc-far", subnet),
+            "denied networks.ipam IPAM.Config[0].Subnet".into(),
+        ));
+    }
+    // Whole pools at once: the address space every other network is addressed from.
+    for subnet in ["172.24.0.0/13", "192.168.0.0/16"] {
+        cases.push((
+            "larger than a network the daemon addresses itself",
+            net("tug-esc-pool", subnet),
             "denied networks.ipam IPAM.Config[0].Subnet".into(),
         ));
     }

@@ -11,7 +11,7 @@ use std::{
 };
 
 use serde_json::Value;
-use tug_e2e::{plugin, tug_run, Run};
+use tug_e2e::{docker, plugin, tug_run, Run};
 
 const REGISTRY: &str = "127.0.0.1:5000";
 
@@ -23,19 +23,6 @@ fn unique() -> String {
         now.as_secs(),
         now.subsec_nanos()
     )
-}
-
-fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("running docker");
-    assert!(
-        out.status.success(),
-        "docker {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Pushes the test image to the local registry as `tug-e2e/base:<tag>` and returns the reference.

@@ -94,6 +94,36 @@ pub(crate) fn attack(d: &Engine, own: &mut Own, n: usize, kind: &str, arg: &str)
             println!("show {n}: {}", lines.join("; "));
             Ok(())
         }
+        // A build started and left in flight until the plugin ends.
+        "build-open" => {
+            let upload = image_streams::build(d, &Default::default(), None)?;
+            own.held.push(Box::new(upload));
+            Ok(())
+        }
+        // A build with options (`{"pull": true, "cachefrom": [..]}|DOCKERFILE`); it shows the build's output.
+        "build-with" => {
+            let (options, dockerfile) = arg.split_once('|').unwrap_or(("{}", arg));
+            let o = parse(options);
+            let options = image_streams::BuildOptions {
+                pull: o["pull"].as_bool(),
+                cachefrom: o["cachefrom"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()),
+                ..Default::default()
+            };
+            let upload = image_streams::build(d, &options, None)?;
+            let docs = follow(&progress_upload_all(
+                upload,
+                &tar_of(&[("Dockerfile", dockerfile.as_bytes())]),
+            )?)?;
+            let lines: Vec<&str> = docs
+                .iter()
+                .filter_map(|d| d["stream"].as_str())
+                .flat_map(str::lines)
+                .collect();
+            println!("show {n}: {}", lines.join("; "));
+            Ok(())
+        }
         // A context whose Dockerfile is a link to another file of it.
         "build-link" => {
             let mut tar = tar::Builder::new(Vec::new());
@@ -201,6 +231,18 @@ pub(crate) fn attack(d: &Engine, own: &mut Own, n: usize, kind: &str, arg: &str)
             let config = json!({ "OnBuild": [trigger] }).to_string();
             images::commit(d, &id, Some(&config), &options).map(|_| ())
         }
+        // A commit with a config of the plugin's (`TAG|CONFIG`).
+        "commit-config" => {
+            let (id, _) = own.container(d)?;
+            let (tag, config) = arg.split_once('|').unwrap_or((arg, "{}"));
+            let (repo, tag) = repo_tag(tag);
+            let options = images::CommitOptions {
+                repo: Some(repo),
+                tag,
+                ..Default::default()
+            };
+            images::commit(d, &id, Some(config), &options).map(|_| ())
+        }
         "commit" => {
             let (id, _) = own.container(d)?;
             let (repo, tag) = repo_tag(arg);
@@ -239,6 +281,32 @@ pub(crate) fn attack(d: &Engine, own: &mut Own, n: usize, kind: &str, arg: &str)
             let upload = image_streams::load(d, image_streams::LoadOptions { quiet: Some(true) })?;
             follow(&progress_upload_all(upload, &tar)?)?;
             Ok(())
+        }
+        // A load left unfinished, holding `MIB` files of 1 MiB that tug checks (`.json`): kept open until
+        // the plugin ends. When tug refuses part way, the load is finished to report its error.
+        "load-hold" => {
+            let mib: usize = arg.parse().unwrap_or(1);
+            let upload = image_streams::load(d, image_streams::LoadOptions { quiet: Some(true) })?;
+            let mut tar = tar::Builder::new(Vec::new());
+            let data = vec![b' '; 1 << 20];
+            for i in 0..mib {
+                let mut header = tar::Header::new_gnu();
+                header.set_size(data.len() as u64);
+                header.set_mode(0o644);
+                let _ = tar.append_data(&mut header, format!("held-{i}.json"), &data[..]);
+            }
+            let bytes = tar.into_inner().unwrap_or_default();
+            let written = match upload.body() {
+                Ok(body) => tug_sdk::write_all(&body, &bytes),
+                Err(e) => Err(e),
+            };
+            match written {
+                Ok(()) => {
+                    own.held.push(Box::new(upload));
+                    Ok(())
+                }
+                Err(_) => tug_sdk::types::ProgressUpload::finish(upload).map(|_| ()),
+            }
         }
         "set-config" => registry::Image::scratch(&registry::Platform {
             os: "linux".into(),

@@ -19,6 +19,8 @@ pub(crate) type Result<T> = std::result::Result<T, Error>;
 pub(crate) struct Own {
     container: Option<(String, String)>,
     network: Option<String>,
+    /// Handles kept open until the plugin ends (builds in flight).
+    pub held: Vec<Box<dyn std::any::Any>>,
 }
 
 impl Own {
@@ -231,11 +233,38 @@ fn attack(d: &Engine, own: &mut Own, n: usize, kind: &str, arg: &str) -> Result<
                 "VolumesFrom": h["VolumesFrom"], "Links": h["Links"], "NetworkMode": h["NetworkMode"],
                 "Memory": h["Memory"], "MemorySwap": h["MemorySwap"], "LogConfig": h["LogConfig"],
                 "PortBindings": h["PortBindings"], "Keep": v["Config"]["Labels"]["tug.keep"],
+                "Healthcheck": v["Config"]["Healthcheck"], "WorkingDir": v["Config"]["WorkingDir"],
                 "Networks": v["NetworkSettings"]["Networks"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()),
             });
             println!("show {n}: {shown}");
             let options = containers::RemoveOptions {
                 force: Some(true),
+                ..Default::default()
+            };
+            containers::remove(d, &id, options)
+        }
+        // A container whose volumes are shown (name and `tug.run` label each), then removed without
+        // its volumes (`v=false`): what the daemon made for it must still go when the run ends.
+        "create-volumes" => {
+            let created = parse(&containers::create(d, arg, &Default::default())?);
+            let id = created["Id"].as_str().unwrap_or_default().to_owned();
+            let v = parse(&containers::inspect(d, &id, Default::default())?);
+            let mut shown = Vec::new();
+            for m in v["Mounts"].as_array().into_iter().flatten() {
+                if m["Type"] != "volume" {
+                    continue;
+                }
+                let name = m["Name"].as_str().unwrap_or_default();
+                let vol = parse(&volumes::inspect(d, name)?);
+                shown.push(json!({
+                    "Name": name, "Destination": m["Destination"],
+                    "Run": vol["Labels"]["tug.run"], "Keep": vol["Labels"]["tug.keep"],
+                }));
+            }
+            println!("show {n}: {}", json!(shown));
+            let options = containers::RemoveOptions {
+                force: Some(true),
+                v: Some(false),
                 ..Default::default()
             };
             containers::remove(d, &id, options)

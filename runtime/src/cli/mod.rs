@@ -212,6 +212,8 @@ async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
         None => policy.wasm.wall(),
     };
     let identity = crate::policy::cleanup::RunIdentity::new(&name, args.keep);
+    // Recorded before the run makes anything: if tug is killed, a later tug sweeps what it made.
+    let record = crate::policy::run_records::RunRecord::begin(&identity);
     let limits = RunLimits {
         wall_time,
         ..RunLimits::from_policy(&policy.wasm)
@@ -250,12 +252,17 @@ async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
         outcome = host.run(&plugin, request) => Some(outcome),
         _ = interrupted => None,
     };
-    if !identity.keep {
+    if identity.keep {
+        record.finish();
+    } else {
         let mut report = cleanup::remove_run(&client, &identity.run_id).await;
         // Names the run gave images it did not make (tags, pulls) go too; images it made went above.
         let names = cleanup::remove_names(&client, &gate.made_images()).await;
         report.failed.extend(names.failed);
-        if !report.failed.is_empty() {
+        if report.failed.is_empty() {
+            record.finish();
+        } else {
+            // The record stays: a later tug sweeps what is left.
             eprintln!("tug: cleanup after plugin {name}: {report}");
         }
     }

@@ -1,8 +1,8 @@
 //! A build context (`image-streams.build`) that passes through tug on its way to the engine
 //! (`host/tar_filter.rs`): the Dockerfile is held back, the images it uses are checked
-//! (`Gate::build_bases`: allowed by the policy, and from an allowed registry where the daemon would pull
-//! them), and it is sent with each image already there named by its id. A Dockerfile that is a link, or
-//! missing, is refused.
+//! (`Gate::build_bases`: allowed by the policy; pulled by tug, by digest and from an allowed registry,
+//! where the builder would pull them), and it is sent with each image named by its id (the builder is
+//! told not to pull). A Dockerfile that is a link, or missing, is refused.
 
 use std::sync::Arc;
 
@@ -20,38 +20,36 @@ use crate::{
 /// The largest Dockerfile tug reads.
 const MAX_DOCKERFILE: u64 = 1 << 20;
 
+/// What the filter checks a build's Dockerfile with.
+pub(crate) struct Bases {
+    /// The run's gate.
+    pub gate: Arc<Gate>,
+    /// The engine (to look the images up, and pull them).
+    pub client: Client,
+    /// The build's `dockerfile` option.
+    pub dockerfile: Option<String>,
+    /// The build's `buildargs`.
+    pub build_args: Vec<(String, String)>,
+    /// The build's `pull` option.
+    pub pull: bool,
+    /// `X-Registry-Auth` values by registry, from the build's registry configs.
+    pub auths: Vec<(String, http::HeaderValue)>,
+}
+
 /// Starts the filter between the plugin's context and the engine's build.
-pub(crate) fn filtered(
-    gate: Arc<Gate>,
-    client: Client,
-    up: Upload,
-    call: Call,
-    dockerfile: Option<String>,
-    build_args: Vec<(String, String)>,
-    pull: bool,
-) -> HostUpload {
-    let paths = match dockerfile {
+pub(crate) fn filtered(up: Upload, call: Call, bases: Bases) -> HostUpload {
+    let paths = match &bases.dockerfile {
         // The daemon reads the path given, cleaned, relative to the context's root.
-        Some(p) => vec![clean(&p)],
+        Some(p) => vec![clean(p)],
         // Or `Dockerfile`, and `dockerfile` when there is none.
         None => vec!["Dockerfile".to_owned(), "dockerfile".to_owned()],
     };
-    let rewrite = Build {
-        gate,
-        client,
-        paths,
-        build_args,
-        pull,
-    };
-    tar_filter::start(up, call, rewrite)
+    tar_filter::start(up, call, Build { bases, paths })
 }
 
 struct Build {
-    gate: Arc<Gate>,
-    client: Client,
+    bases: Bases,
     paths: Vec<String>,
-    build_args: Vec<(String, String)>,
-    pull: bool,
 }
 
 impl Rewrite for Build {
@@ -65,6 +63,10 @@ impl Rewrite for Build {
 
     fn limit(&self) -> u64 {
         MAX_DOCKERFILE * self.paths.len() as u64
+    }
+
+    fn gate(&self) -> Arc<Gate> {
+        self.bases.gate.clone()
     }
 
     fn link(&self, path: &str) -> Result<(), WitError> {
@@ -95,10 +97,11 @@ impl Rewrite for Build {
         };
         let text = String::from_utf8(file.data)
             .map_err(|_| WitError::InvalidArgument("build: the Dockerfile is not UTF-8".into()))?;
+        let b = &self.bases;
         let checked = rt
             .block_on(
-                self.gate
-                    .build_bases(&self.client, &text, &self.build_args, self.pull),
+                b.gate
+                    .build_bases(&b.client, &text, &b.build_args, b.pull, &b.auths),
             )
             .map_err(WitError::from)?;
         file.data = checked.into_bytes();

@@ -93,6 +93,28 @@ impl image_streams::Host for HostState {
                     });
                     let dockerfile = o.dockerfile.clone();
                     let build_args = o.buildargs.clone().unwrap_or_default();
+                    // Cache sources are images the build reads: each one the run may see, by its id.
+                    let mut cache_from = None;
+                    if let Some(names) = &o.cachefrom {
+                        let mut ids = Vec::with_capacity(names.len());
+                        for (i, name) in names.iter().enumerate() {
+                            let field = format!("cachefrom[{i}]");
+                            ids.push(if gate.unrestricted() {
+                                name.clone()
+                            } else {
+                                gate.image_visible(&client, name, &field).await?.id
+                            });
+                        }
+                        cache_from = Some(Value::from(ids).to_string());
+                    }
+                    // The builder never pulls for a run: tug pulls the bases itself (`build_bases`).
+                    let pull = o.pull.unwrap_or(false);
+                    let forward_pull = if gate.unrestricted() { o.pull } else { Some(false) };
+                    let auths: Vec<(String, http::HeaderValue)> = registry
+                        .iter()
+                        .flatten()
+                        .map(|(r, a)| (r.clone(), registry_auth(Some(a))))
+                        .collect();
                     let mut req = Request::post("/build")
                         .opt("dockerfile", o.dockerfile)
                         .each("t", o.t.as_ref())
@@ -100,8 +122,8 @@ impl image_streams::Host for HostState {
                         .opt("remote", o.remote)
                         .opt("q", o.q)
                         .opt("nocache", o.nocache)
-                        .opt("cachefrom", o.cachefrom.map(|c| Value::from(c).to_string()))
-                        .opt("pull", o.pull)
+                        .opt("cachefrom", cache_from)
+                        .opt("pull", forward_pull)
                         // Intermediate containers carry no run labels: they go, even after a failure.
                         .opt("rm", if gate.unrestricted() { o.rm } else { Some(true) })
                         .opt(
@@ -134,22 +156,25 @@ impl image_streams::Host for HostState {
                             registry_config(&configs),
                         );
                     }
+                    // The build counts as a container (its RUN steps') until its stream ends.
+                    let slot = gate.build_slot(&client).await?;
                     let up = call.upload(req).await?;
-                    let confirm = Confirm::new(gate.clone(), names.into_iter().map(|n| (n, None)).collect());
+                    let confirm = Confirm::new(gate.clone(), names.into_iter().map(|n| (n, None)).collect())
+                        .holding(slot);
                     // The context passes through tug: the images its Dockerfile uses are checked and named
                     // by their ids.
                     let upload = if gate.unrestricted() {
                         HostUpload::new(up, Some(call.defer()))
                     } else {
-                        super::build_context::filtered(
-                            gate.clone(),
+                        let bases = super::build_context::Bases {
+                            gate: gate.clone(),
                             client,
-                            up,
-                            call.defer(),
                             dockerfile,
                             build_args,
-                            o.pull.unwrap_or(false),
-                        )
+                            pull,
+                            auths,
+                        };
+                        super::build_context::filtered(up, call.defer(), bases)
                     };
                     Ok(HostProgressUpload {
                         upload,

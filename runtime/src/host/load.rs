@@ -61,6 +61,10 @@ impl Rewrite for Load {
         MAX_HELD
     }
 
+    fn gate(&self) -> Arc<Gate> {
+        self.gate.clone()
+    }
+
     /// Checks and rewrites what was held back; the manifest goes last.
     fn finish(&mut self, mut held: Vec<Held>, rt: &tokio::runtime::Handle) -> Result<Vec<Held>, WitError> {
         let at = held

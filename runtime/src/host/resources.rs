@@ -45,9 +45,13 @@ pub struct Confirm {
     names: Names,
     failed: bool,
     id: Option<String>,
-    /// For a stream that reports no image id (a pull's): the engine to ask what the names name once it
-    /// ended (the client of the permit that started the stream).
+    /// For a stream that reports no image id (a pull's): the engine to ask, once it ended, which image
+    /// the digest it reported names (the client of the permit that started the stream).
     client: Option<crate::engine::Client>,
+    /// The manifest digest a pull reported (`Digest: sha256:…`).
+    digest: Option<String>,
+    /// A build's place in the container quota, given back when the stream ends (or is dropped).
+    slot: Option<crate::policy::quota::BuildSlot>,
 }
 
 impl Confirm {
@@ -66,10 +70,20 @@ impl Confirm {
             failed: false,
             id: None,
             client: None,
+            digest: None,
+            slot: None,
         }
     }
 
-    /// The same, reading the image id of each name from `client` once the stream ended well.
+    /// The same, holding a build's place in the container quota until the stream ends.
+    pub fn holding(mut self, slot: crate::policy::quota::BuildSlot) -> Self {
+        self.slot = Some(slot);
+        self
+    }
+
+    /// The same, for a pull: once the stream ended well, the image id of each name is read from
+    /// `client` by the digest the stream reported (`repo@digest`, which only the pulled image can answer
+    /// for), not by the name, which someone may have moved while the plugin was reading the stream.
     pub fn reading_ids(mut self, client: crate::engine::Client) -> Self {
         self.client = Some(client);
         self
@@ -91,17 +105,26 @@ impl Confirm {
         {
             self.id = Some(id.to_owned());
         }
+        if let Some(digest) = v["status"]
+            .as_str()
+            .and_then(|s| s.strip_prefix("Digest: "))
+            .filter(|d| d.starts_with("sha256:") && !d.contains(' '))
+        {
+            self.digest = Some(digest.to_owned());
+        }
     }
 
     async fn end(&mut self) {
+        self.slot = None;
         if self.failed {
             return;
         }
         let names = std::mem::take(&mut *self.names.lock().unwrap_or_else(|p| p.into_inner()));
         for (name, id) in names {
             let mut id = id.or_else(|| self.id.clone());
-            if let (None, Some(client)) = (&id, &self.client) {
-                let path = crate::policy::image_names::image_path(&name, "/json");
+            if let (None, Some(client), Some(digest)) = (&id, &self.client, &self.digest) {
+                let repo = crate::policy::image_names::repository(&name);
+                let path = crate::policy::image_names::image_path(&format!("{repo}@{digest}"), "/json");
                 id = client
                     .json::<serde_json::Value>(crate::engine::Request::get(path))
                     .await

@@ -22,6 +22,40 @@ use crate::engine::Upload;
 /// The chunk size sent to the engine.
 const CHUNK: usize = 64 * 1024;
 
+/// The most bytes all of a run's filters hold back at once: uploads a plugin leaves unfinished side by
+/// side share it, so that they hold no more of the host's memory than one may.
+const RUN_HELD: u64 = 64 << 20;
+
+/// Bytes a filter holds back, counted in the run's total (`Gate::held_bytes`) until dropped.
+struct Reserved {
+    gate: std::sync::Arc<crate::policy::Gate>,
+    bytes: u64,
+}
+
+impl Reserved {
+    /// Counts `n` more bytes, or refuses them when the run's total would pass [`RUN_HELD`].
+    fn add(&mut self, n: u64, what: &str) -> Result<(), WitError> {
+        use std::sync::atomic::Ordering;
+        let before = self.gate.held_bytes.fetch_add(n, Ordering::SeqCst);
+        self.bytes += n;
+        if before.saturating_add(n) > RUN_HELD {
+            return Err(WitError::InvalidArgument(format!(
+                "{what}: the run's unfinished uploads would hold back more than {RUN_HELD} bytes of \
+                 checked files at once; finish or drop the others first"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        self.gate
+            .held_bytes
+            .fetch_sub(self.bytes, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// An entry held back until the end.
 pub(crate) struct Held {
     /// Its header (the size is set again when it is sent).
@@ -43,6 +77,9 @@ pub(crate) trait Rewrite: Send + 'static {
 
     /// The most bytes held back in all.
     fn limit(&self) -> u64;
+
+    /// The run's gate (where the bytes all of the run's filters hold are counted).
+    fn gate(&self) -> std::sync::Arc<crate::policy::Gate>;
 
     /// Checks a link (symbolic or hard) the tar has at `path`; by default links pass.
     fn link(&self, _path: &str) -> Result<(), WitError> {
@@ -119,6 +156,10 @@ fn run(
     let out_builder = out_ref;
     let mut held = Vec::new();
     let mut held_bytes = 0u64;
+    let mut reserved = Reserved {
+        gate: rewrite.gate(),
+        bytes: 0,
+    };
     let mut archive = tar::Archive::new(source);
     for entry in archive.entries().map_err(|e| bad_tar(what, e))? {
         let mut entry = entry.map_err(|e| bad_tar(what, e))?;
@@ -148,6 +189,7 @@ fn run(
                 )));
             }
             held_bytes = held_bytes.saturating_add(size);
+            reserved.add(size, what)?;
             if held_bytes > rewrite.limit() {
                 return Err(WitError::InvalidArgument(format!(
                     "{what}: the tar's files tug checks take more than {} bytes",

@@ -23,13 +23,7 @@ impl Gate {
     /// the run's labels and the policy's ceilings.
     pub async fn container_create(&self, client: &Client, text: &str) -> Result<Bytes, GateError> {
         let mut body = self.canonical(BodyKind::ContainerCreate, text)?;
-        self.quota(
-            client,
-            "/containers/json",
-            self.policy.quota.containers,
-            "containers",
-        )
-        .await?;
+        self.container_quota(client, 1, None, "").await?;
         self.check_labels(&body["Labels"], "Labels")?;
         if !self.unrestricted() {
             rules::container_create(self, client, &mut body).await?;

@@ -61,17 +61,12 @@ pub(crate) fn nano_cpus(cpus: f64) -> i64 {
 }
 
 /// Log options a plugin may set on the `json-file` and `local` drivers (what the container's output
-/// becomes on the host's disk is bounded by `max-size` × `max-file`, forced below).
-/// (`mode` and `max-buffer-size` are not among them: a non-blocking log's buffer is the daemon's memory.)
-const LOG_OPTIONS: &[&str] = &[
-    "max-size",
-    "max-file",
-    "compress",
-    "tag",
-    "labels",
-    "env",
-    "env-regex",
-];
+/// becomes on the host's disk is bounded by `max-size` × `max-file`, forced below). Not among them:
+/// `mode` and `max-buffer-size` (a non-blocking log's buffer is the daemon's memory), and every option
+/// that adds to each line written (`tag`, a template the daemon expands as large as it says; `labels`,
+/// `env`, `env-regex`, which copy the container's labels and environment into each line): a file's size
+/// is checked before a line is written, so a line's size is what a file may exceed its bound by.
+const LOG_OPTIONS: &[&str] = &["max-size", "max-file", "compress"];
 
 /// The log driver and its options: `json-file` (when none is given, whatever the daemon's default),
 /// `local` or `none`; the log files on the host's disk bounded by the policy's `log_size` per file and

@@ -489,10 +489,9 @@ pub async fn remove_names(client: &Client, names: &[(String, Option<String>)]) -
                 continue;
             }
         };
-        // Still the image it named; and never its last reference (that would remove the image).
-        let references = |key: &str| current[key].as_array().map_or(0, Vec::len);
+        // Still the image it named; and never the name whose removal would remove the image.
         if current["Id"].as_str() != Some(id.as_str())
-            || references("RepoTags") + references("RepoDigests") <= 1
+            || !super::image_names::untag_keeps_image(&current, name)
         {
             continue;
         }
@@ -512,9 +511,12 @@ pub async fn remove_names(client: &Client, names: &[(String, Option<String>)]) -
     report
 }
 
-/// Removes the objects of runs whose owner on this host is gone ([`is_orphan`]). Run at start-up.
-/// Objects of live owners, of other hosts, of `--keep` runs, and objects without the owner labels are
-/// left alone; where liveness cannot be told ([`liveness_supported`]), nothing is removed.
+/// Removes what runs left whose cleanup did not finish and whose tug on this host is gone (killed, or
+/// its cleanup failed): the objects [`is_orphan`] finds that belong to a run recorded as unfinished
+/// ([`super::run_records`]). Run at start-up. Objects of live owners, of other hosts, of `--keep` runs,
+/// of runs that finished (a pushed image pulled back carries its labels), and objects without the owner
+/// labels are left alone; where liveness cannot be told ([`liveness_supported`]), nothing is removed. A
+/// run's record goes once nothing of it is left.
 pub async fn sweep_orphans(client: &Client) -> CleanupReport {
     let filters = LABEL_RUN;
     let host = this_host();
@@ -523,10 +525,20 @@ pub async fn sweep_orphans(client: &Client) -> CleanupReport {
         tracing::warn!("cannot read /proc/self/stat: not sweeping what earlier runs left");
         return report;
     }
+    let dead: Vec<String> = super::run_records::unfinished()
+        .into_iter()
+        .filter(|r| r.host == host && !owner_alive(&r.owner))
+        .map(|r| r.run_id)
+        .collect();
+    if dead.is_empty() {
+        return report;
+    }
     let mut orphans = Vec::new();
     for kind in Kind::ALL {
         match list(client, kind, filters).await {
-            Ok(objects) => orphans.extend(objects.into_iter().filter(|o| is_orphan(&o.labels, host))),
+            Ok(objects) => orphans.extend(objects.into_iter().filter(|o| {
+                is_orphan(&o.labels, host) && o.labels.get(LABEL_RUN).is_some_and(|r| dead.contains(r))
+            })),
             Err(e) => report.failed.push(Failure {
                 kind,
                 id: None,
@@ -535,6 +547,11 @@ pub async fn sweep_orphans(client: &Client) -> CleanupReport {
         }
     }
     remove_all(client, orphans, &mut report).await;
+    if report.failed.is_empty() {
+        for run in &dead {
+            super::run_records::forget(run);
+        }
+    }
     report
 }
 

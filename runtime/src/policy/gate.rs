@@ -49,6 +49,10 @@ pub struct Gate {
     pub(super) images: Mutex<BTreeMap<String, Option<String>>>,
     /// What the gate read once about each engine, by endpoint (its storage driver, for the disk ceiling).
     pub(super) engine_facts: Mutex<BTreeMap<String, Value>>,
+    /// Builds in flight (each counts as a container: `policy/quota.rs`).
+    pub(super) builds: std::sync::atomic::AtomicU32,
+    /// Bytes the run's upload filters hold back at once (`host/tar_filter.rs` bounds the total).
+    pub held_bytes: std::sync::atomic::AtomicU64,
 }
 
 impl Gate {
@@ -61,6 +65,8 @@ impl Gate {
             created: Default::default(),
             images: Default::default(),
             engine_facts: Default::default(),
+            builds: Default::default(),
+            held_bytes: Default::default(),
         }
     }
 
@@ -397,16 +403,20 @@ pub(super) fn canon_denial(e: CanonError) -> Denial {
     Denial::field(e.rule(), e.path().to_owned(), e.to_string())
 }
 
-/// `busybox` → `docker.io/library/busybox:latest`-style normalization, enough to match patterns written
-/// either way.
+/// `busybox` → `docker.io/library/busybox:latest`: a reference as the daemon reads it (its
+/// `ParseNormalizedNamed`), so that patterns written either way match and two spellings of one name are
+/// one name: `index.docker.io` is `docker.io`, and a one-part name there is in `library/`
+/// (`docker.io/abc` is `abc`).
 pub fn normalize(reference: &str) -> String {
     let (name, tag) = split_tag(reference);
-    let name = if registry_part(name).is_some() {
-        name.to_owned()
-    } else if name.contains('/') {
-        format!("docker.io/{name}")
-    } else {
-        format!("docker.io/library/{name}")
+    let (domain, rest) = match registry_part(name) {
+        Some(domain) => (domain, &name[domain.len() + 1..]),
+        None => ("docker.io", name),
+    };
+    let name = match domain {
+        "docker.io" | "index.docker.io" if !rest.contains('/') => format!("docker.io/library/{rest}"),
+        "docker.io" | "index.docker.io" => format!("docker.io/{rest}"),
+        _ => name.to_owned(),
     };
     format!("{name}{}", tag.unwrap_or(":latest"))
 }
@@ -421,17 +431,21 @@ pub(super) fn split_tag(reference: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// The registry a reference names, by the daemon's rule: a first part (of several) with a `.` or a `:`,
+/// `localhost`, or any upper-case letter (a repository name has none, so the daemon reads it as a host).
 fn registry_part(name: &str) -> Option<&str> {
     let first = name.split('/').next()?;
-    (name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost"))
-        .then_some(first)
+    (name.contains('/')
+        && (first.contains(['.', ':']) || first == "localhost" || first.chars().any(|c| c.is_uppercase())))
+    .then_some(first)
 }
 
-/// The registry of an image reference (`docker.io` when it names none).
+/// The registry of an image reference (`docker.io` when it names none, or names `index.docker.io`).
 pub fn registry_of(reference: &str) -> String {
-    registry_part(split_tag(reference).0)
-        .unwrap_or("docker.io")
-        .to_owned()
+    match registry_part(split_tag(reference).0) {
+        None | Some("index.docker.io") => "docker.io".to_owned(),
+        Some(domain) => domain.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -445,6 +459,25 @@ pub(crate) mod tests {
         assert_eq!(registry_of("busybox"), "docker.io");
         assert_eq!(registry_of("library/busybox:1"), "docker.io");
         assert_eq!(normalize("busybox"), "docker.io/library/busybox:latest");
+        // One name, however spelled.
+        for spelling in [
+            "79c67ea9ea00",
+            "library/79c67ea9ea00",
+            "docker.io/79c67ea9ea00",
+            "index.docker.io/79c67ea9ea00:latest",
+            "docker.io/library/79c67ea9ea00",
+        ] {
+            assert_eq!(
+                normalize(spelling),
+                "docker.io/library/79c67ea9ea00:latest",
+                "{spelling}"
+            );
+        }
+        assert_eq!(normalize("index.docker.io/a/b:1"), "docker.io/a/b:1");
+        assert_eq!(registry_of("index.docker.io/a/b:1"), "docker.io");
+        // An upper-case first part is a host to the daemon.
+        assert_eq!(registry_of("Mirror/busybox"), "Mirror");
+        assert_eq!(normalize("Mirror/busybox"), "Mirror/busybox:latest");
         assert_eq!(
             normalize("tug-test/busybox:latest"),
             "docker.io/tug-test/busybox:latest"

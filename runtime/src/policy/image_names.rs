@@ -100,7 +100,7 @@ impl Gate {
         let by_name = names_of(&v).any(|t| normalize(t) == normalize(name));
         if self.unrestricted() || self.owns_image_labels(&v["Config"]["Labels"]) {
             // The run's own image: by the name given (untagging), or by id when that is all it has.
-            let forward = if by_name && references(&v) > 1 {
+            let forward = if by_name && untag_keeps_image(&v, name) {
                 name.to_owned()
             } else {
                 id
@@ -109,13 +109,13 @@ impl Gate {
         }
         if by_name && self.made(name, &id) {
             // A name the run gave an image it did not make: only the name goes, never the image.
-            if references(&v) <= 1 {
+            if !untag_keeps_image(&v, name) {
                 return Err(Denial::field(
                     "ownership",
                     field,
                     format!(
                         "{} is the last name of an image this run did not make: removing it would remove the \
-                         image",
+                         image (with the digests of its repository)",
                         shorten(name)
                     ),
                 )
@@ -265,14 +265,14 @@ impl Gate {
             })))
             .await?;
         let digest = remote["Descriptor"]["digest"].as_str().unwrap_or_default();
-        let repo = repo_name(&reference);
+        let repo = repository(&reference);
         let has = local["RepoDigests"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
             .filter_map(|d| d.split_once('@'))
-            .any(|(r, d)| d == digest && repo_name(r) == repo);
+            .any(|(r, d)| d == digest && repository(r) == repo);
         if !digest.is_empty() && has {
             // Pulled by that digest, so that nothing the registry gets meanwhile can move the name.
             return Ok(PullPlan {
@@ -292,16 +292,23 @@ impl Gate {
     }
 }
 
+/// The `X-Registry-Auth` value for each registry a build's plugin gave credentials for (its registry
+/// configs), keyed as the plugin keyed them (`127.0.0.1:5001`, `https://index.docker.io/v1/`).
+pub type RegistryAuths = [(String, http::HeaderValue)];
+
 impl Gate {
     /// Checks the images a build's Dockerfile uses (`FROM`, `COPY --from`; `build_args` expanded): each
-    /// one the policy allows, and, where the daemon would pull it (it is missing, or `pull` is set), from
-    /// a registry the policy allows. Returns the Dockerfile with every image already there named by its id.
+    /// one the policy allows, its `ONBUILD` triggers included. The builder never pulls: a base that is
+    /// missing, or every base when the build asks to `pull`, is pulled by tug first, from a registry the
+    /// policy allows and by its digest (so the pull moves no local name, where the builder's would move
+    /// another's to the registry's image). Returns the Dockerfile with every base named by its id.
     pub async fn build_bases(
         &self,
         client: &Client,
         dockerfile: &str,
         build_args: &[(String, String)],
         pull: bool,
+        auths: &RegistryAuths,
     ) -> Result<String, GateError> {
         let bases = super::dockerfile::bases(dockerfile, build_args)
             .map_err(|why| Denial::field("build.images", "Dockerfile", why))?;
@@ -320,45 +327,149 @@ impl Gate {
                     .json::<Value>(Request::get(image_path(&base.reference, "/json")))
                     .await
                 {
-                    Ok(v) => {
-                        // The base's own ONBUILD triggers run in this build: none may name another image.
-                        for (j, trigger) in v["Config"]["OnBuild"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .filter_map(Value::as_str)
-                            .enumerate()
-                        {
-                            super::dockerfile::onbuild(trigger).map_err(|why| {
-                                Denial::field(
-                                    "build.images",
-                                    format!("{field} ({} OnBuild[{j}])", shorten(&base.reference)),
-                                    why,
-                                )
-                            })?;
-                        }
-                        v["Id"].as_str().map(str::to_owned)
-                    }
+                    Ok(v) => Some(v),
                     Err(Error::NotFound { .. }) => None,
                     Err(e) => return Err(e.into()),
                 }
             };
-            match local {
-                Some(id) => by_id.push((i, id)),
-                None => self.registry(&base.reference, &field)?,
+            let v = match local {
+                Some(v) => v,
+                None => {
+                    self.registry(&base.reference, &field)?;
+                    pull_by_digest(client, &base.reference, auths).await?
+                }
+            };
+            // The build's steps start in the base's working directory.
+            super::rules::check_workdir(
+                &v["Config"]["WorkingDir"],
+                &format!("{field} ({} Config.WorkingDir)", shorten(&base.reference)),
+            )?;
+            // The base's own ONBUILD triggers run in this build: none may name another image.
+            for (j, trigger) in v["Config"]["OnBuild"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .enumerate()
+            {
+                super::dockerfile::onbuild(trigger).map_err(|why| {
+                    Denial::field(
+                        "build.images",
+                        format!("{field} ({} OnBuild[{j}])", shorten(&base.reference)),
+                        why,
+                    )
+                })?;
             }
+            let id = v["Id"].as_str().unwrap_or_default().to_owned();
+            if !id.starts_with("sha256:") {
+                return Err(Error::Decode {
+                    context: format!("the image {}", shorten(&base.reference)),
+                    message: "no id".into(),
+                }
+                .into());
+            }
+            by_id.push((i, id));
         }
         Ok(super::dockerfile::rewrite(dockerfile, &bases, &by_id))
     }
 }
 
-/// A reference's repository, normalized, without its tag or digest.
-fn repo_name(reference: &str) -> String {
+/// Pulls `reference` by the digest its registry has for it now (asked through the daemon, with the
+/// plugin's credentials for that registry if it gave any), and returns the pulled image's inspect
+/// document. A pull by digest gives the image no tag, so it moves no name.
+async fn pull_by_digest(client: &Client, reference: &str, auths: &RegistryAuths) -> Result<Value, GateError> {
+    let registry = super::gate::registry_of(reference);
+    let auth = auths.iter().find_map(|(key, value)| {
+        let host = key
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        let host = if host == "index.docker.io" {
+            "docker.io"
+        } else {
+            host
+        };
+        (host == registry).then(|| value.clone())
+    });
+    let with_auth = |req: Request| match &auth {
+        Some(value) => req.header(http::HeaderName::from_static("x-registry-auth"), value.clone()),
+        None => req,
+    };
+    let repo = repository(reference);
+    let digested = match split_tag(reference) {
+        (_, Some(d)) if d.starts_with('@') => format!("{repo}{d}"),
+        _ => {
+            let encoded: Vec<String> = reference.split('/').map(crate::engine::segment).collect();
+            let remote: Value = client
+                .json(with_auth(Request::get(format!(
+                    "/distribution/{}/json",
+                    encoded.join("/")
+                ))))
+                .await?;
+            let digest = remote["Descriptor"]["digest"]
+                .as_str()
+                .filter(|d| d.starts_with("sha256:"))
+                .ok_or_else(|| Error::Decode {
+                    context: format!("the registry's answer for {}", shorten(reference)),
+                    message: "no digest".into(),
+                })?;
+            format!("{repo}@{digest}")
+        }
+    };
+    let answer = client
+        .call(with_auth(
+            Request::post("/images/create").query("fromImage", &digested),
+        ))
+        .await?;
+    // A pull's answer is a progress stream, and an error in it comes with status 200.
+    for doc in serde_json::Deserializer::from_slice(answer.body()).into_iter::<Value>() {
+        if let Some(message) = doc.ok().and_then(|d| d["error"].as_str().map(str::to_owned)) {
+            return Err(Error::Api {
+                status: http::StatusCode::BAD_GATEWAY,
+                message: format!("pulling {}: {message}", shorten(&digested)),
+            }
+            .into());
+        }
+    }
+    Ok(client.json(Request::get(image_path(&digested, "/json"))).await?)
+}
+
+/// A reference's repository, normalized, without its tag or digest (`busybox:1` →
+/// `docker.io/library/busybox`).
+pub fn repository(reference: &str) -> String {
     let normalized = normalize(split_tag(reference).0);
     split_tag(&normalized).0.to_owned()
 }
 
-/// How many references (names and digests) an image has: removing the last one removes the image.
+/// Whether taking the name `name` off the image `v` (its inspect document) leaves the image, as the
+/// daemon's image delete decides: once a tag goes, the digests of its repository go with it unless
+/// another tag of that repository is left (`repo@sha256:…` does not keep an image named only
+/// `repo:tag`), and an image without references is removed.
+pub fn untag_keeps_image(v: &Value, name: &str) -> bool {
+    let gone = normalize(name);
+    let repo = repository(name);
+    let refs = |key: &str| -> Vec<String> {
+        v[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(normalize)
+            .filter(|r| *r != gone)
+            .collect()
+    };
+    let tags = refs("RepoTags");
+    let mut digests = refs("RepoDigests");
+    let canonical = name.contains('@');
+    if !canonical && !tags.iter().any(|t| repository(t) == repo) {
+        digests.retain(|d| repository(d) != repo);
+    }
+    !tags.is_empty() || !digests.is_empty()
+}
+
+/// How many references (names and digests) an image has: an image with none has no name to take off.
 pub fn references(v: &Value) -> usize {
     let count = |key: &str| v[key].as_array().map_or(0, Vec::len);
     count("RepoTags") + count("RepoDigests")
@@ -375,6 +486,33 @@ fn names_of(v: &Value) -> impl Iterator<Item = &str> {
 
 #[cfg(test)]
 mod tests {
+    use super::untag_keeps_image;
+
+    #[test]
+    fn untagging_removes_an_image_when_only_digests_of_its_repository_are_left() {
+        let v = serde_json::json!({
+            "RepoTags": ["127.0.0.1:5000/victim:rt"],
+            "RepoDigests": ["127.0.0.1:5000/victim@sha256:aa"],
+        });
+        assert!(!untag_keeps_image(&v, "127.0.0.1:5000/victim:rt"));
+        let v = serde_json::json!({
+            "RepoTags": ["127.0.0.1:5000/victim:rt", "127.0.0.1:5000/victim:2"],
+            "RepoDigests": ["127.0.0.1:5000/victim@sha256:aa"],
+        });
+        assert!(untag_keeps_image(&v, "127.0.0.1:5000/victim:rt"));
+        // A digest of another repository keeps the image.
+        let v = serde_json::json!({
+            "RepoTags": ["mine:1"],
+            "RepoDigests": ["127.0.0.1:5000/other@sha256:aa"],
+        });
+        assert!(untag_keeps_image(&v, "mine:1"));
+        assert!(untag_keeps_image(&v, "docker.io/library/mine:1") == untag_keeps_image(&v, "mine"));
+        let v = serde_json::json!({"RepoTags": ["a:1", "b:1"], "RepoDigests": []});
+        assert!(untag_keeps_image(&v, "a:1"));
+        let v = serde_json::json!({"RepoTags": ["a:1"], "RepoDigests": null});
+        assert!(!untag_keeps_image(&v, "docker.io/library/a:1"));
+    }
+
     #[test]
     fn names_join_the_set_with_their_ids() {
         let g = crate::policy::gate::tests::gate("ci");

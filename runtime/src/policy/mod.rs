@@ -15,12 +15,16 @@ pub mod image_names;
 pub mod limits;
 pub mod operations;
 pub mod ownership;
+pub mod quota;
 pub mod rules;
+pub mod rules_images;
 pub mod rules_networks;
 pub mod rules_plugins;
 pub mod rules_registry;
 pub mod rules_swarm;
+pub mod run_records;
 pub mod subnets;
+pub mod volume_mounts;
 
 pub use config::{Access, Area, Policy};
 pub use denial::{Denial, GateError};

@@ -11,6 +11,8 @@ use super::{
 };
 use crate::engine::Client;
 
+pub use super::rules_images::{build_options, image_changes};
+
 /// Capabilities no policy may grant (escape primitives).
 const NEVER_CAPS: &[&str] = &[
     "ALL",
@@ -54,6 +56,11 @@ fn lexical(path: &str) -> PathBuf {
         }
     }
     out
+}
+
+/// [`lexical`] as a string (`/x/../data/` → `/data`).
+pub(crate) fn lexical_string(path: &str) -> String {
+    lexical(path).to_string_lossy().into_owned()
 }
 
 /// CVE-2024-21626: a working directory in `/proc` (e.g. `/proc/self/fd/7`) can leak a host fd.
@@ -203,6 +210,22 @@ pub(crate) fn healthcheck(h: &Value, field: &str) -> Result<(), GateError> {
     Ok(())
 }
 
+/// Raises the health check a container takes from its image (`inherited`): each interval the
+/// container's own `Healthcheck` (in `config`) leaves at 0, the daemon fills from the image; one shorter
+/// than a second is set to a second instead (raised, not refused: the image's is not the plugin's doing).
+pub(crate) fn raise_inherited_healthcheck(config: &mut Value, inherited: &Value) {
+    for key in ["Interval", "StartInterval"] {
+        let own = config["Healthcheck"][key].as_i64().unwrap_or(0);
+        let theirs = inherited[key].as_i64().unwrap_or(0);
+        if own == 0 && theirs != 0 && theirs < MIN_HEALTH_INTERVAL_NS {
+            if !config["Healthcheck"].is_object() {
+                config["Healthcheck"] = Value::Object(Default::default());
+            }
+            config["Healthcheck"][key] = Value::from(MIN_HEALTH_INTERVAL_NS);
+        }
+    }
+}
+
 /// Checks and rewrites a container create body (top-level Config, `HostConfig`, `NetworkingConfig`).
 pub async fn container_create(gate: &Gate, client: &Client, body: &mut Value) -> Result<(), GateError> {
     let image = body["Image"].as_str().unwrap_or_default().to_owned();
@@ -211,28 +234,22 @@ pub async fn container_create(gate: &Gate, client: &Client, body: &mut Value) ->
     }
     gate.image(&image, "Image")?;
     check_workdir(&body["WorkingDir"], "WorkingDir")?;
-    // The container's health check, or the one it would inherit from its image.
-    if body["Healthcheck"].is_null() {
-        let v: Value = client
-            .json(crate::engine::Request::get(super::image_names::image_path(
-                &image, "/json",
-            )))
-            .await?;
-        if healthcheck(&v["Config"]["Healthcheck"], "Healthcheck").is_err() {
-            let mut inherited = v["Config"]["Healthcheck"].clone();
-            for key in ["Interval", "StartInterval"] {
-                if inherited[key]
-                    .as_i64()
-                    .is_some_and(|x| x != 0 && x < MIN_HEALTH_INTERVAL_NS)
-                {
-                    inherited[key] = Value::from(MIN_HEALTH_INTERVAL_NS);
-                }
-            }
-            body["Healthcheck"] = inherited;
-        }
-    } else {
+    if !body["Healthcheck"].is_null() {
         healthcheck(&body["Healthcheck"], "Healthcheck")?;
     }
+    // What the daemon takes from the image where the body says nothing (its `merge`): the working
+    // directory, and each health check field that is absent or 0.
+    let v: Value = client
+        .json(crate::engine::Request::get(super::image_names::image_path(
+            &image, "/json",
+        )))
+        .await?;
+    let config = &v["Config"];
+    let image_volumes = config["Volumes"].clone();
+    if body["WorkingDir"].as_str().unwrap_or_default().is_empty() {
+        check_workdir(&config["WorkingDir"], "Image Config.WorkingDir")?;
+    }
+    raise_inherited_healthcheck(body, &config["Healthcheck"]);
 
     let mut host = body
         .get("HostConfig")
@@ -243,7 +260,9 @@ pub async fn container_create(gate: &Gate, client: &Client, body: &mut Value) ->
     }
     host_config(gate, client, &mut host).await?;
     super::ceilings::disk(gate, client, &mut host).await?;
+    super::volume_mounts::stamp_mounts(gate, &mut host["Mounts"], "HostConfig.Mounts")?;
     body["HostConfig"] = host;
+    super::volume_mounts::label_anonymous(gate, client, body, &image_volumes).await?;
 
     // Endpoints: keyed by the networks the container joins, each resolved once and keyed by its full id
     // (the listed built-in ones by name); their legacy links as `HostConfig.Links`.
@@ -663,99 +682,6 @@ pub fn top_args(gate: &Gate, args: Option<&str>) -> Result<(), Denial> {
         )),
         _ => Ok(()),
     }
-}
-
-/// A build's options that reach beyond the uploaded context: no remote context (the daemon would fetch a
-/// URL), no network mode but the default, bridge or none, and the classic builder only.
-pub fn build_options(
-    gate: &Gate,
-    remote: Option<&str>,
-    network_mode: Option<&str>,
-    version: Option<&str>,
-) -> Result<(), Denial> {
-    if gate.policy.unrestricted {
-        return Ok(());
-    }
-    if remote.is_some() {
-        return Err(Denial::field(
-            "build.remote",
-            "remote",
-            "the daemon may not fetch a build context from a URL; upload it",
-        ));
-    }
-    if let Some(mode) = network_mode.filter(|m| !matches!(*m, "default" | "bridge" | "none")) {
-        return Err(Denial::field(
-            "build.network-mode",
-            "networkmode",
-            format!(
-                "build network mode {} is not allowed (default, bridge, none)",
-                super::gate::shorten(mode)
-            ),
-        ));
-    }
-    if version.is_some_and(|v| v != "1") {
-        return Err(Denial::field(
-            "build.builder",
-            "version",
-            "only the classic builder (version 1) is available to plugins",
-        ));
-    }
-    Ok(())
-}
-
-/// An import's or a commit's `changes` (Dockerfile instructions applied to the image's config): no
-/// `ONBUILD` (a trigger runs in builds tug checks no more), no `LABEL` that could name a `tug.*` label —
-/// the builder expands quotes, escapes and variables in keys, so those are refused too — and, last, the
-/// run's own labels as one `LABEL`, which wins over anything before it. Returns the changes to send.
-pub fn image_changes(gate: &Gate, changes: &[String]) -> Result<Vec<String>, Denial> {
-    if gate.policy.unrestricted {
-        return Ok(changes.to_vec());
-    }
-    for (i, change) in changes.iter().enumerate() {
-        let field = format!("changes[{i}]");
-        // The daemon joins the changes with newlines into one Dockerfile: one instruction each, none
-        // continued onto the next (which would swallow the run's own LABEL).
-        if change.contains(['\n', '\r']) || change.trim_end_matches([' ', '\t']).ends_with(['\\', '`']) {
-            return Err(Denial::field(
-                "images.changes",
-                field,
-                "a change is one instruction: no line breaks, no continuation at its end",
-            ));
-        }
-        let trimmed = change.trim_start();
-        let keyword = trimmed.split(char::is_whitespace).next().unwrap_or_default();
-        if !keyword.is_ascii() || keyword.eq_ignore_ascii_case("onbuild") {
-            return Err(Denial::field(
-                "images.changes",
-                field,
-                "ONBUILD triggers (and instructions tug cannot read) may not be set",
-            ));
-        }
-        if keyword.eq_ignore_ascii_case("label")
-            && (change.to_ascii_lowercase().contains(super::gate::RESERVED_PREFIX)
-                || change.contains(['"', '\'', '\\', '$', '`']))
-        {
-            return Err(Denial::field(
-                "labels.reserved",
-                field,
-                "labels starting with `tug.` are tug's own; a LABEL change may not quote, escape or expand",
-            ));
-        }
-    }
-    let mut out = changes.to_vec();
-    out.push(format!(
-        "LABEL {}",
-        gate.image_stamp()
-            .iter()
-            .map(|(k, v)| format!(
-                "{}={}",
-                serde_json::to_string(k).unwrap_or_default(),
-                serde_json::to_string(v).unwrap_or_default()
-            ))
-            .collect::<Vec<_>>()
-            .join(" ")
-    ));
-    Ok(out)
 }
 
 /// Checks an exec create body.

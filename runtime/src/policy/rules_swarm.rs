@@ -25,6 +25,7 @@ use super::{
     canonical::{self, BodyKind},
     denial::{Denial, GateError},
     gate::{reserved, Gate, RUN_LABEL},
+    quota::tasks_of,
     rules::{capabilities, check_workdir, deny, is_set, items, mounts},
 };
 use crate::engine::{Client, Request};
@@ -77,40 +78,17 @@ fn bytes(body: &Value) -> Bytes {
 
 impl Gate {
     /// Refuses a service create or update (the canonical `body` the gate returned; `updating`: the
-    /// service's id) that would give the run's services more tasks in all than `[quota] containers`.
+    /// service's id) whose tasks would take the run past `[quota] containers`, counted with its
+    /// containers, builds in flight and other services' tasks (`Gate::container_quota`).
     pub async fn service_quota(
         &self,
         client: &Client,
         body: &[u8],
         updating: Option<&str>,
     ) -> Result<(), GateError> {
-        let quota = self.policy.quota.containers;
-        if self.policy.unrestricted || quota == u32::MAX {
-            return Ok(());
-        }
         let spec: Value = serde_json::from_slice(body).unwrap_or_default();
-        let filters = serde_json::json!({ "label": [format!("{RUN_LABEL}={}", self.run_id)] }).to_string();
-        let list: Value = client
-            .json(Request::get("/services").query("filters", filters))
-            .await?;
-        let others: u64 = items(&list)
-            .filter(|(_, s)| self.owns_labels(&s["Spec"]["Labels"]))
-            .filter(|(_, s)| updating.is_none_or(|id| s["ID"].as_str() != Some(id)))
-            .map(|(_, s)| tasks_of(&s["Spec"]))
-            .sum();
-        let total = others.saturating_add(tasks_of(&spec));
-        if total > u64::from(quota) {
-            return Err(deny(
-                "quota.containers",
-                "Mode.Replicated.Replicas",
-                format!(
-                    "the run's services would have {total} tasks in all, more containers than policy {} \
-                     lets a run have ({quota})",
-                    self.policy.name
-                ),
-            ));
-        }
-        Ok(())
+        self.container_quota(client, tasks_of(&spec), updating, "Mode.Replicated.Replicas")
+            .await
     }
 
     /// The ids of the services the run owns, to narrow task lists to; `None` when the policy lets the
@@ -215,16 +193,6 @@ impl Gate {
         self.stamp(&mut body, "Labels");
         Ok(bytes(&body))
     }
-}
-
-/// How many tasks a service spec asks for at most: its replicas (1 when it names none), a job's
-/// concurrency, 1 for a global service (one per node: a run's swarm has one).
-fn tasks_of(spec: &Value) -> u64 {
-    let mode = &spec["Mode"];
-    mode["Replicated"]["Replicas"]
-        .as_u64()
-        .or_else(|| mode["ReplicatedJob"]["MaxConcurrent"].as_u64())
-        .unwrap_or(1)
 }
 
 /// The host part of a swarm address: `ip`, `ip:port`, `[v6]:port`, `v6`, `interface[:port]`.
@@ -467,6 +435,23 @@ async fn container_spec(gate: &Gate, client: &Client, body: &mut Value) -> Resul
             }
         }
     }
+    // A task's container takes each health check field the spec leaves at 0 from its image: the
+    // image's, when it is here to read, is raised like a container's.
+    let local = client
+        .json::<Value>(Request::get(super::image_names::image_path(&image, "/json")))
+        .await;
+    if let Ok(v) = local {
+        super::rules::raise_inherited_healthcheck(
+            &mut body["TaskTemplate"]["ContainerSpec"],
+            &v["Config"]["Healthcheck"],
+        );
+    }
+    // Volumes the swarm makes for the tasks carry the run's labels.
+    super::volume_mounts::stamp_mounts(
+        gate,
+        &mut body["TaskTemplate"]["ContainerSpec"]["Mounts"],
+        &field("Mounts"),
+    )?;
     Ok(())
 }
 

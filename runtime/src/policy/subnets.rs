@@ -75,13 +75,15 @@ pub fn host_routes(proc_net_route: &str) -> Vec<(String, Net4)> {
 }
 
 /// Docker's default local address pools (moby `ipamutils`): `172.17.0.0/16` … `172.31.0.0/16`, and
-/// `192.168.0.0/16`.
-const DOCKER_POOLS: &[([u8; 4], u8)] = &[
-    ([172, 17, 0, 0], 16),
-    ([172, 18, 0, 0], 15),
-    ([172, 20, 0, 0], 14),
-    ([172, 24, 0, 0], 13),
-    ([192, 168, 0, 0], 16),
+/// `192.168.0.0/16`, with the size of the network the daemon takes from each for a network it addresses
+/// itself (`/16` and `/20`): a plugin's network may be no larger, so that it uses up no more of the pools
+/// everyone's networks are addressed from than any network does.
+const DOCKER_POOLS: &[([u8; 4], u8, u8)] = &[
+    ([172, 17, 0, 0], 16, 16),
+    ([172, 18, 0, 0], 15, 16),
+    ([172, 20, 0, 0], 14, 16),
+    ([172, 24, 0, 0], 13, 16),
+    ([192, 168, 0, 0], 16, 20),
 ];
 
 /// What of the host's own networking a plugin's subnet must leave alone.
@@ -199,14 +201,20 @@ pub fn check(cidr: &str, host: &HostNet) -> Result<(), String> {
         .filter(|p| *p <= 32)
         .ok_or_else(|| format!("{cidr:?}: bad prefix"))?;
     let net = Net4::new(u32::from(addr), prefix);
-    let inside = DOCKER_POOLS.iter().any(|(a, p)| {
+    let pool = DOCKER_POOLS.iter().find(|(a, p, _)| {
         let pool = Net4::new(u32::from(Ipv4Addr::from(*a)), *p);
         net.prefix >= pool.prefix && net.overlaps(&pool)
     });
-    if !inside {
+    let Some((_, _, size)) = pool else {
         return Err(format!(
             "subnet {net} is outside Docker's private address pools (172.17.0.0/16 to 172.31.0.0/16, \
              192.168.0.0/16): the host may reach it through its routes"
+        ));
+    };
+    if net.prefix < *size {
+        return Err(format!(
+            "subnet {net} is larger than a /{size}, the most the daemon gives a network from that pool: \
+             it would take address space every other network is addressed from"
         ));
     }
     for (what, a, p) in RESERVED_V4 {
@@ -290,6 +298,19 @@ mod tests {
             .unwrap_err()
             .contains("resolver 172.30.9.53"));
         assert!(check("fd00:53::/64", &h).unwrap_err().contains("resolver"));
+        // No larger than a network the daemon addresses itself from that pool.
+        for whole in ["172.24.0.0/13", "172.26.0.0/15", "172.20.0.0/14"] {
+            assert!(
+                check(whole, &h).unwrap_err().contains("larger than a /16"),
+                "{whole}"
+            );
+        }
+        assert!(check("192.168.0.0/16", &h)
+            .unwrap_err()
+            .contains("larger than a /20"));
+        assert!(check("192.168.0.0/19", &h).is_err());
+        assert!(check("172.26.0.0/16", &h).is_ok());
+        assert!(check("192.168.16.0/20", &h).is_ok());
         assert!(check("172.30.5.0/24", &h).is_ok());
         assert!(check("192.168.77.0/24", &h).is_ok());
         assert!(check("fd00:1::/64", &h).is_ok());
