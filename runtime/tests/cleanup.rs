@@ -1,5 +1,6 @@
 //! Cleanup of what runs created (`tug::policy::cleanup`) against the real daemon: `remove_run` removes
-//! exactly a run's objects; `sweep_orphans` removes those of dead owners on this host and nothing else.
+//! exactly a run's objects; `sweep_orphans` removes those of recorded runs of dead owners on this host
+//! and nothing else.
 
 mod common;
 
@@ -11,6 +12,7 @@ use tug::policy::cleanup::{
     self, current_owner, new_run_id, remove_run, sweep_orphans, this_host, Kind, LABEL_HOST, LABEL_KEEP,
     LABEL_OWNER, LABEL_PLUGIN, LABEL_RUN,
 };
+use tug::policy::run_records::RunRecord;
 
 use common::{client, create, start, Container, TEST_IMAGE};
 
@@ -326,6 +328,23 @@ async fn sweep_removes_only_orphans_of_this_host() {
     )
     .await;
 
+    // Each run was recorded as begun, as `tug run` records its own (the sweep takes only recorded runs).
+    let record = |run: &str, owner: &str, host: &str| {
+        RunRecord::begin(&cleanup::RunIdentity {
+            run_id: run.to_owned(),
+            plugin: "cleanup-test".into(),
+            owner: owner.to_owned(),
+            host: host.to_owned(),
+            keep: false,
+        })
+    };
+    let records = vec![
+        record(&orphan_run, &dead, host),
+        record(&reused_run, &format!("{pid}:{}", start + 1), host),
+        record(&live_run, &live, host),
+        record(&kept_run, &dead, host),
+        record(&remote_run, &dead, "some-other-host.example"),
+    ];
     let report = sweep_orphans(&client).await;
     // Other orphans of this host (from killed tug processes) may be swept too; ours must be.
     let removed = |kind| set(report.removed_ids(kind));
@@ -355,4 +374,7 @@ async fn sweep_removes_only_orphans_of_this_host() {
     assert!(none_exist(&client, &alive).await);
     assert!(none_exist(&client, &kept).await);
     assert!(none_exist(&client, &remote).await);
+    for r in records {
+        r.finish();
+    }
 }
