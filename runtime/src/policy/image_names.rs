@@ -370,7 +370,8 @@ impl Gate {
             }
             by_id.push((i, id));
         }
-        Ok(super::dockerfile::rewrite(dockerfile, &bases, &by_id))
+        Ok(super::dockerfile::rewrite(dockerfile, &bases, &by_id)
+            .map_err(|why| Denial::field("build.images", "Dockerfile", why))?)
     }
 }
 

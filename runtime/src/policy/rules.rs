@@ -44,7 +44,7 @@ pub(crate) fn deny(rule: &str, field: impl Into<String>, reason: impl Into<Strin
 }
 
 /// Lexically normalizes an absolute path (`/x/../proc//self` → `/proc/self`).
-fn lexical(path: &str) -> PathBuf {
+pub(crate) fn lexical(path: &str) -> PathBuf {
     let mut out = PathBuf::from("/");
     for c in Path::new(path).components() {
         match c {
