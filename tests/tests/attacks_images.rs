@@ -417,6 +417,12 @@ fn tar_and_dockerfile_tricks_are_read_as_the_daemon_reads_them() {
         ),
         case("build-device", format!("FROM {victim}")),
         case("build", "|FROM tug-test/busybox:latest\nFROB x"),
+        case(
+            "build",
+            "|FROM tug-test/busybox:latest\nADD http://127.0.0.1:5000/v2/ /x",
+        ),
+        case("build", format!("|#\x0cescape=`\nRUN echo \\\nFROM {victim}")),
+        case("build", "|FROM tug-test/busybox:latest\nENV onlyname"),
         case("commit-changes", "LABEL a=b\nLABEL tug.keep=1"),
         case("commit-changes", "ENV A=b \\"),
         case("tag", format!("{dangling}=>tug-test/named-{t}:1")),
@@ -444,6 +450,12 @@ fn tar_and_dockerfile_tricks_are_read_as_the_daemon_reads_them() {
         ("a Dockerfile that is a device", "error"),
         (
             "a Dockerfile the builder cannot parse",
+            "denied build.images Dockerfile",
+        ),
+        ("a URL the daemon would fetch", "denied build.images Dockerfile"),
+        ("a directive after a form feed", "denied build.images Dockerfile"),
+        (
+            "a parse error (the daemon would keep the context)",
             "denied build.images Dockerfile",
         ),
         ("a change with a line break", "denied images.changes changes[0]"),
