@@ -80,18 +80,13 @@ pub(crate) fn attack(d: &Engine, own: &mut Own, n: usize, kind: &str, arg: &str)
                 nocache: Some(true),
                 ..Default::default()
             };
-            let upload = image_streams::build(d, &options, None)?;
-            let docs = follow(&progress_upload_all(
-                upload,
-                &tar_of(&[("Dockerfile", dockerfile.as_bytes())]),
-            )?)?;
-            let lines: Vec<&str> = docs
+            let lines = build_output(d, &options, dockerfile)?;
+            let limits: Vec<&str> = lines
                 .iter()
-                .filter_map(|d| d["stream"].as_str())
-                .flat_map(str::lines)
+                .map(String::as_str)
                 .filter(|l| l.starts_with("limit "))
                 .collect();
-            println!("show {n}: {}", lines.join("; "));
+            println!("show {n}: {}", limits.join("; "));
             Ok(())
         }
         // A build started and left in flight until the plugin ends.
@@ -111,16 +106,7 @@ pub(crate) fn attack(d: &Engine, own: &mut Own, n: usize, kind: &str, arg: &str)
                     .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()),
                 ..Default::default()
             };
-            let upload = image_streams::build(d, &options, None)?;
-            let docs = follow(&progress_upload_all(
-                upload,
-                &tar_of(&[("Dockerfile", dockerfile.as_bytes())]),
-            )?)?;
-            let lines: Vec<&str> = docs
-                .iter()
-                .filter_map(|d| d["stream"].as_str())
-                .flat_map(str::lines)
-                .collect();
+            let lines = build_output(d, &options, dockerfile)?;
             println!("show {n}: {}", lines.join("; "));
             Ok(())
         }
@@ -316,6 +302,21 @@ pub(crate) fn attack(d: &Engine, own: &mut Own, n: usize, kind: &str, arg: &str)
         .set_config(arg),
         other => Err(Error::InvalidArgument(format!("unknown kind {other:?}"))),
     }
+}
+
+/// Builds a context holding only `dockerfile` and returns the lines of the build's output.
+fn build_output(d: &Engine, options: &image_streams::BuildOptions, dockerfile: &str) -> Result<Vec<String>> {
+    let upload = image_streams::build(d, options, None)?;
+    let docs = follow(&progress_upload_all(
+        upload,
+        &tar_of(&[("Dockerfile", dockerfile.as_bytes())]),
+    )?)?;
+    Ok(docs
+        .iter()
+        .filter_map(|d| d["stream"].as_str())
+        .flat_map(str::lines)
+        .map(str::to_owned)
+        .collect())
 }
 
 /// The files of a tar whose path `keep` says, in order.
