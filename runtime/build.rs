@@ -68,7 +68,10 @@ struct Row {
 }
 
 fn main() {
-    let tsv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit/operations.tsv");
+    // The manifest directory of this build (read when the script runs: a script binary may be shared by
+    // checkouts at other paths that use one target directory).
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let tsv = Path::new(&dir).join("../wit/operations.tsv");
     println!("cargo:rerun-if-changed={}", tsv.display());
     let text = std::fs::read_to_string(&tsv).expect("reading wit/operations.tsv");
     let mut lines = text.lines().enumerate();

@@ -640,6 +640,41 @@ fn volumes_made_for_containers_are_the_runs() {
     }
 }
 
+/// An upload the plugin drops before `finish` is abandoned mid-body: the engine acts on nothing. An
+/// import of half a tar, or of nothing, would otherwise be an image (the daemon reads a body that ends
+/// cleanly at an entry's end as a whole tar) — one the run's cleanup may never see, if it lands after.
+/// Run with `--keep`, so that anything the drops made would still be there.
+#[test]
+fn dropped_uploads_make_nothing() {
+    let (rt, c) = (rt(), client());
+    let t = tag();
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("attack-drop-{t}");
+    let wasm = named(dir.path(), &name);
+    let cases = vec![
+        case("import-drop", format!("tug-test/dropped-{t}:1")),
+        case("import-drop", format!("tug-test/dropped-{t}:2")),
+    ];
+    let a = attack(&wasm, &["--keep".into(), "--policy".into(), "ci".into()], &cases);
+    // Time for an import the daemon had been given to land.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let filters = json!({ "label": [format!("tug.image.plugin={name}")] }).to_string();
+    let made: Value = rt
+        .block_on(
+            c.json(
+                Request::get("/images/json")
+                    .query("all", true)
+                    .query("filters", filters),
+            ),
+        )
+        .unwrap();
+    for image in made.as_array().into_iter().flatten() {
+        remove_image(&rt, &c, image["Id"].as_str().unwrap());
+    }
+    a.expect(&[("half an import, dropped", "allowed"), ("another", "allowed")]);
+    assert_eq!(made, json!([]), "dropped imports made images");
+}
+
 /// Builds in flight count as containers (each runs its `RUN` steps in one): under a quota of 2, a
 /// container and a build held open leave no room for another build or another container.
 #[test]

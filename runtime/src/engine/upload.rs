@@ -4,6 +4,10 @@
 use std::{
     io,
     pin::Pin,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
     task::{Context, Poll},
 };
 
@@ -51,21 +55,38 @@ pub struct BodyWriter {
 pub struct PendingResponse {
     what: String,
     task: JoinHandle<Result<Response<Incoming>>>,
+    finished: Arc<AtomicBool>,
 }
+
+/// The error a body ends with when its sender went without [`PendingResponse::finish_body`].
+#[derive(Debug, thiserror::Error)]
+#[error("the upload was abandoned before its body was finished")]
+struct Abandoned;
 
 pub(crate) fn start(client: Client, req: Request) -> Upload {
     let (tx, rx) = mpsc::channel::<Bytes>(IN_FLIGHT_CHUNKS);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|chunk| (Ok::<_, super::client::BoxError>(Frame::data(chunk)), rx))
+    let finished = Arc::new(AtomicBool::new(false));
+    let done = finished.clone();
+    // The body ends cleanly only when the writer said it finished; a sender dropped otherwise ends it
+    // with an error, so the connection is cut mid-body and the engine acts on nothing (a tar cut at an
+    // entry's end would otherwise read as a whole, shorter one).
+    let stream = futures_util::stream::unfold(Some(rx), move |rx| {
+        let done = done.clone();
+        async move {
+            let mut rx = rx?;
+            match rx.recv().await {
+                Some(chunk) => Some((Ok::<_, super::client::BoxError>(Frame::data(chunk)), Some(rx))),
+                None if done.load(Ordering::SeqCst) => None,
+                None => Some((Err(Box::new(Abandoned) as super::client::BoxError), None)),
+            }
+        }
     });
     let body: ReqBody = BodyExt::boxed(StreamBody::new(stream));
     let what = format!("{} {}", req.method, req.path);
     let task = tokio::spawn(async move { check_status(client.send_untimed(req, body).await?).await });
     Upload {
         sender: tx,
-        response: PendingResponse { what, task },
+        response: PendingResponse { what, task, finished },
     }
 }
 
@@ -107,6 +128,12 @@ impl PendingResponse {
         }
     }
 
+    /// Says the body is complete: once its sender is dropped, it ends cleanly. (Without this, a dropped
+    /// sender cuts the request mid-body.)
+    pub fn finish_body(&self) {
+        self.finished.store(true, Ordering::SeqCst);
+    }
+
     /// Abandons the request mid-body: the connection is dropped, so the engine sees a broken body rather
     /// than a shorter one that ends cleanly.
     pub fn abort(self) {
@@ -137,13 +164,14 @@ impl PendingResponse {
 }
 
 impl Upload {
-    /// The body as an `AsyncWrite` (shut it down or drop it to end the body) and the pending answer.
+    /// The body as an `AsyncWrite` and the pending answer. Call [`PendingResponse::finish_body`], then
+    /// shut the writer down or drop it, to end the body; dropped without, the request is cut mid-body.
     pub fn into_parts(self) -> (BodyWriter, PendingResponse) {
         (BodyWriter::new(self.sender), self.response)
     }
 
-    /// The body as a channel of chunks — at most a few wait in it; dropping the sender ends the body — and
-    /// the pending answer.
+    /// The body as a channel of chunks — at most a few wait in it — and the pending answer. Dropping the
+    /// sender ends the body cleanly after [`PendingResponse::finish_body`], and cuts the request otherwise.
     pub fn into_channel(self) -> (mpsc::Sender<Bytes>, PendingResponse) {
         (self.sender, self.response)
     }
@@ -154,6 +182,9 @@ impl Upload {
         let mut source = source;
         let (mut body, response) = self.into_parts();
         let copied = tokio::io::copy(&mut source, &mut body).await;
+        if copied.is_ok() {
+            response.finish_body();
+        }
         let ended = body.shutdown().await;
         drop(body);
         let answer = response.bytes().await;

@@ -364,6 +364,7 @@ impl registry::HostImage for HostState {
                 let written = stamped.write_docker_archive(&registry, &mut body).await;
                 let answer = match written {
                     Ok(()) => {
+                        response.finish_body();
                         let _ = body.shutdown().await;
                         drop(body);
                         response.bytes().await.map_err(WitError::from)

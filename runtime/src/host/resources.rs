@@ -476,6 +476,49 @@ impl HostUpload {
     }
 }
 
+/// What `finish` takes out of an upload: its answer (or the filter that holds it), the filter's go-ahead,
+/// and its permit.
+pub struct Finishing {
+    /// The engine's answer, when no filter holds it.
+    pub response: Option<PendingResponse>,
+    /// The filter, whose verdict is the answer or a refusal.
+    pub filter: Option<JoinHandle<Result<PendingResponse, super::bindings::types::Error>>>,
+    /// Tells the filter the plugin finished.
+    pub commit: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The call's permit.
+    pub call: Option<super::call::Call>,
+}
+
+impl HostUpload {
+    /// The plugin finished: the body ends cleanly, and what the answer comes from is taken out.
+    pub fn finishing(mut self) -> Finishing {
+        if let Some(response) = &self.response {
+            response.finish_body();
+        }
+        close(&self.sender);
+        Finishing {
+            response: self.response.take(),
+            filter: self.filter.take(),
+            commit: self.commit.take(),
+            call: self.call.take(),
+        }
+    }
+}
+
+impl Drop for HostUpload {
+    /// Dropped unfinished, the request is abandoned mid-body: its body ends in an error, so the engine
+    /// acts on nothing (an import of what the plugin sent so far, or of nothing at all, would otherwise
+    /// be an image). (A filtered upload's filter does the same when it learns the plugin did not finish.)
+    fn drop(&mut self) {
+        // Never finished: the body's end is an error (`PendingResponse::finish_body` was not called),
+        // whoever drops the last sender (this handle, or the body stream the plugin still holds).
+        if let Some(response) = self.response.take() {
+            response.abort();
+        }
+        close(&self.sender);
+    }
+}
+
 /// A `progress-upload` handle: a streamed request body answered by a progress stream, and what the
 /// stream is to confirm once it ends well.
 pub struct HostProgressUpload {

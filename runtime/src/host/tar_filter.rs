@@ -102,7 +102,7 @@ pub(crate) fn start(up: Upload, call: Call, rewrite: impl Rewrite) -> HostUpload
             tx: engine,
             buf: Vec::with_capacity(CHUNK),
         }));
-        match run(rewrite, &rt, body, &mut out, committed) {
+        match run(rewrite, &rt, body, &mut out, committed, &response) {
             Ok(()) => Ok(response),
             Err(e) => {
                 // The request goes first, then the body's sender: the engine never sees a shorter tar
@@ -132,6 +132,7 @@ fn run(
     body: mpsc::Receiver<Bytes>,
     out: &mut Option<tar::Builder<ChannelWriter>>,
     committed: oneshot::Receiver<()>,
+    response: &crate::engine::PendingResponse,
 ) -> Result<(), WitError> {
     let Some(out_ref) = out.as_mut() else {
         return Ok(());
@@ -227,6 +228,8 @@ fn run(
             .append_data(&mut h.header, &h.path, h.data.as_slice())
             .map_err(|e| sent(what, e))?;
     }
+    // Everything was checked and sent: the tar may end cleanly.
+    response.finish_body();
     if let Some(builder) = out.take() {
         let mut writer = builder.into_inner().map_err(|e| sent(what, e))?;
         writer.flush().map_err(|e| sent(what, e))?;

@@ -136,8 +136,7 @@ impl types::HostUpload for HostState {
     }
 
     async fn finish(&mut self, this: Resource<res::HostUpload>) -> HostResult<String> {
-        let up = self.table.delete(this)?;
-        close(&up.sender);
+        let up = self.table.delete(this)?.finishing();
         let result = match answer(up.response, up.filter, up.commit).await {
             Ok(response) => response.bytes().await.map(text).map_err(WitError::from),
             Err(e) => Err(e),
@@ -149,7 +148,8 @@ impl types::HostUpload for HostState {
     }
 
     async fn drop(&mut self, this: Resource<res::HostUpload>) -> wasmtime::Result<()> {
-        // Dropping an unfinished upload abandons the request: the body ends and the answer is discarded.
+        // Dropping an unfinished upload abandons the request mid-body (`HostUpload`'s drop): the engine
+        // acts on nothing.
         self.table.delete(this)?;
         Ok(())
     }
@@ -169,15 +169,12 @@ impl types::HostProgressUpload for HostState {
         this: Resource<res::HostProgressUpload>,
     ) -> HostResult<Resource<res::HostJsonStream>> {
         let res::HostProgressUpload { upload, watch } = self.table.delete(this)?;
-        let res::HostUpload {
-            sender,
+        let res::Finishing {
             response,
-            call,
             filter,
             commit,
-            ..
-        } = upload;
-        close(&sender);
+            call,
+        } = upload.finishing();
         let result = match answer(response, filter, commit).await {
             Ok(response) => response.json_stream().await.map_err(WitError::from),
             Err(e) => Err(e),
