@@ -1,11 +1,23 @@
 //! A plugin's stdout and stderr: forwarded to tug's own, each line prefixed with `[plugin] ` when the
 //! output is not a terminal, so interleaved output stays attributable.
+//!
+//! Nothing a reader does can stop the run's clock: the plugin's bytes go into a bounded queue that a
+//! writer thread of tug's drains into the file descriptor. While a reader does not read (`tug run … |
+//! sleep 60`), the queue fills and the plugin's writes wait — back-pressure, as with a pipe — but they
+//! wait in the async runtime, where the run's deadline and signals still end the run. [`drain`] waits
+//! (as long as the caller allows) for what is queued to be written before tug says its last words.
 
 use std::{
     io::{self, Write},
+    mem::ManuallyDrop,
+    os::fd::FromRawFd,
     pin::Pin,
-    sync::{Arc, Mutex},
-    task::{Context, Poll},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        mpsc, Arc, Mutex, OnceLock,
+    },
+    task::{Context, Poll, Waker},
+    time::Duration,
 };
 
 use bytes::Bytes;
@@ -17,6 +29,11 @@ use wasmtime_wasi::{
     p2::{OutputStream, Pollable, StreamResult},
 };
 
+/// How many bytes may wait for a stalled reader, per stream of tug's, before the plugin's writes wait.
+const QUEUE_LIMIT: usize = 1 << 20;
+/// The most a plugin may write at once (what `check-write` offers).
+const WRITE_CHUNK: usize = 64 * 1024;
+
 /// Which of tug's streams a plugin stream goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -26,10 +43,133 @@ pub enum Target {
     Stderr,
 }
 
+/// One of tug's streams with its writer thread: the queue, its size, and who waits for room.
+struct Sink {
+    tx: Mutex<mpsc::Sender<Vec<u8>>>,
+    queued: AtomicUsize,
+    waiting: Mutex<Vec<Waker>>,
+    drained: tokio::sync::Notify,
+}
+
+impl Sink {
+    /// The sink of `target`, started on first use (one per process: runs share tug's streams).
+    fn of(target: Target) -> &'static Arc<Sink> {
+        static SINKS: [OnceLock<Arc<Sink>>; 2] = [OnceLock::new(), OnceLock::new()];
+        let (slot, fd) = match target {
+            Target::Stdout => (&SINKS[0], 1),
+            Target::Stderr => (&SINKS[1], 2),
+        };
+        slot.get_or_init(|| {
+            let (tx, rx) = mpsc::channel::<Vec<u8>>();
+            let sink = Arc::new(Sink {
+                tx: Mutex::new(tx),
+                queued: AtomicUsize::new(0),
+                waiting: Mutex::new(Vec::new()),
+                drained: tokio::sync::Notify::new(),
+            });
+            let writer = sink.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("tug-output-{fd}"))
+                .spawn(move || writer.write_loop(fd, rx));
+            if let Err(e) = spawned {
+                tracing::warn!("cannot start the output writer: {e}");
+            }
+            sink
+        })
+    }
+
+    /// The writer thread: blocking writes to the descriptor (it is tug's, never closed). A reader that
+    /// went away (EPIPE) makes the rest of the output vanish rather than fail the run.
+    fn write_loop(&self, fd: i32, rx: mpsc::Receiver<Vec<u8>>) {
+        // SAFETY: fd 1 and 2 stay open for the life of the process; `ManuallyDrop` never closes them.
+        let mut out = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
+        let mut broken = false;
+        while let Ok(bytes) = rx.recv() {
+            if !broken && out.write_all(&bytes).is_err() {
+                broken = true;
+            }
+            self.queued.fetch_sub(bytes.len(), Ordering::AcqRel);
+            self.wake();
+        }
+    }
+
+    fn wake(&self) {
+        for w in self.waiting.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            w.wake();
+        }
+        if self.queued.load(Ordering::Acquire) == 0 {
+            self.drained.notify_waiters();
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        self.queued.load(Ordering::Acquire) < QUEUE_LIMIT
+    }
+
+    /// Ready when there is room; otherwise registers the waker (and looks again, so a wake between the
+    /// look and the registration is not lost).
+    fn poll_room(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.has_room() {
+            return Poll::Ready(());
+        }
+        self.waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(cx.waker().clone());
+        if self.has_room() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    fn push(&self, bytes: Vec<u8>) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.queued.fetch_add(bytes.len(), Ordering::AcqRel);
+        let len = bytes.len();
+        let sent = self.tx.lock().unwrap_or_else(|p| p.into_inner()).send(bytes);
+        if sent.is_err() {
+            // No writer thread: the bytes go nowhere, and are not waited for.
+            self.queued.fetch_sub(len, Ordering::AcqRel);
+        }
+    }
+
+    async fn drained(&self) {
+        loop {
+            let notified = self.drained.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.queued.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Waits until what plugins wrote has reached tug's stdout and stderr, or `limit` passes (a reader that
+/// does not read); says whether everything was written.
+pub async fn drain(limit: Option<Duration>) -> bool {
+    let both = async {
+        for target in [Target::Stdout, Target::Stderr] {
+            Sink::of(target).drained().await;
+        }
+    };
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, both).await.is_ok(),
+        None => {
+            both.await;
+            true
+        }
+    }
+}
+
 /// A plugin output stream forwarded to one of tug's, optionally line-prefixed, with secrets masked.
 #[derive(Clone)]
 pub struct Forward {
-    target: Target,
+    sink: Arc<Sink>,
     prefix: Option<Arc<[u8]>>,
     state: Arc<Mutex<State>>,
 }
@@ -38,7 +178,7 @@ pub struct Forward {
 struct State {
     at_line_start: bool,
     masker: Masker,
-    target: Target,
+    sink: Arc<Sink>,
     prefix: Option<Arc<[u8]>>,
 }
 
@@ -47,28 +187,26 @@ impl Drop for State {
         // A held-back tail that turned out not to be a secret.
         let tail = self.masker.finish();
         if !tail.is_empty() {
-            let (target, prefix) = (self.target, self.prefix.clone());
-            let _ = write_prefixed(target, prefix.as_deref(), &mut self.at_line_start, &tail);
+            let out = prefixed(self.prefix.as_deref(), &mut self.at_line_start, &tail);
+            self.sink.push(out);
         }
     }
 }
 
-fn write_prefixed(target: Target, prefix: Option<&[u8]>, start: &mut bool, bytes: &[u8]) -> io::Result<()> {
-    let mut out: Box<dyn Write> = match target {
-        Target::Stdout => Box::new(io::stdout().lock()),
-        Target::Stderr => Box::new(io::stderr().lock()),
-    };
+/// `bytes` with `prefix` at each line start.
+fn prefixed(prefix: Option<&[u8]>, start: &mut bool, bytes: &[u8]) -> Vec<u8> {
     let Some(prefix) = prefix else {
-        return out.write_all(bytes);
+        return bytes.to_vec();
     };
+    let mut out = Vec::with_capacity(bytes.len() + prefix.len());
     for line in bytes.split_inclusive(|b| *b == b'\n') {
         if *start {
-            out.write_all(prefix)?;
+            out.extend_from_slice(prefix);
         }
-        out.write_all(line)?;
+        out.extend_from_slice(line);
         *start = line.ends_with(b"\n");
     }
-    Ok(())
+    out
 }
 
 impl Forward {
@@ -80,40 +218,32 @@ impl Forward {
             Target::Stderr => io::IsTerminal::is_terminal(&io::stderr()),
         };
         let prefix: Option<Arc<[u8]>> = (!tty).then(|| format!("[{name}] ").into_bytes().into());
+        let sink = Sink::of(target).clone();
         Forward {
-            target,
+            sink: sink.clone(),
             prefix: prefix.clone(),
             state: Arc::new(Mutex::new(State {
                 at_line_start: true,
                 masker,
-                target,
+                sink,
                 prefix,
             })),
         }
     }
 
-    /// Writes (blocking, as inherited stdio does), masking secrets and inserting the prefix at each line
-    /// start.
-    fn write_bytes(&self, bytes: &[u8]) -> io::Result<()> {
+    /// Queues the bytes, masking secrets and inserting the prefix at each line start. Never blocks: room
+    /// is waited for before (`check-write`, `ready`, `poll_write`).
+    fn write_bytes(&self, bytes: &[u8]) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let masked = if state.masker.is_empty() {
-            bytes.to_vec()
+        let masked;
+        let bytes = if state.masker.is_empty() {
+            bytes
         } else {
-            state.masker.mask_stream(bytes)
+            masked = state.masker.mask_stream(bytes);
+            &masked[..]
         };
-        write_prefixed(
-            self.target,
-            self.prefix.as_deref(),
-            &mut state.at_line_start,
-            &masked,
-        )
-    }
-
-    fn flush(&self) -> io::Result<()> {
-        match self.target {
-            Target::Stdout => io::stdout().flush(),
-            Target::Stderr => io::stderr().flush(),
-        }
+        let out = prefixed(self.prefix.as_deref(), &mut state.at_line_start, bytes);
+        self.sink.push(out);
     }
 }
 
@@ -136,32 +266,55 @@ impl StdoutStream for Forward {
 #[async_trait::async_trait]
 impl OutputStream for Forward {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        self.write_bytes(&bytes)
-            .map_err(|e| wasmtime_wasi::p2::StreamError::LastOperationFailed(e.into()))
+        self.write_bytes(&bytes);
+        Ok(())
     }
 
     fn flush(&mut self) -> StreamResult<()> {
-        Forward::flush(self).map_err(|e| wasmtime_wasi::p2::StreamError::LastOperationFailed(e.into()))
+        // The queue is the stream's buffer: a flush hands it to tug, which writes it as the reader reads.
+        Ok(())
     }
 
     fn check_write(&mut self) -> StreamResult<usize> {
-        Ok(64 * 1024)
+        Ok(if self.sink.has_room() { WRITE_CHUNK } else { 0 })
     }
 }
 
 #[async_trait::async_trait]
 impl Pollable for Forward {
-    async fn ready(&mut self) {}
+    async fn ready(&mut self) {
+        std::future::poll_fn(|cx| self.sink.poll_room(cx)).await
+    }
 }
 
 impl AsyncWrite for Forward {
-    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Poll::Ready(self.write_bytes(buf).map(|()| buf.len()))
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if self.sink.poll_room(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let n = buf.len().min(WRITE_CHUNK);
+        self.write_bytes(&buf[..n]);
+        Poll::Ready(Ok(n))
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Forward::flush(&self))
+        Poll::Ready(Ok(()))
     }
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Forward::flush(&self))
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_at_line_starts_across_writes() {
+        let mut start = true;
+        let p = Some(&b"[p] "[..]);
+        assert_eq!(prefixed(p, &mut start, b"a\nb"), b"[p] a\n[p] b");
+        assert_eq!(prefixed(p, &mut start, b"c\n"), b"c\n");
+        assert_eq!(prefixed(p, &mut start, b"d"), b"[p] d");
+        assert_eq!(prefixed(None, &mut start, b"x\ny"), b"x\ny");
     }
 }
