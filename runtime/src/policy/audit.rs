@@ -101,15 +101,22 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    /// Opens (creating it with mode 0600 if it does not exist) `path` for appending. An existing file
-    /// keeps its mode. Every string written is masked with `masker`.
+    /// Opens (creating it with mode 0600 if it does not exist) `path` for appending. An existing regular
+    /// file that others may read or write is made private (0600) first: the log names what plugins did,
+    /// with their targets. Every string written is masked with `masker`.
     pub fn open(path: impl AsRef<Path>, masker: Masker) -> io::Result<Self> {
+        use std::os::unix::fs::PermissionsExt;
         let path = path.as_ref();
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .mode(0o600)
             .open(path)?;
+        let meta = file.metadata()?;
+        if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| io::Error::new(e.kind(), format!("making it private (mode 0600): {e}")))?;
+        }
         Ok(AuditLog {
             file: Mutex::new(file),
             masker: masker.stream(),
@@ -470,6 +477,15 @@ mod tests {
         assert_eq!(log.path(), path);
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // An existing file others could read is made private.
+        let shared = dir.path().join("shared.jsonl");
+        std::fs::write(&shared, "").unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o644)).unwrap();
+        AuditLog::open(&shared, Masker::new([""; 0])).unwrap();
+        assert_eq!(
+            std::fs::metadata(&shared).unwrap().permissions().mode() & 0o777,
             0o600
         );
         log.record_at(

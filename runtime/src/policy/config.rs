@@ -1,7 +1,7 @@
 //! The policy file (TOML) and the built-in profiles `untrusted` (the default of `tug run`), `ci` and
 //! `trusted`. See `docs/policy.md` for every key.
 
-use std::{collections::BTreeMap, path::PathBuf, str::FromStr, time::Duration};
+use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use serde::Deserialize;
 
@@ -194,53 +194,7 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
     p[pi..].iter().all(|&c| c == b'*')
 }
 
-/// A byte size: a number, or a string like `512MiB`, `2GiB`, `100MB`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Bytes(pub u64);
-
-impl FromStr for Bytes {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (num, unit) = s.split_at(split);
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("{s:?} is not a size like 512MiB"))?;
-        let mult: u64 = match unit.trim() {
-            "" | "B" => 1,
-            "KiB" | "k" | "K" => 1 << 10,
-            "MiB" | "m" | "M" => 1 << 20,
-            "GiB" | "g" | "G" => 1 << 30,
-            "KB" => 1_000,
-            "MB" => 1_000_000,
-            "GB" => 1_000_000_000,
-            u => {
-                return Err(format!(
-                    "{s:?}: unknown unit {u:?} (B, KiB, MiB, GiB, KB, MB, GB)"
-                ))
-            }
-        };
-        n.checked_mul(mult)
-            .map(Bytes)
-            .ok_or_else(|| format!("{s:?} is too large"))
-    }
-}
-
-impl<'de> Deserialize<'de> for Bytes {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            N(u64),
-            S(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::N(n) => Ok(Bytes(n)),
-            Raw::S(s) => s.parse().map_err(serde::de::Error::custom),
-        }
-    }
-}
+pub use super::units::{Bytes, Seconds};
 
 /// `[containers]`: what containers may be.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -324,9 +278,9 @@ pub struct Wasm {
     /// Linear memory, summed over all of the plugin's memories.
     pub memory: Option<Bytes>,
     /// CPU time of running wasm, in seconds.
-    pub cpu_time: Option<f64>,
+    pub cpu_time: Option<Seconds>,
     /// Wall-clock time of the whole run, host calls included, in seconds.
-    pub wall_time: Option<f64>,
+    pub wall_time: Option<Seconds>,
     /// Open handles (resources) at once.
     pub handles: Option<u32>,
 }
@@ -345,11 +299,11 @@ impl Default for Wasm {
 impl Wasm {
     /// The CPU-time limit.
     pub fn cpu(&self) -> Option<Duration> {
-        self.cpu_time.map(Duration::from_secs_f64)
+        self.cpu_time.map(|s| s.0)
     }
     /// The wall-time limit.
     pub fn wall(&self) -> Option<Duration> {
-        self.wall_time.map(Duration::from_secs_f64)
+        self.wall_time.map(|s| s.0)
     }
 }
 
@@ -412,6 +366,10 @@ pub struct Policy {
     /// Host environment variables passed to the plugin (none by default).
     #[serde(default)]
     pub env: Vec<String>,
+    /// Whether `tug run` refuses to start the plugin when the engine does not answer `/_ping` (the
+    /// default); `false` lets a plugin that may do without the engine start anyway.
+    #[serde(default = "yes")]
+    pub require_engine: bool,
     /// Extra key/value settings, reserved for later rules (ignored).
     #[serde(default, skip)]
     pub extra: BTreeMap<String, String>,
@@ -453,7 +411,30 @@ pub const PROFILES: &[(&str, &str)] = &[
 impl Policy {
     /// Parses a policy file's text.
     pub fn parse(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let policy: Policy = toml::from_str(text).map_err(|e| e.to_string())?;
+        policy.check_numbers()?;
+        Ok(policy)
+    }
+
+    /// Numbers the types let through that mean nothing as a ceiling: CPUs that are not a positive finite
+    /// count, a process ceiling of zero or less (the daemon reads -1 as no limit).
+    fn check_numbers(&self) -> Result<(), String> {
+        if let Some(cpus) = self.containers.cpus {
+            if !(cpus.is_finite() && cpus > 0.0 && cpus <= 1024.0) {
+                return Err(format!(
+                    "[containers] cpus = {cpus}: expected a number of CPUs above 0, at most 1024"
+                ));
+            }
+        }
+        if let Some(pids) = self.containers.pids {
+            if pids <= 0 {
+                return Err(format!(
+                    "[containers] pids = {pids}: expected a positive process count (the daemon reads 0 and \
+                     -1 as no limit)"
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// A built-in profile.
@@ -512,6 +493,34 @@ mod tests {
     fn unknown_keys_are_errors() {
         let e = Policy::parse("name = \"x\"\n[containers]\nprivileged = true\n").unwrap_err();
         assert!(e.contains("privileged"), "{e}");
+    }
+
+    #[test]
+    fn bad_numbers_are_refused_by_name() {
+        for (section, line, names) in [
+            ("wasm", "cpu_time = -1.0", "cpu_time"),
+            ("wasm", "cpu_time = inf", "cpu_time"),
+            ("wasm", "cpu_time = 1e20", "cpu_time"),
+            ("wasm", "wall_time = nan", "wall_time"),
+            ("wasm", "wall_time = 1e20", "wall_time"),
+            ("wasm", "wall_time = 0", "wall_time"),
+            ("wasm", "memory = 5", "memory"),
+            ("wasm", "memory = \"5\"", "memory"),
+            ("containers", "cpus = nan", "cpus"),
+            ("containers", "cpus = -2.0", "cpus"),
+            ("containers", "pids = -1", "pids"),
+            ("containers", "log_size = 10", "log_size"),
+        ] {
+            let text = format!("name = \"x\"\n[{section}]\n{line}\n");
+            let e = Policy::parse(&text).expect_err(line);
+            assert!(e.contains(names), "{line}: {e}");
+        }
+        let ok =
+            Policy::parse("name = \"x\"\n[wasm]\ncpu_time = 60\nwall_time = 0.5\nmemory = \"5B\"\n").unwrap();
+        assert_eq!(ok.wasm.cpu(), Some(Duration::from_secs(60)));
+        assert_eq!(ok.wasm.wall(), Some(Duration::from_millis(500)));
+        assert_eq!(ok.wasm.memory, Some(Bytes(5)));
+        assert!(ok.require_engine);
     }
 
     #[test]

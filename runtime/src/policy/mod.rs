@@ -24,6 +24,7 @@ pub mod rules_registry;
 pub mod rules_swarm;
 pub mod run_records;
 pub mod subnets;
+pub mod units;
 pub mod volume_mounts;
 
 pub use config::{Access, Area, Policy};
