@@ -346,13 +346,8 @@ async fn sweep_removes_only_orphans_of_this_host() {
         record(&remote_run, &dead, "some-other-host.example"),
     ];
     let report = sweep_orphans(&client).await;
-    // Other orphans of this host (from killed tug processes) may be swept too; ours must be.
-    let removed = |kind| set(report.removed_ids(kind));
-    for id in [&orphan.running.id, &orphan.created.id, &reused.id] {
-        assert!(removed(Kind::Container).contains(id), "{report}");
-    }
-    assert!(removed(Kind::Network).contains(&orphan.network), "{report}");
-    assert!(removed(Kind::Volume).contains(&orphan.volume), "{report}");
+    // Asserted on what remains, not on who removed it: another tug on this host may sweep the same
+    // orphans first (and other orphans of this host may be in this report).
     for r in &report.removed {
         assert!(
             r.run != live_run && r.run != kept_run && r.run != remote_run,

@@ -14,7 +14,11 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub mod attack;
+pub mod dockerd;
 pub mod proxy;
+
+/// The image the setup script builds locally (a busybox-static rootfs): tests never pull.
+pub const TEST_IMAGE: &str = "tug-test/busybox:latest";
 
 /// The example plugins: (package, binary). The binary `NAME` is built as `NAME.wasm`.
 pub const PLUGINS: &[(&str, &str)] = &[
@@ -168,10 +172,20 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    tug_run_with(args, &[])
+}
+
+/// [`tug_run`] with extra environment variables for `tug`.
+pub fn tug_run_with<I, S>(args: I, env: &[(&str, &OsStr)]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let mut command = Command::new(tug());
     command
         .arg("run")
         .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

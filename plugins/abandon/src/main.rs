@@ -7,6 +7,9 @@
 //! `abandon leave NAME` starts the container and exits without removing it; `abandon trap NAME` starts it
 //! and then panics (a trap). In every mode the container is left behind: removing it is the host's job.
 //! `abandon spin`, `abandon alloc` and `abandon handles` run away with CPU, memory and handles.
+//! `abandon flood` prints without end (for a reader that stops reading). `abandon churn NAME` creates and
+//! removes networks, volumes and containers named `NAME-<i>` as fast as it can, for ever: wherever the
+//! run is stopped, a create or a removal is on its way.
 
 use serde_json::{json, Value};
 use tug_sdk::{container_streams, containers, engine, system_streams};
@@ -50,6 +53,13 @@ fn run(mode: &str, name: &str) -> Result<()> {
                 }
             }
         }
+        "flood" => {
+            let line = "x".repeat(200);
+            for i in 0u64.. {
+                println!("{i} {line}");
+            }
+        }
+        "churn" => return churn(&docker, name),
         // For the preopen test: read a file, then try to write next to it.
         "read" => {
             let text = std::fs::read_to_string(name)?;
@@ -131,5 +141,44 @@ fn run(mode: &str, name: &str) -> Result<()> {
     // Never dropped on purpose (as if the plugin exited abruptly): the host must close them when the run
     // ends.
     std::mem::forget((never_read, events, export));
+    Ok(())
+}
+
+/// See the module documentation: create a network, a volume and a container using both, then remove
+/// them in the order the engine needs (container, network, volume), for ever.
+fn churn(docker: &tug_sdk::engines::Engine, name: &str) -> Result<()> {
+    use tug_sdk::{networks, volumes};
+    for i in 0u64.. {
+        let n = format!("{name}-{i}");
+        let net: Value = serde_json::from_str(&networks::create(docker, &json!({ "Name": n }).to_string())?)?;
+        let net = net["Id"]
+            .as_str()
+            .ok_or("network create answered no Id")?
+            .to_owned();
+        volumes::create(docker, &json!({ "Name": n }).to_string())?;
+        let config = json!({
+            "Image": "tug-test/busybox:latest",
+            "Cmd": ["true"],
+            "HostConfig": {
+                "NetworkMode": n,
+                "Mounts": [{"Type": "volume", "Source": n, "Target": "/data"}],
+            },
+        });
+        let options = containers::CreateOptions {
+            name: Some(n.clone()),
+            ..Default::default()
+        };
+        let created: Value =
+            serde_json::from_str(&containers::create(docker, &config.to_string(), &options)?)?;
+        let id = created["Id"].as_str().ok_or("create answered no Id")?.to_owned();
+        let force = containers::RemoveOptions {
+            force: Some(true),
+            ..Default::default()
+        };
+        containers::remove(docker, &id, force)?;
+        networks::remove(docker, &net)?;
+        volumes::remove(docker, &n, Default::default())?;
+        println!("churned {n}");
+    }
     Ok(())
 }

@@ -28,6 +28,7 @@ use super::{
     decode::{FrameReader, JsonStream},
     error::{Error, Result},
     hijack::Hijacked,
+    in_flight::InFlight,
     request::Request,
     transport::Connector,
     upload::{self, Upload},
@@ -44,6 +45,9 @@ const MAX_ERROR_BODY: usize = 1 << 20;
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// The run whose changing requests this client counts and carries to their answer (see
+    /// [`InFlight`]); none for a client of its own.
+    in_flight: Option<InFlight>,
 }
 
 struct Inner {
@@ -208,6 +212,7 @@ impl Client {
                 authority,
                 version: OnceCell::new(),
             }),
+            in_flight: None,
         })
     }
 
@@ -215,6 +220,20 @@ impl Client {
     /// [`EngineConfig::from_lookup`]).
     pub fn from_env() -> Result<Self> {
         Self::new(EngineConfig::from_env()?)
+    }
+
+    /// A clone sharing this client's connections whose changing requests (all but `GET` and `HEAD`) are
+    /// counted in `in_flight` and carried to their answer even if the caller goes (see [`InFlight`]).
+    pub fn tracked(&self, in_flight: InFlight) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            in_flight: Some(in_flight),
+        }
+    }
+
+    /// The count this client's changing requests are kept in, if any.
+    pub fn in_flight(&self) -> Option<&InFlight> {
+        self.in_flight.as_ref()
     }
 
     /// How many connections to the daemon this client (and its clones) holds open right now: idle ones
@@ -338,12 +357,25 @@ impl Client {
             .http_head(&origin, version.as_deref())?
             .body(body)
             .map_err(|e| Error::InvalidArgument(format!("request {} {}: {e}", req.method, req.path)))?;
-        self.inner.http.request(request).await.map_err(|e| {
-            Error::transport(
-                format!("{} {} on {}", req.method, req.path, self.inner.config.endpoint),
-                e,
-            )
-        })
+        let what = || format!("{} {} on {}", req.method, req.path, self.inner.config.endpoint);
+        let sent = self.inner.http.request(request);
+        match &self.in_flight {
+            Some(in_flight) if !matches!(req.method, http::Method::GET | http::Method::HEAD) => {
+                // Counted, and driven to its answer in a task of its own: dropping this future leaves
+                // the request going (see `in_flight.rs`).
+                let ticket = in_flight.ticket();
+                let task = tokio::spawn(async move {
+                    let answer = sent.await;
+                    drop(ticket);
+                    answer
+                });
+                match task.await {
+                    Ok(answer) => answer.map_err(|e| Error::transport(what(), e)),
+                    Err(e) => Err(Error::transport(what(), e)),
+                }
+            }
+            _ => sent.await.map_err(|e| Error::transport(what(), e)),
+        }
     }
 
     /// The `json` shape: the whole call within the timeout; the response with its full body.

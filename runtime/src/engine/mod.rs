@@ -7,7 +7,8 @@
 //!   [`Client::json_stream`], [`Client::download`] (`raw-stream`), [`Client::upload`],
 //!   [`Client::multiplexed`] and [`Client::hijack`];
 //! - [`decode`]: the json-stream and stdcopy decoders;
-//! - [`error`]: one typed error that keeps the daemon's message.
+//! - [`error`]: one typed error that keeps the daemon's message;
+//! - [`in_flight`]: changing requests carried to their answer when their caller goes.
 
 pub mod client;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod decode;
 mod direct;
 pub mod error;
 pub mod hijack;
+pub mod in_flight;
 pub mod request;
 mod tls;
 pub mod transport;
@@ -26,5 +28,6 @@ pub use config::{ApiVersion, Endpoint, EngineConfig, TlsConfig, VersionPolicy};
 pub use decode::{Frame, FrameReader, JsonStream, StreamKind};
 pub use error::{Error, Result};
 pub use hijack::Hijacked;
+pub use in_flight::InFlight;
 pub use request::{segment, Request};
 pub use upload::{BodyWriter, PendingResponse, Upload};

@@ -142,6 +142,7 @@ impl images::Host for HostState {
                 let req = Request::post(image_path(&id, "/tag"))
                     .query("repo", repo)
                     .opt("tag", o.tag);
+                call.gate().intend_image(&target, &id);
                 call.unit(req).await?;
                 call.gate().confirm_image(&target, Some(&id));
                 Ok(())

@@ -3,7 +3,9 @@
 
 use std::{
     collections::BTreeMap,
+    future::Future,
     path::{Path, PathBuf},
+    pin::Pin,
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc,
@@ -102,7 +104,12 @@ pub enum Outcome {
     LimitExceeded(String),
     /// The run hit its wall-clock limit; every pending host call was cancelled.
     TimedOut(Duration),
+    /// The run was interrupted (a signal): the plugin was stopped where it was, as by a timeout.
+    Interrupted,
 }
+
+/// What ends a run early from outside (a signal): when it completes, the plugin is stopped.
+pub type Interrupt = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A loaded plugin, ready to be run (pre-instantiated: imports resolved and type-checked once).
 pub struct Plugin {
@@ -283,7 +290,19 @@ impl PluginHost {
     /// Runs a plugin to the end in a fresh `Store`. When the run ends, however it ends, the store is
     /// dropped and with it every handle and connection the plugin held.
     pub async fn run(&self, plugin: &Plugin, req: RunRequest) -> anyhow::Result<Outcome> {
-        self.run_with(plugin, req, None).await
+        self.run_with(plugin, req, None, None).await
+    }
+
+    /// Like [`PluginHost::run`], stopped early ([`Outcome::Interrupted`]) when `interrupt` completes. The
+    /// plugin and everything it held are gone when this returns, so nothing it started can still be
+    /// sending requests (but see [`crate::engine::InFlight`] for requests already sent).
+    pub async fn run_until(
+        &self,
+        plugin: &Plugin,
+        req: RunRequest,
+        interrupt: Interrupt,
+    ) -> anyhow::Result<Outcome> {
+        self.run_with(plugin, req, None, Some(interrupt)).await
     }
 
     /// Like [`PluginHost::run`], with the plugin's stdout captured (up to `capacity` bytes) and returned
@@ -295,7 +314,7 @@ impl PluginHost {
         capacity: usize,
     ) -> anyhow::Result<(Outcome, Vec<u8>)> {
         let pipe = MemoryOutputPipe::new(capacity);
-        let outcome = self.run_with(plugin, req, Some(pipe.clone())).await?;
+        let outcome = self.run_with(plugin, req, Some(pipe.clone()), None).await?;
         Ok((outcome, pipe.contents().to_vec()))
     }
 
@@ -308,6 +327,7 @@ impl PluginHost {
         plugin: &Plugin,
         req: RunRequest,
         stdout: Option<MemoryOutputPipe>,
+        interrupt: Option<Interrupt>,
     ) -> anyhow::Result<Outcome> {
         struct AbortOnDrop(tokio::task::AbortHandle);
         impl Drop for AbortOnDrop {
@@ -315,7 +335,13 @@ impl PluginHost {
                 self.0.abort();
             }
         }
-        let task = tokio::spawn(run_store(self.engine.clone(), plugin.pre.clone(), req, stdout));
+        let task = tokio::spawn(run_store(
+            self.engine.clone(),
+            plugin.pre.clone(),
+            req,
+            stdout,
+            interrupt,
+        ));
         let _abort = AbortOnDrop(task.abort_handle());
         match task.await {
             Ok(outcome) => outcome,
@@ -331,6 +357,7 @@ async fn run_store(
     pre: CommandPre<HostState>,
     req: RunRequest,
     stdout: Option<MemoryOutputPipe>,
+    interrupt: Option<Interrupt>,
 ) -> anyhow::Result<Outcome> {
     let mut argv = vec![req.name.clone()];
     argv.extend(req.args.iter().cloned());
@@ -385,9 +412,22 @@ async fn run_store(
         let command = pre.instantiate_async(&mut store).await?;
         command.wasi_cli_run().call_run(&mut store).await
     });
-    let result = match req.limits.wall_time {
-        Some(limit) => tokio::time::timeout(limit, run).await.map_err(|_| limit),
-        None => Ok(run.await),
+    let timed = async {
+        match req.limits.wall_time {
+            Some(limit) => tokio::time::timeout(limit, run).await.map_err(|_| limit),
+            None => Ok(run.await),
+        }
+    };
+    let interrupted = async {
+        match interrupt {
+            Some(i) => i.await,
+            None => std::future::pending().await,
+        }
+    };
+    // The plugin's future (and with it every host call it was in) is dropped here, before the store.
+    let result = tokio::select! {
+        r = timed => r,
+        () = interrupted => return Ok(Outcome::Interrupted),
     };
     let result = match result {
         Ok(r) => r,

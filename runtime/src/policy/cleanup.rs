@@ -424,24 +424,66 @@ async fn remove(client: &Client, kind: Kind, id: &str) -> Result<(), Error> {
     }
 }
 
-/// Removes objects, kind by kind in [`Kind::ALL`] order, recording each outcome.
-async fn remove_all(client: &Client, objects: Vec<Object>, report: &mut CleanupReport) {
+/// How long a removal that waits on another (a network with endpoints, a volume in use: the daemon is
+/// still removing the container) is retried, doubling from the first pause.
+const DEPENDENT_RETRY: [u64; 6] = [50, 100, 200, 400, 800, 1600];
+
+/// Whether an error says the object is still used by one being removed (retrying helps).
+fn in_use(e: &Error) -> bool {
+    let text = e.to_string();
+    [
+        "active endpoints",
+        "in use",
+        "is being used",
+        "removal of container",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
+}
+
+/// Whether an error says the engine cannot be reached (further calls would only repeat it).
+fn unreachable(e: &Error) -> bool {
+    matches!(e, Error::Transport { .. } | Error::Timeout { .. })
+}
+
+/// Removes objects, kind by kind in [`Kind::ALL`] order, recording each outcome. A network or volume
+/// still in use (its container's removal is still going on) is retried with a bounded back-off; an
+/// engine that cannot be reached ends the removals (the caller's report says so once): then it returns
+/// `false`.
+async fn remove_all(client: &Client, objects: Vec<Object>, report: &mut CleanupReport) -> bool {
     for kind in Kind::ALL {
         for o in objects.iter().filter(|o| o.kind == kind) {
-            match remove(client, kind, &o.id).await {
+            let mut result = remove(client, kind, &o.id).await;
+            for pause in DEPENDENT_RETRY {
+                match &result {
+                    Err(e) if in_use(e) && matches!(kind, Kind::Network | Kind::Volume) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                        result = remove(client, kind, &o.id).await;
+                    }
+                    _ => break,
+                }
+            }
+            match result {
                 Ok(()) => report.removed.push(Removed {
                     kind,
                     id: o.id.clone(),
                     run: o.labels.get(LABEL_RUN).cloned().unwrap_or_default(),
                 }),
-                Err(e) => report.failed.push(Failure {
-                    kind,
-                    id: Some(o.id.clone()),
-                    error: e.to_string(),
-                }),
+                Err(e) => {
+                    let stop = unreachable(&e);
+                    report.failed.push(Failure {
+                        kind,
+                        id: Some(o.id.clone()),
+                        error: e.to_string(),
+                    });
+                    if stop {
+                        return false;
+                    }
+                }
             }
         }
     }
+    true
 }
 
 /// Removes everything labelled `tug.run=<run_id>`: services, secrets and configs (on a swarm manager),
@@ -454,12 +496,23 @@ pub async fn remove_run(client: &Client, run_id: &str) -> CleanupReport {
     // its anonymous volumes).
     for kind in Kind::ALL {
         match list(client, kind, &filters).await {
-            Ok(objects) => remove_all(client, objects, &mut report).await,
-            Err(e) => report.failed.push(Failure {
-                kind,
-                id: None,
-                error: e.to_string(),
-            }),
+            Ok(objects) => {
+                if !remove_all(client, objects, &mut report).await {
+                    break;
+                }
+            }
+            Err(e) => {
+                let stop = unreachable(&e);
+                report.failed.push(Failure {
+                    kind,
+                    id: None,
+                    error: e.to_string(),
+                });
+                // An engine that does not answer one list answers none: say it once.
+                if stop {
+                    break;
+                }
+            }
         }
     }
     report
@@ -481,11 +534,15 @@ pub async fn remove_names(client: &Client, names: &[(String, Option<String>)]) -
             Ok(v) => v,
             Err(Error::NotFound { .. }) => continue,
             Err(e) => {
+                let stop = unreachable(&e);
                 report.failed.push(Failure {
                     kind: Kind::Image,
                     id: Some(name.clone()),
                     error: e.to_string(),
                 });
+                if stop {
+                    break;
+                }
                 continue;
             }
         };
@@ -539,11 +596,17 @@ pub async fn sweep_orphans(client: &Client) -> CleanupReport {
             Ok(objects) => orphans.extend(objects.into_iter().filter(|o| {
                 is_orphan(&o.labels, host) && o.labels.get(LABEL_RUN).is_some_and(|r| dead.contains(r))
             })),
-            Err(e) => report.failed.push(Failure {
-                kind,
-                id: None,
-                error: e.to_string(),
-            }),
+            Err(e) => {
+                let stop = unreachable(&e);
+                report.failed.push(Failure {
+                    kind,
+                    id: None,
+                    error: e.to_string(),
+                });
+                if stop {
+                    return report;
+                }
+            }
         }
     }
     remove_all(client, orphans, &mut report).await;

@@ -47,6 +47,9 @@ pub struct Gate {
     /// Image names (normalized references) the run made, with the image id each named when the engine
     /// confirmed it (`None`: a pull, whose id tug does not read).
     pub(super) images: Mutex<BTreeMap<String, Option<String>>>,
+    /// Image names the run is about to give an image it did not make, with the image's id: recorded
+    /// before the request goes, so cleanup takes the name off even if the run ends before the answer.
+    pub(super) intended: Mutex<BTreeMap<String, String>>,
     /// What the gate read once about each engine, by endpoint (its storage driver, for the disk ceiling).
     pub(super) engine_facts: Mutex<BTreeMap<String, Value>>,
     /// Builds in flight (each counts as a container: `policy/quota.rs`).
@@ -64,6 +67,7 @@ impl Gate {
             labels,
             created: Default::default(),
             images: Default::default(),
+            intended: Default::default(),
             engine_facts: Default::default(),
             builds: Default::default(),
             held_bytes: Default::default(),

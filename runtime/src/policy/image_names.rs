@@ -33,6 +33,29 @@ impl Gate {
             .insert(normalize(name), id.map(str::to_owned));
     }
 
+    /// Records, before the request goes, that the run is giving the image `id` the name `name`: if the
+    /// run ends before the engine's answer, cleanup still takes the name off (when it names `id`).
+    pub fn intend_image(&self, name: &str, id: &str) {
+        self.intended
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(normalize(name), id.to_owned());
+    }
+
+    /// What cleanup takes off: the names the run made ([`Gate::made_images`]) and those it was about to
+    /// make when it ended ([`Gate::intend_image`]), each with the id it names or was to name.
+    pub fn cleanup_names(&self) -> Vec<(String, Option<String>)> {
+        let mut names: std::collections::BTreeMap<String, Option<String>> = self
+            .intended
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(v.clone())))
+            .collect();
+        names.extend(self.made_images());
+        names.into_iter().collect()
+    }
+
     /// The names the run made, with the id each named (for cleanup: names the run put on images it did
     /// not make are taken off again).
     pub fn made_images(&self) -> Vec<(String, Option<String>)> {
@@ -529,5 +552,12 @@ mod tests {
             "an image tug did not read"
         );
         assert_eq!(g.made_images().len(), 2);
+        // A name about to be made counts for cleanup only, never as the run's.
+        g.intend_image("app:2", "sha256:cc");
+        assert!(!g.made("app:2", "sha256:cc"));
+        assert_eq!(g.cleanup_names().len(), 3);
+        assert!(g
+            .cleanup_names()
+            .contains(&("docker.io/library/app:2".to_owned(), Some("sha256:cc".to_owned()))));
     }
 }

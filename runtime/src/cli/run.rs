@@ -1,0 +1,406 @@
+//! `tug run`: one plugin run, in three phases that each end on time whatever the engine or the terminal
+//! does — the start (reach the engine, sweep what killed runs left), the run, and the cleanup.
+//!
+//! | phase | budget | a signal |
+//! |---|---|---|
+//! | start: `/_ping`, then the sweep | [`START_BUDGET`] each (the ping also at most `--timeout`) | ends tug (130), nothing started |
+//! | the plugin | `--timeout` (or the policy's `wall_time`) | stops the plugin (130); cleanup follows |
+//! | cleanup: wait for requests in flight, remove the run's objects | `--grace` (default [`DEFAULT_GRACE`]) | a second one skips the cleanup |
+//!
+//! What a cleanup could not remove stays labelled with the run id and recorded as unfinished: the next
+//! `tug run` on this host sweeps it.
+
+use std::{
+    process::ExitCode,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context};
+use tokio::sync::watch;
+
+use crate::{
+    engine::{Client, InFlight},
+    host::{Outcome, RunLimits, RunRequest, DEFAULT_ENGINE},
+    policy::{cleanup, run_records::RunRecord, units::Seconds},
+};
+
+/// How long each start-up step (reaching the engine, the sweep) may take.
+pub const START_BUDGET: Duration = Duration::from_secs(10);
+/// How long the cleanup may take after the plugin stopped, unless `--grace` says otherwise.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
+/// How long tug waits for a stalled reader of its output after a run that was stopped.
+const STOPPED_DRAIN: Duration = Duration::from_millis(500);
+
+/// `tug run …`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The plugin: a `.wasm` WebAssembly component.
+    pub plugin: std::path::PathBuf,
+    /// Wall-clock limit for the plugin, in seconds (host calls included); the start-up checks and the
+    /// cleanup have budgets of their own.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub timeout: Option<Seconds>,
+    /// How long the cleanup after the plugin may take, in seconds (waiting for requests still on their
+    /// way, then removing what the run made); what is left then is swept by the next run.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "30")]
+    pub grace: Seconds,
+    /// The policy: a built-in profile (`untrusted`, `ci`, `trusted`) or a TOML file. Default: untrusted.
+    #[arg(long, value_name = "PROFILE|FILE", default_value = "untrusted")]
+    pub policy: String,
+    /// Keep what the run created (containers, networks, volumes, images) instead of removing it at exit.
+    #[arg(long)]
+    pub keep: bool,
+    /// Write one JSON line per Engine API call the plugin makes to this file (appended; mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<std::path::PathBuf>,
+    /// A secret for the plugin, as an environment variable; its value is masked (`***`) in the plugin's
+    /// forwarded output and in the audit log.
+    #[arg(long = "secret", value_name = "KEY=VALUE")]
+    pub secrets: Vec<String>,
+    /// Like --secret, with the value taken from tug's own environment variable KEY.
+    #[arg(long = "secret-env", value_name = "KEY")]
+    pub secret_env: Vec<String>,
+    /// An environment variable to pass to the plugin (none are passed by default).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Neither use nor fill the compile cache: compile the plugin now.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Arguments for the plugin (after `--`).
+    #[arg(last = true)]
+    pub args: Vec<String>,
+}
+
+fn seconds(s: &str) -> Result<Seconds, String> {
+    s.parse()
+}
+
+/// `KEY=VALUE` of a flag: a key that names an environment variable, and a value (for a secret, one that
+/// is not empty; a secret's text never appears in a message).
+fn key_value<'a>(flag: &str, kv: &'a str, secret: bool) -> anyhow::Result<(&'a str, &'a str)> {
+    let Some((k, v)) = kv.split_once('=') else {
+        if secret {
+            bail!("{flag}: expected KEY=VALUE (no `=` in it; not shown, it may be the secret)");
+        }
+        bail!("{flag} {kv:?}: expected KEY=VALUE");
+    };
+    env_key(flag, k)?;
+    if secret && v.is_empty() {
+        bail!("{flag} {k}=: the secret is empty (there would be nothing to mask)");
+    }
+    if v.contains('\0') {
+        bail!("{flag} {k}: the value holds a NUL byte");
+    }
+    Ok((k, v))
+}
+
+fn env_key(flag: &str, k: &str) -> anyhow::Result<()> {
+    if k.is_empty() {
+        bail!("{flag}: the variable's name is empty");
+    }
+    if k.contains('\0') || k.contains('=') {
+        bail!("{flag} {k:?}: not a variable name");
+    }
+    Ok(())
+}
+
+/// SIGINT and SIGTERM, counted from the moment `tug run` starts (so no phase dies by a signal unheard).
+struct Signals(watch::Receiver<u32>);
+
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        let (tx, rx) = watch::channel(0u32);
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+                tx.send_modify(|n| *n += 1);
+            }
+        });
+        Ok(Signals(rx))
+    }
+
+    /// Completes at the next signal after now.
+    fn next(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        let mut rx = self.0.clone();
+        let seen = *rx.borrow();
+        Box::pin(async move {
+            if rx.wait_for(|n| *n > seen).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+    }
+}
+
+/// How the cleanup ended.
+enum Cleanup {
+    /// Everything the run made is gone (or it made nothing, or `--keep`).
+    Done,
+    /// Some of it is left (the message says what).
+    Left,
+}
+
+/// Runs a plugin: see the module documentation.
+pub async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let signals = Signals::install()?;
+    let policy = crate::policy::Policy::load(&args.policy).map_err(|e| anyhow::anyhow!("--policy: {e}"))?;
+    let host = crate::host::PluginHost::with_options(crate::host::HostOptions {
+        cache: if args.no_cache {
+            crate::host::CacheMode::Off
+        } else {
+            crate::host::CacheMode::Default
+        },
+        ..Default::default()
+    })?;
+    let plugin = host.load(&args.plugin)?;
+    let name = args
+        .plugin
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plugin".to_owned());
+    let mut env = Vec::new();
+    for kv in &args.env {
+        let (k, v) = key_value("--env", kv, false)?;
+        env.push((k.to_owned(), v.to_owned()));
+    }
+    // Host variables the policy passes through.
+    for key in &policy.env {
+        if let Ok(v) = std::env::var(key) {
+            env.push((key.clone(), v));
+        }
+    }
+    let mut secrets = Vec::new();
+    for kv in &args.secrets {
+        let (k, v) = key_value("--secret", kv, true)?;
+        env.push((k.to_owned(), v.to_owned()));
+        secrets.push(v.to_owned());
+    }
+    for key in &args.secret_env {
+        env_key("--secret-env", key)?;
+        let v = std::env::var(key)
+            .with_context(|| format!("--secret-env {key}: not set in tug's environment"))?;
+        if v.is_empty() {
+            bail!("--secret-env {key}: empty in tug's environment (there would be nothing to mask)");
+        }
+        env.push((key.clone(), v.clone()));
+        secrets.push(v);
+    }
+    let masker = crate::policy::audit::Masker::new(&secrets);
+    let audit = match &args.audit {
+        Some(path) => Some(Arc::new(
+            crate::policy::audit::AuditLog::open(path, masker.clone())
+                .with_context(|| format!("--audit {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let (wall_time, wall_source) = match args.timeout {
+        Some(s) => (Some(s.0), "--timeout".to_owned()),
+        None => (
+            policy.wasm.wall(),
+            format!("policy {} [wasm] wall_time", policy.name),
+        ),
+    };
+    let grace = args.grace.0;
+    let engine = format!("engine {DEFAULT_ENGINE} ({})", client.config().endpoint);
+
+    // Start: the engine must answer before the plugin starts (unless the policy lets it do without).
+    let ping_budget = wall_time.map_or(START_BUDGET, |w| w.min(START_BUDGET));
+    let pinged = tokio::select! {
+        r = tokio::time::timeout(ping_budget, client.ping()) => r,
+        () = signals.next() => {
+            eprintln!("tug: interrupted while reaching {engine}; plugin {name} was not started");
+            return Ok(ExitCode::from(130));
+        }
+    };
+    let unreachable = match pinged {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(_) => Some(format!("no answer to /_ping within {ping_budget:?}")),
+    };
+    if let Some(why) = &unreachable {
+        if policy.require_engine {
+            eprintln!("tug: {engine} cannot be reached: {why}; plugin {name} was not started");
+            return Ok(ExitCode::from(125));
+        }
+        eprintln!(
+            "tug: {engine} cannot be reached: {why}; policy {} lets plugin {name} start without it",
+            policy.name
+        );
+    }
+
+    let identity = cleanup::RunIdentity::new(&name, args.keep);
+    // Recorded before the run makes anything: if tug is killed, a later tug sweeps what it made.
+    let record = RunRecord::begin(&identity);
+    if unreachable.is_none() {
+        // Runs whose tug was killed (SIGKILL) left objects behind: remove them first.
+        tokio::select! {
+            r = tokio::time::timeout(START_BUDGET, cleanup::sweep_orphans(&client)) => match r {
+                Ok(swept) if !swept.removed.is_empty() || !swept.failed.is_empty() => {
+                    eprintln!("tug: swept what earlier runs left behind on {engine}: {swept}");
+                }
+                Ok(_) => {}
+                Err(_) => eprintln!(
+                    "tug: the sweep of what earlier runs left on {engine} did not finish within \
+                     {START_BUDGET:?}; a later run sweeps the rest"
+                ),
+            },
+            () = signals.next() => {
+                record.finish();
+                eprintln!("tug: interrupted during the start-up sweep of {engine}; plugin {name} was not started");
+                return Ok(ExitCode::from(130));
+            }
+        }
+    }
+
+    // The run: every changing request of the plugin is counted, so the cleanup can wait for it.
+    let in_flight = InFlight::new();
+    let limits = RunLimits {
+        wall_time,
+        ..RunLimits::from_policy(&policy.wasm)
+    };
+    let gate = Arc::new(crate::policy::Gate::new(
+        Arc::new(policy),
+        identity.run_id.clone(),
+        identity.labels(),
+    ));
+    let request = RunRequest {
+        name: name.clone(),
+        args: args.args,
+        env,
+        engines: [(DEFAULT_ENGINE.to_owned(), client.tracked(in_flight.clone()))]
+            .into_iter()
+            .collect(),
+        limits,
+        gate: gate.clone(),
+        audit,
+        masker,
+    };
+    let started = Instant::now();
+    let outcome = host.run_until(&plugin, request, signals.next()).await;
+
+    // What the plugin wrote reaches the reader, unless it does not read.
+    let drain_limit = match &outcome {
+        Ok(Outcome::TimedOut(_) | Outcome::Interrupted) => Some(STOPPED_DRAIN),
+        _ => wall_time.map(|w| w.saturating_sub(started.elapsed()).max(STOPPED_DRAIN)),
+    };
+    tokio::select! {
+        _ = crate::host::output::drain(drain_limit) => {}
+        () = signals.next() => {}
+    }
+
+    let cleaned = if identity.keep {
+        record.finish();
+        Cleanup::Done
+    } else {
+        let who = Who {
+            plugin: &name,
+            engine: &engine,
+        };
+        clean_up(&client, &gate, &in_flight, grace, &signals, who, record).await
+    };
+
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("tug: plugin {name}: {e:#}");
+            return Ok(ExitCode::from(125));
+        }
+    };
+    Ok(match outcome {
+        Outcome::Exited(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Outcome::Interrupted => {
+            match cleaned {
+                Cleanup::Done if identity.keep => {
+                    eprintln!("tug: plugin {name} interrupted; what it created was kept (--keep)")
+                }
+                Cleanup::Done => eprintln!("tug: plugin {name} interrupted; what it created was removed"),
+                Cleanup::Left => eprintln!("tug: plugin {name} interrupted"),
+            }
+            ExitCode::from(130)
+        }
+        Outcome::LimitExceeded(message) => {
+            eprintln!("tug: {message}");
+            ExitCode::from(137)
+        }
+        Outcome::Trapped(message) => {
+            eprintln!("tug: {message}");
+            ExitCode::from(134)
+        }
+        Outcome::TimedOut(limit) => {
+            eprintln!(
+                "tug: plugin {name} ran out of time: the wall-clock limit of {limit:?} passed ({wall_source})"
+            );
+            ExitCode::from(124)
+        }
+    })
+}
+
+/// Who a cleanup's messages name.
+struct Who<'a> {
+    plugin: &'a str,
+    engine: &'a str,
+}
+
+/// Removes what the run made, within `grace`: first waits for the run's requests still on their way (a
+/// create the plugin no longer waits for still makes its object), then removes by label, then takes off
+/// names the run gave images it did not make. A signal skips what is left of it.
+async fn clean_up(
+    client: &Client,
+    gate: &crate::policy::Gate,
+    in_flight: &InFlight,
+    grace: Duration,
+    signals: &Signals,
+    who: Who<'_>,
+    record: RunRecord,
+) -> Cleanup {
+    let Who { plugin: name, engine } = who;
+    let run = &gate.run_id;
+    let left = format!(
+        "what is left of run {run} keeps its label tug.run={run}, and the next tug run on this host removes it"
+    );
+    if in_flight.ever() == 0 && gate.cleanup_names().is_empty() {
+        // The run sent nothing that could have made anything.
+        record.finish();
+        return Cleanup::Done;
+    }
+    let work = async {
+        let settled = in_flight.idle(grace).await;
+        let mut report = cleanup::remove_run(client, run).await;
+        let names = cleanup::remove_names(client, &gate.cleanup_names()).await;
+        report.removed.extend(names.removed);
+        report.failed.extend(names.failed);
+        (settled, report)
+    };
+    tokio::select! {
+        r = tokio::time::timeout(grace, work) => match r {
+            Ok((true, report)) if report.failed.is_empty() => {
+                record.finish();
+                Cleanup::Done
+            }
+            Ok((settled, report)) => {
+                let waiting = if settled { String::new() } else {
+                    format!("{} request(s) still unanswered; ", in_flight.now())
+                };
+                eprintln!("tug: cleanup after plugin {name} on {engine}: {waiting}{report}; {left}");
+                Cleanup::Left
+            }
+            Err(_) => {
+                eprintln!(
+                    "tug: cleanup after plugin {name} did not finish within {grace:?} (--grace): {engine} is \
+                     slow or does not answer; {left}"
+                );
+                Cleanup::Left
+            }
+        },
+        () = signals.next() => {
+            eprintln!("tug: interrupted again: cleanup after plugin {name} on {engine} skipped; {left}");
+            Cleanup::Left
+        }
+    }
+}
