@@ -15,12 +15,18 @@ fn main() -> ExitCode {
     let cli = match tug::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    let _ = e.print();
                     ExitCode::SUCCESS
                 }
-                _ => ExitCode::from(125),
+                _ => {
+                    // One line: clap's first, which names the flag and the value.
+                    let text = e.render().to_string();
+                    let first = text.lines().next().unwrap_or("bad arguments");
+                    eprintln!("tug: {}", first.trim_start_matches("error: "));
+                    ExitCode::from(125)
+                }
             };
         }
     };

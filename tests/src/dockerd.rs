@@ -140,6 +140,13 @@ fn signal(pid: u32, sig: &str) {
 
 impl Drop for Dockerd {
     fn drop(&mut self) {
+        if self.pid == 0 {
+            // A start that failed half way: the daemon may have written its pidfile since.
+            self.pid = std::fs::read_to_string(self.dir.join("pid"))
+                .ok()
+                .and_then(|p| p.trim().parse().ok())
+                .unwrap_or(0);
+        }
         if self.pid != 0 {
             // Its containers go with it: nothing of the test's daemon outlives the test.
             self.thaw();

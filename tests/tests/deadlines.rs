@@ -50,6 +50,25 @@ impl Background {
         }
     }
 
+    /// Like [`Background::start`], with stderr where the caller says (nothing is read back).
+    fn start_with_stderr(args: &[&OsStr], stdout: Stdio, stderr: Stdio) -> Background {
+        let dir = tempfile::tempdir().unwrap();
+        let err = dir.path().join("stderr");
+        let child = Command::new(tug())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .expect("starting tug");
+        Background {
+            child,
+            started: Instant::now(),
+            err,
+            _dir: dir,
+        }
+    }
+
     fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
             .args([&format!("-{sig}"), &self.child.id().to_string()])
@@ -252,12 +271,18 @@ fn a_reader_that_does_not_read_does_not_stop_the_clock() {
         (&[], Some("INT"), 130),
         (&[], Some("TERM"), 130),
     ];
-    for (flags, sig, code) in cases {
+    for ((flags, sig, code), both) in cases.into_iter().flat_map(|c| [(c, false), (c, true)]) {
         let (reader, writer) = std::io::pipe().unwrap();
         let mut args: Vec<&OsStr> = vec![os("run")];
         args.extend(flags.iter().map(|f| os(f)));
         args.extend([flood.as_os_str(), os("--"), os("flood")]);
-        let run = Background::start(&args, Stdio::from(writer), &[]);
+        // `2>&1 | sleep`: tug's own last words go to the stalled pipe too.
+        let run = if both {
+            let err = writer.try_clone().unwrap();
+            Background::start_with_stderr(&args, Stdio::from(writer), Stdio::from(err))
+        } else {
+            Background::start(&args, Stdio::from(writer), &[])
+        };
         if let Some(sig) = sig {
             std::thread::sleep(Duration::from_secs(2));
             run.signal(sig);
@@ -325,6 +350,10 @@ fn churn_once(i: usize, stop: Duration, state: &std::path::Path) -> (usize, Opti
     let (status, _, stderr) = run.wait(Duration::from_secs(60));
     let want = if by_signal { 130 } else { 124 };
     assert_eq!(status.code(), Some(want), "run {i}: {stderr}");
+    assert!(
+        !stderr.contains("cleanup after plugin") && !stderr.contains("swept"),
+        "run {i}: every run cleans up after itself, and finds nothing of another's to sweep\n{stderr}"
+    );
     let churned = std::fs::read_to_string(out.path())
         .unwrap()
         .matches("churned")
@@ -363,7 +392,9 @@ fn runs_stopped_mid_call_leave_nothing() {
     println!("stop times seeded with {seed}");
     let workers: Vec<_> = (0..2u64)
         .map(|w| {
-            let state = state.path().to_owned();
+            // A state directory per worker: one worker's start-up sweep must not tidy up (and forget) a
+            // leak of the other's before it is counted.
+            let state = state.path().join(format!("worker-{w}"));
             std::thread::spawn(move || {
                 let mut rng = Rng(seed.wrapping_add(w) | 1);
                 let mut churned = 0;

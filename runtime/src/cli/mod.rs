@@ -41,7 +41,8 @@ pub enum Command {
     /// (the ping also at most --timeout); the plugin at most --timeout (or the policy's wall_time); the
     /// cleanup at most --grace (30 s), waiting first for requests still on their way. A signal in any
     /// phase is honoured: before the plugin starts, tug stops (130); during the run, the plugin stops and
-    /// the cleanup runs; during the cleanup, a second signal skips it. What a cleanup leaves keeps the
+    /// the cleanup runs; during the cleanup, a signal (a second one, if one stopped the plugin) skips it.
+    /// What a cleanup leaves keeps the
     /// run's label and is swept by the next tug run on this host.
     Run(RunArgs),
     /// Talk to the engine directly, without a plugin.

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | start: `/_ping`, then the sweep | [`START_BUDGET`] each (the ping also at most `--timeout`) | ends tug (130), nothing started |
 //! | the plugin | `--timeout` (or the policy's `wall_time`) | stops the plugin (130); cleanup follows |
-//! | cleanup: wait for requests in flight, remove the run's objects | `--grace` (default [`DEFAULT_GRACE`]) | a second one skips the cleanup |
+//! | cleanup: wait for requests in flight, remove the run's objects | `--grace` (default [`DEFAULT_GRACE`]) | skips the cleanup (a second one, if one stopped the plugin) |
 //!
 //! What a cleanup could not remove stays labelled with the run id and recorded as unfinished: the next
 //! `tug run` on this host sweeps it.
@@ -24,6 +24,17 @@ use crate::{
     host::{Outcome, RunLimits, RunRequest, DEFAULT_ENGINE},
     policy::{cleanup, run_records::RunRecord, units::Seconds},
 };
+
+/// One of tug's own lines on its stderr, queued after the plugin's output (`host::output::say`): a reader
+/// that does not read cannot hold tug on its last words.
+macro_rules! say {
+    ($($t:tt)*) => {
+        crate::host::output::say(&format!($($t)*))
+    };
+}
+
+/// How long tug waits for a stalled reader of its stderr before it exits anyway.
+const LAST_WORDS: Duration = Duration::from_secs(1);
 
 /// How long each start-up step (reaching the engine, the sweep) may take.
 pub const START_BUDGET: Duration = Duration::from_secs(10);
@@ -105,7 +116,8 @@ fn env_key(flag: &str, k: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// SIGINT and SIGTERM, counted from the moment `tug run` starts (so no phase dies by a signal unheard).
+/// SIGINT and SIGTERM, counted from the moment `tug run` starts (so no phase dies by a signal unheard,
+/// and none misses one that came before it began).
 struct Signals(watch::Receiver<u32>);
 
 impl Signals {
@@ -126,12 +138,16 @@ impl Signals {
         Ok(Signals(rx))
     }
 
-    /// Completes at the next signal after now.
-    fn next(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    /// How many signals came so far.
+    fn count(&self) -> u32 {
+        *self.0.borrow()
+    }
+
+    /// Completes once `n` signals in all have come (at once, if they have).
+    fn reached(&self, n: u32) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
         let mut rx = self.0.clone();
-        let seen = *rx.borrow();
         Box::pin(async move {
-            if rx.wait_for(|n| *n > seen).await.is_err() {
+            if rx.wait_for(|c| *c >= n).await.is_err() {
                 std::future::pending::<()>().await;
             }
         })
@@ -146,8 +162,15 @@ enum Cleanup {
     Left,
 }
 
-/// Runs a plugin: see the module documentation.
+/// Runs a plugin: see the module documentation. tug's last words wait at most [`LAST_WORDS`] for a
+/// stalled reader.
 pub async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let code = phases(client, args).await;
+    crate::host::output::drain(Some(LAST_WORDS)).await;
+    code
+}
+
+async fn phases(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     let signals = Signals::install()?;
     let policy = crate::policy::Policy::load(&args.policy).map_err(|e| anyhow::anyhow!("--policy: {e}"))?;
     let host = crate::host::PluginHost::with_options(crate::host::HostOptions {
@@ -213,8 +236,8 @@ pub async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCod
     let ping_budget = wall_time.map_or(START_BUDGET, |w| w.min(START_BUDGET));
     let pinged = tokio::select! {
         r = tokio::time::timeout(ping_budget, client.ping()) => r,
-        () = signals.next() => {
-            eprintln!("tug: interrupted while reaching {engine}; plugin {name} was not started");
+        () = signals.reached(1) => {
+            say!("tug: interrupted while reaching {engine}; plugin {name} was not started");
             return Ok(ExitCode::from(130));
         }
     };
@@ -225,10 +248,10 @@ pub async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCod
     };
     if let Some(why) = &unreachable {
         if policy.require_engine {
-            eprintln!("tug: {engine} cannot be reached: {why}; plugin {name} was not started");
+            say!("tug: {engine} cannot be reached: {why}; plugin {name} was not started");
             return Ok(ExitCode::from(125));
         }
-        eprintln!(
+        say!(
             "tug: {engine} cannot be reached: {why}; policy {} lets plugin {name} start without it",
             policy.name
         );
@@ -242,17 +265,17 @@ pub async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCod
         tokio::select! {
             r = tokio::time::timeout(START_BUDGET, cleanup::sweep_orphans(&client)) => match r {
                 Ok(swept) if !swept.removed.is_empty() || !swept.failed.is_empty() => {
-                    eprintln!("tug: swept what earlier runs left behind on {engine}: {swept}");
+                    say!("tug: swept what earlier runs left behind on {engine}: {swept}");
                 }
                 Ok(_) => {}
-                Err(_) => eprintln!(
+                Err(_) => say!(
                     "tug: the sweep of what earlier runs left on {engine} did not finish within \
                      {START_BUDGET:?}; a later run sweeps the rest"
                 ),
             },
-            () = signals.next() => {
+            () = signals.reached(1) => {
                 record.finish();
-                eprintln!("tug: interrupted during the start-up sweep of {engine}; plugin {name} was not started");
+                say!("tug: interrupted during the start-up sweep of {engine}; plugin {name} was not started");
                 return Ok(ExitCode::from(130));
             }
         }
@@ -282,7 +305,9 @@ pub async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCod
         masker,
     };
     let started = Instant::now();
-    let outcome = host.run_until(&plugin, request, signals.next()).await;
+    let outcome = host.run_until(&plugin, request, signals.reached(1)).await;
+    // From here, one more signal than stopped the plugin (if one did) ends the waiting.
+    let more = signals.count() + 1;
 
     // What the plugin wrote reaches the reader, unless it does not read.
     let drain_limit = match &outcome {
@@ -291,7 +316,7 @@ pub async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCod
     };
     tokio::select! {
         _ = crate::host::output::drain(drain_limit) => {}
-        () = signals.next() => {}
+        () = signals.reached(more) => {}
     }
 
     let cleaned = if identity.keep {
@@ -302,13 +327,14 @@ pub async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCod
             plugin: &name,
             engine: &engine,
         };
-        clean_up(&client, &gate, &in_flight, grace, &signals, who, record).await
+        let skip = signals.reached(more);
+        clean_up(&client, &gate, &in_flight, grace, skip, who, record).await
     };
 
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(e) => {
-            eprintln!("tug: plugin {name}: {e:#}");
+            say!("tug: plugin {name}: {e:#}");
             return Ok(ExitCode::from(125));
         }
     };
@@ -317,23 +343,23 @@ pub async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCod
         Outcome::Interrupted => {
             match cleaned {
                 Cleanup::Done if identity.keep => {
-                    eprintln!("tug: plugin {name} interrupted; what it created was kept (--keep)")
+                    say!("tug: plugin {name} interrupted; what it created was kept (--keep)")
                 }
-                Cleanup::Done => eprintln!("tug: plugin {name} interrupted; what it created was removed"),
-                Cleanup::Left => eprintln!("tug: plugin {name} interrupted"),
+                Cleanup::Done => say!("tug: plugin {name} interrupted; what it created was removed"),
+                Cleanup::Left => say!("tug: plugin {name} interrupted"),
             }
             ExitCode::from(130)
         }
         Outcome::LimitExceeded(message) => {
-            eprintln!("tug: {message}");
+            say!("tug: {message}");
             ExitCode::from(137)
         }
         Outcome::Trapped(message) => {
-            eprintln!("tug: {message}");
+            say!("tug: {message}");
             ExitCode::from(134)
         }
         Outcome::TimedOut(limit) => {
-            eprintln!(
+            say!(
                 "tug: plugin {name} ran out of time: the wall-clock limit of {limit:?} passed ({wall_source})"
             );
             ExitCode::from(124)
@@ -355,7 +381,7 @@ async fn clean_up(
     gate: &crate::policy::Gate,
     in_flight: &InFlight,
     grace: Duration,
-    signals: &Signals,
+    skip: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
     who: Who<'_>,
     record: RunRecord,
 ) -> Cleanup {
@@ -370,7 +396,9 @@ async fn clean_up(
         return Cleanup::Done;
     }
     let work = async {
-        let settled = in_flight.idle(grace).await;
+        // Half the budget at most for answers still on their way: the removals get the rest, whatever a
+        // slow request (a stop with a long timeout) does.
+        let settled = in_flight.idle(grace / 2).await;
         let mut report = cleanup::remove_run(client, run).await;
         let names = cleanup::remove_names(client, &gate.cleanup_names()).await;
         report.removed.extend(names.removed);
@@ -387,19 +415,23 @@ async fn clean_up(
                 let waiting = if settled { String::new() } else {
                     format!("{} request(s) still unanswered; ", in_flight.now())
                 };
-                eprintln!("tug: cleanup after plugin {name} on {engine}: {waiting}{report}; {left}");
+                say!("tug: cleanup after plugin {name} on {engine}: {waiting}{report}; {left}");
                 Cleanup::Left
             }
             Err(_) => {
-                eprintln!(
+                let waiting = match in_flight.now() {
+                    0 => String::new(),
+                    n => format!(" ({n} request(s) still unanswered)"),
+                };
+                say!(
                     "tug: cleanup after plugin {name} did not finish within {grace:?} (--grace): {engine} is \
-                     slow or does not answer; {left}"
+                     slow or does not answer{waiting}; {left}"
                 );
                 Cleanup::Left
             }
         },
-        () = signals.next() => {
-            eprintln!("tug: interrupted again: cleanup after plugin {name} on {engine} skipped; {left}");
+        () = skip => {
+            say!("tug: interrupted again: cleanup after plugin {name} on {engine} skipped; {left}");
             Cleanup::Left
         }
     }

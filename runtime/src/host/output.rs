@@ -112,10 +112,13 @@ impl Sink {
         if self.has_room() {
             return Poll::Ready(());
         }
-        self.waiting
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(cx.waker().clone());
+        {
+            // One entry per task: a plugin polling in a loop while the reader stalls adds nothing.
+            let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+            if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
+                waiting.push(cx.waker().clone());
+            }
+        }
         if self.has_room() {
             Poll::Ready(())
         } else {
@@ -149,6 +152,15 @@ impl Sink {
     }
 }
 
+/// Writes one of tug's own lines to its stderr through the same queue as the plugins' output, so it keeps
+/// its place after theirs and never blocks tug on a reader that does not read (see [`drain`]).
+pub fn say(line: &str) {
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    Sink::of(Target::Stderr).push(bytes);
+}
+
 /// Waits until what plugins wrote has reached tug's stdout and stderr, or `limit` passes (a reader that
 /// does not read); says whether everything was written.
 pub async fn drain(limit: Option<Duration>) -> bool {
@@ -172,6 +184,9 @@ pub struct Forward {
     sink: Arc<Sink>,
     prefix: Option<Arc<[u8]>>,
     state: Arc<Mutex<State>>,
+    /// What the last `check-write` allowed this stream to write (a write beyond it traps: the queue is
+    /// bounded by what `check-write` offers).
+    permit: usize,
 }
 
 /// What a forwarded stream remembers between writes.
@@ -228,6 +243,7 @@ impl Forward {
                 sink,
                 prefix,
             })),
+            permit: 0,
         }
     }
 
@@ -266,6 +282,14 @@ impl StdoutStream for Forward {
 #[async_trait::async_trait]
 impl OutputStream for Forward {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        if bytes.len() > self.permit {
+            return Err(wasmtime_wasi::p2::StreamError::Trap(wasmtime::format_err!(
+                "the plugin wrote {} bytes to its output where check-write allowed {}",
+                bytes.len(),
+                self.permit
+            )));
+        }
+        self.permit -= bytes.len();
         self.write_bytes(&bytes);
         Ok(())
     }
@@ -276,7 +300,8 @@ impl OutputStream for Forward {
     }
 
     fn check_write(&mut self) -> StreamResult<usize> {
-        Ok(if self.sink.has_room() { WRITE_CHUNK } else { 0 })
+        self.permit = if self.sink.has_room() { WRITE_CHUNK } else { 0 };
+        Ok(self.permit)
     }
 }
 

@@ -401,6 +401,30 @@ impl Default for RegistryRules {
     }
 }
 
+/// A TOML error as one line: where (line and column), then what (toml's own text spans several lines,
+/// with a drawing of the spot).
+fn one_line(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            let column = before.len() - start + 1;
+            let source: String = text[start..]
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .chars()
+                .take(80)
+                .collect();
+            format!("line {line}, column {column} (`{source}`): {message}")
+        }
+        None => message,
+    }
+}
+
 /// The built-in profiles, by name.
 pub const PROFILES: &[(&str, &str)] = &[
     ("untrusted", include_str!("profiles/untrusted.toml")),
@@ -411,7 +435,7 @@ pub const PROFILES: &[(&str, &str)] = &[
 impl Policy {
     /// Parses a policy file's text.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let policy: Policy = toml::from_str(text).map_err(|e| e.to_string())?;
+        let policy: Policy = toml::from_str(text).map_err(|e| one_line(text, &e))?;
         policy.check_numbers()?;
         Ok(policy)
     }
@@ -514,6 +538,12 @@ mod tests {
             let text = format!("name = \"x\"\n[{section}]\n{line}\n");
             let e = Policy::parse(&text).expect_err(line);
             assert!(e.contains(names), "{line}: {e}");
+            // One line, saying where (toml's errors) or which section (the checks after parsing).
+            assert!(!e.contains('\n'), "{line}: {e}");
+            assert!(
+                e.starts_with("line 3,") || e.starts_with(&format!("[{section}]")),
+                "{line}: {e}"
+            );
         }
         let ok =
             Policy::parse("name = \"x\"\n[wasm]\ncpu_time = 60\nwall_time = 0.5\nmemory = \"5B\"\n").unwrap();

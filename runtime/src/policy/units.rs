@@ -9,7 +9,7 @@ use serde::Deserialize;
 /// The longest duration tug accepts anywhere: a year.
 pub const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
 
-/// A byte size, always with its unit: `512MiB`, `2GiB`, `100MB`, `4096B`. A bare number is refused:
+/// A byte size above 0, always with its unit: `512MiB`, `2GiB`, `100MB`, `4096B`. A bare number is refused:
 /// `memory = 5` reads as five bytes to the parser and as five megabytes (or gigabytes) to a person.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bytes(pub u64);
@@ -38,6 +38,12 @@ impl FromStr for Bytes {
                 ))
             }
         };
+        if n == 0 {
+            // The daemon reads a memory, disk or log-size ceiling of 0 as none at all.
+            return Err(format!(
+                "{s:?}: a size of 0 is no limit to the engine; give one above 0"
+            ));
+        }
         n.checked_mul(mult)
             .map(Bytes)
             .ok_or_else(|| format!("{s:?} is too large"))
@@ -157,5 +163,7 @@ mod tests {
             .unwrap_err()
             .contains("too large"));
         assert!("-5MiB".parse::<Bytes>().is_err());
+        assert!("0B".parse::<Bytes>().unwrap_err().contains("above 0"));
+        assert!("0GiB".parse::<Bytes>().is_err());
     }
 }
