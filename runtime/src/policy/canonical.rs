@@ -350,9 +350,36 @@ pub fn canonicalize(kind: BodyKind, bytes: &[u8]) -> Result<Value, CanonError> {
 
 /// [`canonicalize`] with an explicit size cap in bytes.
 pub fn canonicalize_with_limit(kind: BodyKind, bytes: &[u8], max_bytes: usize) -> Result<Value, CanonError> {
-    let value = parse_strict(bytes, max_bytes)?;
+    let mut value = parse_strict(bytes, max_bytes)?;
+    drop_ignored(kind, &mut value);
     check(kind, &value)?;
     Ok(value)
+}
+
+/// Top-level fields real clients send that the daemon has no field for (its JSON decoder skips them),
+/// by body: dropped before the check, so they never reach the daemon and never refuse a real client.
+/// Only exact spellings: a case-folded variant is still unknown, and refused.
+pub const IGNORED_BY_DAEMON: &[(BodyKind, &str, &str)] = &[(
+    BodyKind::ExecCreate,
+    "Container",
+    "docker-py's exec_create sends the container's id in the body; the daemon takes it from the path",
+)];
+
+fn drop_ignored(kind: BodyKind, value: &mut Value) {
+    let Value::Object(map) = value else { return };
+    for (k, field, _) in IGNORED_BY_DAEMON {
+        if *k == kind {
+            map.remove(*field);
+        }
+    }
+    // docker-py's `containers.run(network=NAME)` sends `"NetworkingConfig": {NAME: null}` (the network
+    // itself goes in `HostConfig.NetworkMode`): a key naming no field, with nothing in it, which the
+    // daemon skips. Dropped only when null and not a spelling of `EndpointsConfig`.
+    if kind == BodyKind::ContainerCreate {
+        if let Some(Value::Object(nc)) = map.get_mut("NetworkingConfig") {
+            nc.retain(|k, v| !(v.is_null() && !k.eq_ignore_ascii_case("EndpointsConfig") && k.is_ascii()));
+        }
+    }
 }
 
 /// Checks an already strictly parsed value against the schema of `kind` (what [`canonicalize`] does after

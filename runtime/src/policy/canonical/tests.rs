@@ -608,3 +608,35 @@ fn schema_is_the_union_of_both_specs_and_well_formed() {
         s.structs().count()
     );
 }
+
+/// What docker-py's `exec_create` sends (its body carries `Container`, which the daemon ignores): accepted,
+/// and the field is not forwarded; a case-folded spelling is still refused.
+#[test]
+fn fields_real_clients_send_and_the_daemon_ignores_are_dropped() {
+    let v = canon(
+        BodyKind::ExecCreate,
+        r#"{"AttachStdin":false,"AttachStdout":true,"AttachStderr":true,"Cmd":["id"],"Container":"abc123",
+            "Privileged":false,"Tty":false,"User":"","Env":null,"WorkingDir":null,"DetachKeys":null}"#,
+    )
+    .unwrap();
+    assert!(v.get("Container").is_none(), "{v}");
+    assert_eq!(v["Cmd"], json!(["id"]));
+    let e = canon(BodyKind::ExecCreate, r#"{"Cmd":["id"],"container":"abc123"}"#).unwrap_err();
+    assert_eq!(e.rule(), "canonical.unknown-field", "{e}");
+    // Only in the body it belongs to.
+    let e = canon(BodyKind::ExecStart, r#"{"Detach":false,"Container":"abc"}"#).unwrap_err();
+    assert_eq!(e.rule(), "canonical.unknown-field");
+    // docker-py's `run(network=NAME)`: `NetworkingConfig: {NAME: null}` is dropped; anything in it is not.
+    let v = canon(
+        BodyKind::ContainerCreate,
+        r#"{"Image":"x","HostConfig":{"NetworkMode":"net"},"NetworkingConfig":{"net":null}}"#,
+    )
+    .unwrap();
+    assert_eq!(v["NetworkingConfig"], json!({}));
+    for body in [
+        r#"{"Image":"x","NetworkingConfig":{"net":{"Aliases":["a"]}}}"#,
+        r#"{"Image":"x","NetworkingConfig":{"endpointsconfig":null}}"#,
+    ] {
+        assert!(canon(BodyKind::ContainerCreate, body).is_err(), "{body}");
+    }
+}
