@@ -228,4 +228,57 @@ fn main() {
 
     let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("operations.rs");
     std::fs::write(dest, out).expect("writing the operation table");
+
+    embed(Path::new(&dir));
+}
+
+/// `embedded.rs`: the files `tug build` writes out for a guest toolchain — the WIT contract (`wit/`) and
+/// the Python SDK (`sdk/python/`) — as `(path relative to the repository, contents)`, so the binary builds
+/// plugins wherever it is installed.
+fn embed(manifest: &Path) {
+    let root = manifest.join("..");
+    let mut files = Vec::new();
+    for (dir, ext) in [("wit", "wit"), ("sdk/python", "py")] {
+        println!("cargo:rerun-if-changed={}", root.join(dir).display());
+        collect(&root, &root.join(dir), ext, &mut files);
+    }
+    files.sort();
+    let mut out = String::from("/// Files `tug build` writes out: (path in the repository, contents).\n");
+    let _ = writeln!(out, "pub const EMBEDDED: [(&str, &str); {}] = [", files.len());
+    for (rel, abs) in &files {
+        println!("cargo:rerun-if-changed={abs}");
+        let _ = writeln!(out, "    ({rel:?}, include_str!({abs:?})),");
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("embedded.rs");
+    std::fs::write(dest, out).expect("writing the embedded files");
+}
+
+fn collect(root: &Path, dir: &Path, ext: &str, files: &mut Vec<(String, String)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == "__pycache__" {
+            continue;
+        }
+        if path.is_dir() {
+            println!("cargo:rerun-if-changed={}", path.display());
+            collect(root, &path, ext, files);
+        } else if path.extension().is_some_and(|e| e == ext) {
+            let rel = path
+                .strip_prefix(root)
+                .expect("under the repository")
+                .to_string_lossy()
+                .into_owned();
+            let abs = path
+                .canonicalize()
+                .expect("an embedded file's path")
+                .to_string_lossy()
+                .into_owned();
+            files.push((rel, abs));
+        }
+    }
 }

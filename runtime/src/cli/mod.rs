@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::engine::{Client, EngineConfig, Request};
 
+pub mod build;
 pub mod compile;
 pub mod image;
 pub mod run;
@@ -48,6 +49,9 @@ pub enum Command {
     /// Talk to the engine directly, without a plugin.
     #[command(subcommand)]
     Engine(EngineCommand),
+    /// Build a plugin from a Python script (componentize-py with tug's WIT and SDK, docker-py bundled),
+    /// and precompile it into the compile cache.
+    Build(build::BuildArgs),
     /// Compile plugins ahead of time into the compile cache (`tug run` then maps them instead of
     /// compiling; it also caches what it compiles, unless --no-cache).
     Compile(compile::CompileArgs),
@@ -71,13 +75,16 @@ impl Cli {
         if let Command::Compile(args) = self.command {
             return compile::compile(args);
         }
+        if let Command::Build(args) = self.command {
+            return build::build(args);
+        }
         // Registry commands need no engine either.
         if let Command::Image(command) = self.command {
             return image::run(command).await;
         }
         let client = self.client()?;
         match self.command {
-            Command::Compile(_) => unreachable!("handled above"),
+            Command::Compile(_) | Command::Build(_) => unreachable!("handled above"),
             Command::Image(_) => unreachable!("handled above"),
             Command::Run(args) => return run::run_plugin(client, args).await,
             Command::Engine(EngineCommand::Ping) => {

@@ -1,0 +1,17 @@
+"""How a script behaves as a plugin, as under `python SCRIPT.py`: `sys.argv`, `sys.exit(n)` as the exit
+code, an uncaught exception's traceback on stderr and exit 1, and modules imported at the top level
+available at run time. Used by tests/tests/python.rs.
+"""
+
+import json
+import sys
+
+args = sys.argv[1:]
+print("argv", json.dumps(sys.argv))
+if args[:1] == ["exit"]:
+    sys.exit(int(args[1]))
+if args[:1] == ["message"]:
+    sys.exit("a message instead of a code")
+if args[:1] == ["raise"]:
+    raise ValueError("raised on purpose")
+print("done")

@@ -1,0 +1,264 @@
+//! `tug build SCRIPT.py -o PLUGIN.wasm`: turns a plain Python script into a tug plugin with
+//! componentize-py, tug's WIT and the Python SDK (both carried in this binary), the pinned packages the
+//! setup script installed (docker-py and its dependencies), and `--requirements` for more; then
+//! precompiles the component into the compile cache. A build of unchanged inputs is a cache hit.
+//!
+//! The toolchain lives in `$TUG_TOOLS_DIR`, else `$XDG_DATA_HOME/tug/tools`, else
+//! `~/.local/share/tug/tools` (what `scripts/setup` fills): `componentize-py/` (the package, pinned by
+//! `sdk/python/toolchain.txt`) and `python-site/` (pure-Python wheels, pinned by
+//! `sdk/python/requirements.txt`). The host's `python3` (or `$TUG_PYTHON`) runs componentize-py.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, ExitCode},
+    time::Instant,
+};
+
+use anyhow::{bail, Context};
+use sha2::{Digest, Sha256};
+
+use crate::host::{cache::CompileCache, PluginHost};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// `tug build …`.
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// The plugin's source: a Python script (`.py`) whose top-level statements run at `tug run` time.
+    pub source: PathBuf,
+    /// The component to write (default: the source with `.wasm`).
+    #[arg(short, long, value_name = "PLUGIN.wasm")]
+    pub output: Option<PathBuf>,
+    /// A pip requirements file of extra pure-Python packages to bundle.
+    #[arg(long, value_name = "FILE")]
+    pub requirements: Option<PathBuf>,
+    /// Build even if an identical build is cached.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+/// Where the guest toolchains are.
+pub fn tools_dir() -> Option<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("TUG_TOOLS_DIR")
+        .or_else(|| var("XDG_DATA_HOME").map(|d| d.join("tug").join("tools")))
+        .or_else(|| var("HOME").map(|d| d.join(".local/share/tug/tools")))
+}
+
+/// Builds the plugin; see the module documentation.
+pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
+    let source = &args.source;
+    let shown = source.display();
+    let script = std::fs::read_to_string(source).with_context(|| format!("build {shown}"))?;
+    if source.extension().is_none_or(|e| e != "py") {
+        bail!(
+            "build {shown}: not a Python script (.py); Rust plugins build with cargo --target wasm32-wasip2"
+        );
+    }
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| source.with_extension("wasm"));
+    let tools = tools_dir().context("no tools directory: set TUG_TOOLS_DIR, XDG_DATA_HOME or HOME")?;
+    let componentize = tools.join("componentize-py");
+    let site = tools.join("python-site");
+    for (dir, what) in [
+        (&componentize, "componentize-py"),
+        (&site, "the pinned Python packages"),
+    ] {
+        if !dir.is_dir() {
+            bail!(
+                "build {shown}: {what} not installed in {}: run scripts/setup (or set TUG_TOOLS_DIR)",
+                dir.display()
+            );
+        }
+    }
+    let requirements = match &args.requirements {
+        Some(r) => {
+            Some(std::fs::read_to_string(r).with_context(|| format!("--requirements {}", r.display()))?)
+        }
+        None => None,
+    };
+
+    // The key of this build: every input.
+    let mut h = Sha256::new();
+    h.update(b"tug build 1\0");
+    h.update(script.as_bytes());
+    h.update(b"\0");
+    h.update(requirements.as_deref().unwrap_or("").as_bytes());
+    for (path, text) in embedded::EMBEDDED {
+        h.update(path.as_bytes());
+        h.update(text.as_bytes());
+    }
+    for dir in [&componentize, &site] {
+        let mut names: Vec<String> = std::fs::read_dir(dir)?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".dist-info"))
+            .collect();
+        names.sort();
+        h.update(names.join(",").as_bytes());
+    }
+    let key = hex::encode(h.finalize());
+    let cached = CompileCache::default_dir().map(|d| d.join("builds").join(format!("{key}.wasm")));
+
+    let started = Instant::now();
+    let hit = !args.no_cache && cached.as_ref().is_some_and(|c| c.is_file());
+    if hit {
+        let c = cached.as_ref().expect("checked");
+        copy_into_place(c, &output)?;
+    } else {
+        let built = componentize_script(source, &componentize, &site, requirements.is_some(), &args)?;
+        if let Some(c) = &cached {
+            if let Some(parent) = c.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            let _ = copy_into_place(&built, c);
+        }
+        copy_into_place(&built, &output)?;
+    }
+    // Precompiled, so the first `tug run` maps native code instead of compiling.
+    let host = PluginHost::new()?;
+    if host.cache().is_some() {
+        host.compile(&output)?;
+    }
+    let size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
+    eprintln!(
+        "tug: built {} ({:.1} MB) in {:.1} s{}",
+        output.display(),
+        size as f64 / 1e6,
+        started.elapsed().as_secs_f64(),
+        if hit { " (cached build)" } else { "" }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `to` from `from` through a temporary file in `to`'s directory: never half a file.
+fn copy_into_place(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let dir = match to.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let tmp =
+        tempfile::NamedTempFile::new_in(&dir).with_context(|| format!("writing into {}", dir.display()))?;
+    std::fs::copy(from, tmp.path()).with_context(|| format!("writing {}", to.display()))?;
+    tmp.persist(to)
+        .map_err(|e| anyhow::anyhow!("writing {}: {}", to.display(), e.error))?;
+    Ok(())
+}
+
+/// Runs the host Python with `PYTHONPATH` = the componentize-py package.
+fn python(componentize: &Path) -> Command {
+    let python = std::env::var_os("TUG_PYTHON").unwrap_or_else(|| "python3".into());
+    let mut c = Command::new(python);
+    c.env("PYTHONPATH", componentize)
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    c
+}
+
+/// The last line of a tool's error output worth showing (its own summary, or the exception).
+fn last_words(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    // componentize-py prints the snapshot's traceback; the exception line is what names the cause.
+    lines
+        .iter()
+        .rev()
+        .find(|l| l.contains("Error:") || l.contains("error:"))
+        .or(lines.last())
+        .map(|l| l.to_string())
+        .unwrap_or_else(|| "no message".to_owned())
+}
+
+fn componentize_script(
+    source: &Path,
+    componentize: &Path,
+    site: &Path,
+    has_requirements: bool,
+    args: &BuildArgs,
+) -> anyhow::Result<tempfile::TempPath> {
+    let shown = source.display();
+    // Removed when this returns, however it returns.
+    let work_dir = tempfile::tempdir().context("a build directory")?;
+    let work = work_dir.path().to_owned();
+    let write = |rel: &str, text: &str| -> anyhow::Result<()> {
+        let path = work.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, text)?;
+        Ok(())
+    };
+    for (path, text) in embedded::EMBEDDED {
+        write(path, text)?;
+    }
+    let app = work.join("app");
+    std::fs::create_dir_all(&app)?;
+    // Syntax and imports, with the host's Python: one line naming file and line on a syntax error.
+    let prepared = python(componentize)
+        .arg(work.join("sdk/python/tug_build/prepare.py"))
+        .arg(source)
+        .arg(&app)
+        .output()
+        .context("running python3 (set TUG_PYTHON to another interpreter)")?;
+    if !prepared.status.success() {
+        bail!("build {shown}: {}", last_words(&prepared.stderr));
+    }
+    let mut paths = vec![app.clone(), work.join("sdk/python"), site.to_owned()];
+    if has_requirements {
+        let req = work.join("requirements");
+        let requirements = args.requirements.as_ref().expect("has requirements");
+        let pip = python(componentize)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+            ])
+            .arg(&req)
+            .args([
+                "--only-binary=:all:",
+                "--platform",
+                "any",
+                "--python-version",
+                "3.14",
+                "--implementation",
+                "py",
+                "--abi",
+                "none",
+                "-r",
+            ])
+            .arg(requirements)
+            .output()
+            .context("running pip")?;
+        if !pip.status.success() {
+            bail!(
+                "build {shown}: --requirements {}: {} (only pure-Python wheels can be bundled)",
+                requirements.display(),
+                last_words(&pip.stderr)
+            );
+        }
+        paths.push(req);
+    }
+    let out = work.join("plugin.wasm");
+    let mut c = python(componentize);
+    c.current_dir(&work)
+        .args(["-c", "import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())"])
+        .args(["-d", "wit", "-w", "tug:engine/plugin", "componentize"]);
+    for p in &paths {
+        c.arg("-p").arg(p);
+    }
+    c.args(["tug_entry", "-o"]).arg(&out);
+    let run = c.output().context("running componentize-py")?;
+    if !run.status.success() || !out.is_file() {
+        bail!("build {shown}: {}", last_words(&run.stderr));
+    }
+    // The work directory goes; the component is copied out first (and goes when the caller drops it).
+    let kept = tempfile::NamedTempFile::new()?.into_temp_path();
+    std::fs::copy(&out, &kept)?;
+    Ok(kept)
+}

@@ -1,0 +1,215 @@
+//! Python plugins: scripts built with `tug build` (componentize-py, tug's WIT and SDK, docker-py) and run
+//! against the real daemon — a plain script behaves as under `python SCRIPT.py`, and an unchanged
+//! docker-py script (`plugins/python/docker_tour.py`) works under `untrusted` and `ci`.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    sync::OnceLock,
+};
+
+use tug_e2e::{tug, tug_run, workspace_root};
+
+/// Builds `plugins/python/NAME.py` once per test binary into `target/python/NAME.wasm`.
+fn built(name: &str) -> PathBuf {
+    static BUILT: OnceLock<std::sync::Mutex<std::collections::BTreeMap<String, PathBuf>>> = OnceLock::new();
+    let map = BUILT.get_or_init(Default::default);
+    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(p) = map.get(name) {
+        return p.clone();
+    }
+    let out_dir = workspace_root().join("target/python");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let out = out_dir.join(format!("{name}.wasm"));
+    let source = workspace_root().join(format!("plugins/python/{name}.py"));
+    let build = Command::new(tug())
+        .arg("build")
+        .arg(&source)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "tug build {}: {}",
+        source.display(),
+        String::from_utf8_lossy(&build.stderr)
+    );
+    map.insert(name.to_owned(), out.clone());
+    out
+}
+
+fn build_error(source: &Path) -> (Option<i32>, String) {
+    let out = Command::new(tug()).arg("build").arg(source).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A script's argv, exit codes and tracebacks are CPython's; a second build of the same inputs is a
+/// cache hit; a syntax error and a module that cannot be bundled are one line naming file and line.
+#[test]
+fn a_script_runs_as_python_runs_it() {
+    let wasm = built("script");
+    let plugin = wasm.display().to_string();
+    let run = tug_run([&plugin, "--", "a", "b"]);
+    run.assert_success()
+        .assert_stdout_line(r#"argv ["script", "a", "b"]"#)
+        .assert_stdout_line("done");
+    for (args, code, says) in [
+        (vec!["exit", "7"], 7, ""),
+        (vec!["exit", "0"], 0, ""),
+        (vec!["message"], 1, "a message instead of a code"),
+        (vec!["raise"], 1, "ValueError: raised on purpose"),
+    ] {
+        let mut argv = vec![plugin.as_str(), "--"];
+        argv.extend(args.iter().copied());
+        let run = tug_run(&argv);
+        assert_eq!(run.code(), Some(code), "{args:?}\n{}", run.report());
+        assert!(run.stderr.contains(says), "{args:?}\n{}", run.report());
+    }
+    let raised = tug_run([&plugin, "--", "raise"]);
+    assert!(
+        raised.stderr.contains("Traceback (most recent call last)")
+            && raised
+                .stderr
+                .contains(r#"File "script.py", line 16, in <module>"#)
+            && !raised.stderr.contains("_script.py"),
+        "the traceback is the script's own\n{}",
+        raised.report()
+    );
+
+    // The same inputs again: the build cache answers.
+    let again = Command::new(tug())
+        .args(["build"])
+        .arg(workspace_root().join("plugins/python/script.py"))
+        .arg("-o")
+        .arg(wasm.with_file_name("script-again.wasm"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        again.status.success() && said.contains("(cached build)"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read(&wasm).unwrap(),
+        std::fs::read(wasm.with_file_name("script-again.wasm")).unwrap()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.py");
+    std::fs::write(&bad, "import os\nx = (1,\nprint(x)\n").unwrap();
+    let (code, said) = build_error(&bad);
+    assert_eq!(code, Some(125), "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.contains("bad.py:2:") && said.contains("never closed"),
+        "{said}"
+    );
+    let missing = dir.path().join("missing.py");
+    std::fs::write(&missing, "import json\nimport no_such_module_anywhere\n").unwrap();
+    let (code, said) = build_error(&missing);
+    assert_eq!(code, Some(125), "{said}");
+    assert!(
+        said.contains("missing.py:2: cannot import no_such_module_anywhere"),
+        "{said}"
+    );
+}
+
+/// An unchanged docker-py script: containers (run, list, logs streamed and followed, wait), errors
+/// (NotFound, ContainerError, a policy denial as APIError 403), exec_run (plain, demux, stream, a socket
+/// with stdin), archives both ways with the stat, export, stats, top, events, a network with IPAM and a
+/// volume `Mount`, and the low-level `APIClient` with a unix `base_url` — under `untrusted`.
+#[test]
+fn an_unchanged_docker_py_script_runs_under_untrusted() {
+    let wasm = built("docker_tour").display().to_string();
+    let run = tug_run([&wasm, "--", "basic"]);
+    run.assert_success().assert_stdout_line("all passed");
+    for check in [
+        "version",
+        "run_and_list",
+        "logs",
+        "errors",
+        "exec_run",
+        "archive",
+        "stats_events",
+        "networks_volumes",
+        "low_level",
+    ] {
+        run.assert_stdout_line(&format!("PASS {check}:"));
+    }
+}
+
+/// Builds from a file object with the log stream, tag, history and save — under `ci`, which grants
+/// builds; the same script under `untrusted` gets the denial as docker-py's APIError.
+#[test]
+fn docker_py_builds_under_ci() {
+    let wasm = built("docker_tour").display().to_string();
+    let run = tug_run(["--policy", "ci", &wasm, "--", "images"]);
+    run.assert_success().assert_stdout_line("PASS build_save_load:");
+    let denied = tug_run([&wasm, "--", "images"]);
+    assert_eq!(denied.code(), Some(1), "{}", denied.report());
+    denied
+        .assert_stdout_line("FAIL build_save_load: APIError: 403")
+        .assert_stdout_line("rule `operations.build`");
+}
+
+/// The Python route table is generated from `wit/` and is current, and every module, function, parameter
+/// and options field it names exists in the bindings componentize-py generates from the same WIT.
+#[test]
+fn the_python_route_table_is_the_wits() {
+    let root = workspace_root();
+    let check = Command::new("python3")
+        .arg(root.join("scripts/gen_python_routes.py"))
+        .arg("--check")
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "sdk/python/tug/_routes.py is not what scripts/gen_python_routes.py generates: {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let tools = tug::cli::build::tools_dir().expect("a tools directory");
+    let bindings = tempfile::tempdir().unwrap();
+    let generated = Command::new("python3")
+        .env("PYTHONPATH", tools.join("componentize-py"))
+        .args([
+            "-c",
+            "import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())",
+            "-d",
+        ])
+        .arg(root.join("wit"))
+        .args(["-w", "tug:engine/plugin", "bindings"])
+        .arg(bindings.path())
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let out = tempfile::tempdir().unwrap();
+    let against = Command::new("python3")
+        .arg(root.join("scripts/gen_python_routes.py"))
+        .arg("--bindings")
+        .arg(bindings.path())
+        .arg("--out")
+        .arg(out.path().join("_routes.py"))
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        against.status.success(),
+        "the route table names what the bindings lack: {}{}",
+        String::from_utf8_lossy(&against.stdout),
+        String::from_utf8_lossy(&against.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("_routes.py")).unwrap(),
+        std::fs::read_to_string(root.join("sdk/python/tug/_routes.py")).unwrap()
+    );
+}
