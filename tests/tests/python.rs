@@ -58,16 +58,18 @@ fn a_script_runs_as_python_runs_it() {
         .assert_stdout_line(r#"argv ["script", "a", "b"]"#)
         .assert_stdout_line("done");
     for (args, code, says) in [
-        (vec!["exit", "7"], 7, ""),
-        (vec!["exit", "0"], 0, ""),
-        (vec!["message"], 1, "a message instead of a code"),
-        (vec!["raise"], 1, "ValueError: raised on purpose"),
+        (vec!["exit", "7"], 7, None),
+        (vec!["exit", "0"], 0, None),
+        (vec!["message"], 1, Some("a message instead of a code")),
+        (vec!["raise"], 1, Some("ValueError: raised on purpose")),
     ] {
         let mut argv = vec![plugin.as_str(), "--"];
         argv.extend(args.iter().copied());
         let run = tug_run(&argv);
         assert_eq!(run.code(), Some(code), "{args:?}\n{}", run.report());
-        assert!(run.stderr.contains(says), "{args:?}\n{}", run.report());
+        if let Some(says) = says {
+            assert!(run.stderr.contains(says), "{args:?}\n{}", run.report());
+        }
     }
     let raised = tug_run([&plugin, "--", "raise"]);
     assert!(
@@ -115,6 +117,25 @@ fn a_script_runs_as_python_runs_it() {
     assert!(
         said.contains("missing.py:2: cannot import no_such_module_anywhere"),
         "{said}"
+    );
+    assert_eq!(said.lines().count(), 1, "{said}");
+
+    // The script's name is an input too: the same text under another name is another build (its
+    // tracebacks name it).
+    let renamed = dir.path().join("renamed.py");
+    std::fs::copy(workspace_root().join("plugins/python/script.py"), &renamed).unwrap();
+    let out = Command::new(tug()).arg("build").arg(&renamed).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !said.contains("(cached build)"), "{said}");
+    let raised = tug_run([
+        &renamed.with_extension("wasm").display().to_string(),
+        "--",
+        "raise",
+    ]);
+    assert!(
+        raised.stderr.contains(r#"File "renamed.py", line 16"#),
+        "{}",
+        raised.report()
     );
 }
 

@@ -51,17 +51,25 @@ pub fn tools_dir() -> Option<PathBuf> {
 pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let source = &args.source;
     let shown = source.display();
-    let script = std::fs::read_to_string(source).with_context(|| format!("build {shown}"))?;
     if source.extension().is_none_or(|e| e != "py") {
         bail!(
             "build {shown}: not a Python script (.py); Rust plugins build with cargo --target wasm32-wasip2"
         );
     }
+    // Read once: what is hashed is what is built.
+    let script = std::fs::read_to_string(source).with_context(|| format!("build {shown}"))?;
+    let file_name = source
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "script.py".to_owned());
     let output = args
         .output
         .clone()
         .unwrap_or_else(|| source.with_extension("wasm"));
     let tools = tools_dir().context("no tools directory: set TUG_TOOLS_DIR, XDG_DATA_HOME or HOME")?;
+    // Absolute: the tools are used from a build directory of their own.
+    let tools =
+        std::path::absolute(&tools).with_context(|| format!("tools directory {}", tools.display()))?;
     let componentize = tools.join("componentize-py");
     let site = tools.join("python-site");
     for (dir, what) in [
@@ -82,15 +90,19 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
 
-    // The key of this build: every input.
+    // The key of this build: every input, each with its length (so no two sets of inputs run together).
     let mut h = Sha256::new();
-    h.update(b"tug build 1\0");
-    h.update(script.as_bytes());
-    h.update(b"\0");
-    h.update(requirements.as_deref().unwrap_or("").as_bytes());
+    let mut part = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    part(b"tug build 2");
+    part(file_name.as_bytes());
+    part(script.as_bytes());
+    part(requirements.as_deref().unwrap_or("").as_bytes());
     for (path, text) in embedded::EMBEDDED {
-        h.update(path.as_bytes());
-        h.update(text.as_bytes());
+        part(path.as_bytes());
+        part(text.as_bytes());
     }
     for dir in [&componentize, &site] {
         let mut names: Vec<String> = std::fs::read_dir(dir)?
@@ -99,7 +111,7 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
             .filter(|n| n.ends_with(".dist-info"))
             .collect();
         names.sort();
-        h.update(names.join(",").as_bytes());
+        part(names.join(",").as_bytes());
     }
     let key = hex::encode(h.finalize());
     let cached = CompileCache::default_dir().map(|d| d.join("builds").join(format!("{key}.wasm")));
@@ -110,7 +122,12 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         let c = cached.as_ref().expect("checked");
         copy_into_place(c, &output)?;
     } else {
-        let built = componentize_script(source, &componentize, &site, requirements.is_some(), &args)?;
+        let input = Script {
+            shown: &shown.to_string(),
+            file_name: &file_name,
+            text: &script,
+        };
+        let built = componentize_script(&input, &componentize, &site, requirements.is_some(), &args)?;
         if let Some(c) = &cached {
             if let Some(parent) = c.parent() {
                 let _ = std::fs::create_dir_all(parent);
@@ -119,10 +136,16 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         }
         copy_into_place(&built, &output)?;
     }
-    // Precompiled, so the first `tug run` maps native code instead of compiling.
-    let host = PluginHost::new()?;
-    if host.cache().is_some() {
-        host.compile(&output)?;
+    // Precompiled, so the first `tug run` maps native code instead of compiling (the build stands if not).
+    let precompiled = PluginHost::new().and_then(|host| match host.cache() {
+        Some(_) => host.compile(&output).map(|_| ()),
+        None => Ok(()),
+    });
+    if let Err(e) = precompiled {
+        eprintln!(
+            "tug: warning: {} was built but not precompiled: {e:#}",
+            output.display()
+        );
     }
     let size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
     eprintln!(
@@ -172,14 +195,21 @@ fn last_words(stderr: &[u8]) -> String {
         .unwrap_or_else(|| "no message".to_owned())
 }
 
+/// The script being built: how messages show it, its file name, and the text that was hashed.
+struct Script<'a> {
+    shown: &'a str,
+    file_name: &'a str,
+    text: &'a str,
+}
+
 fn componentize_script(
-    source: &Path,
+    script: &Script<'_>,
     componentize: &Path,
     site: &Path,
     has_requirements: bool,
     args: &BuildArgs,
 ) -> anyhow::Result<tempfile::TempPath> {
-    let shown = source.display();
+    let shown = script.shown;
     // Removed when this returns, however it returns.
     let work_dir = tempfile::tempdir().context("a build directory")?;
     let work = work_dir.path().to_owned();
@@ -197,9 +227,12 @@ fn componentize_script(
     let app = work.join("app");
     std::fs::create_dir_all(&app)?;
     // Syntax and imports, with the host's Python: one line naming file and line on a syntax error.
+    let copy = work.join("script.py");
+    std::fs::write(&copy, script.text)?;
     let prepared = python(componentize)
         .arg(work.join("sdk/python/tug_build/prepare.py"))
-        .arg(source)
+        .arg(&copy)
+        .arg(script.file_name)
         .arg(&app)
         .output()
         .context("running python3 (set TUG_PYTHON to another interpreter)")?;

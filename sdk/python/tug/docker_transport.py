@@ -241,7 +241,7 @@ class _Refused(Exception):
 
 def _match(method, path, query, body_json):
     """Find the route serving ``method`` and ``path``; returns ``(route, path params)`` or raises
-    ``_Refused`` (404, as the daemon answers an unknown path)."""
+    ``_Refused`` (501: tug serves no such call)."""
     found = []
     for route, rx in _COMPILED:
         if route["method"] != method:
@@ -250,7 +250,8 @@ def _match(method, path, query, body_json):
         if m and (not found or found[0][0]["path"] == route["path"]):
             found.append((route, m))
     if not found:
-        raise _Refused(404, "tug: no WIT function serves %s %s" % (method, path))
+        # 501, not 404: docker-py would raise NotFound, which scripts read as "no such object".
+        raise _Refused(501, "tug: no WIT function serves %s %s" % (method, path))
     maybe = None
     for route, m in found:
         verdict = "match"
@@ -277,7 +278,7 @@ def _match(method, path, query, body_json):
             maybe = (route, m)
     if maybe:
         return maybe[0], {k: urllib.parse.unquote(v) for k, v in maybe[1].groupdict().items()}
-    raise _Refused(404, "tug: no WIT function serves %s %s with these parameters" % (method, path))
+    raise _Refused(501, "tug: no WIT function serves %s %s with these parameters" % (method, path))
 
 
 def _fill_exec_stdin(eng, route, pathp):
@@ -317,7 +318,11 @@ class TugAdapter(requests.adapters.BaseAdapter):
             body_json = None
             body = request.body
             ctype = request.headers.get("Content-Type", "")
-            if isinstance(body, (bytes, str)) and (ctype.startswith("application/json") or not ctype):
+            # JSON bodies only: a tar (put_archive, load, build) is never decoded.
+            looks_json = isinstance(body, (bytes, str)) and len(body) < (1 << 20) and body[:1] in (
+                b"{", b"[", "{", "[")
+            if isinstance(body, (bytes, str)) and (ctype.startswith("application/json") or (
+                    not ctype and looks_json)):
                 try:
                     body_json = json.loads(body)
                 except ValueError:
@@ -522,14 +527,20 @@ class TugAdapter(requests.adapters.BaseAdapter):
     def _upload(self, request, route, up, body):
         """Stream the request body into an ``upload``/``progress-upload``, finish it, answer its result."""
         out = up.body()
+        write_error = None
         try:
             for chunk in _body_chunks(body):
                 for i in range(0, len(chunk), _WRITE_CHUNK):
                     out.blocking_write_and_flush(chunk[i:i + _WRITE_CHUNK])
+        except _cpt.Err as e:  # the host stopped reading: `finish` says why
+            write_error = e
         finally:
             _drop(out)
         cls = type(up)
         result = cls.finish(up)
+        if write_error is not None:
+            _drop(result)
+            raise write_error
         if route["returns"] == "upload":
             data = result.encode("utf-8")
             return self._bytes(request, 200, data, ctype="application/json" if data else "text/plain")

@@ -1,8 +1,9 @@
 """Host side of ``tug build SCRIPT.py``: checks the script's syntax and writes the component's entry
 module, which preloads every module the script imports (see ``tug/_script.py``).
 
-Usage: ``python3 prepare.py SCRIPT.py OUT_DIR``. On a syntax error, prints ``FILE:LINE:COL: message`` and
-exits 2.
+Usage: ``python3 prepare.py SCRIPT.py NAME OUT_DIR``: the script's text is read from SCRIPT.py (a copy
+tug made, so the build is of what tug hashed) and NAME is the file name it reports. On a syntax error,
+prints ``NAME:LINE:COL: message`` and exits 2.
 """
 
 import ast
@@ -42,9 +43,16 @@ def imports(tree, filename):
     return list(found.values())
 
 
-ENTRY = '''# Written by `tug build`: runs {filename} as __main__ when the plugin runs.
+ENTRY = '''# Written by `tug build`: runs the script {filename!r} as __main__ when the plugin runs.
+import sys
+
 import tug._script as _script
-{docker}_script.preload({modules!r})
+
+_script.preload({modules!r})
+if "docker" in sys.modules:  # imported by the script, or by a module it imports
+    import tug.docker_transport
+
+    tug.docker_transport.install()
 from wit_world import exports
 
 SOURCE = {source!r}
@@ -58,20 +66,17 @@ class Run(exports.Run):
 
 def main():
     """Entry point."""
-    path, out = sys.argv[1], sys.argv[2]
+    path, filename, out = sys.argv[1], sys.argv[2], sys.argv[3]
     with open(path, encoding="utf-8") as f:
         source = f.read()
-    filename = path.rsplit("/", 1)[-1]
     try:
         tree = ast.parse(source, filename)
     except SyntaxError as e:
         print(f"{filename}:{e.lineno}:{e.offset}: {e.msg}", file=sys.stderr)
         sys.exit(2)
     modules = imports(tree, filename)
-    uses_docker = any(m[0] == "docker" or m[0].startswith("docker.") for m in modules)
-    docker = "import tug.docker_transport\ntug.docker_transport.install()\n" if uses_docker else ""
     with open(f"{out}/tug_entry.py", "w", encoding="utf-8") as f:
-        f.write(ENTRY.format(filename=filename, docker=docker, modules=modules, source=source))
+        f.write(ENTRY.format(filename=filename, modules=modules, source=source))
 
 
 if __name__ == "__main__":
