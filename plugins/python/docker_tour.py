@@ -185,6 +185,22 @@ def build_save_load():
     return image.tags
 
 
+def push_pull():
+    """Tag, push to the local registry (the progress stream), remove, pull back by tag."""
+    repo = "127.0.0.1:5000/tug-test/tour"
+    tag = f"{int(time.time() * 1000)}"
+    image = client.images.get(IMAGE)
+    assert image.tag(repo, tag)
+    progress = list(client.images.push(repo, tag=tag, stream=True, decode=True))
+    assert not any("error" in p for p in progress), progress
+    assert any("Digest" in p.get("aux", {}) for p in progress), progress
+    client.images.remove(f"{repo}:{tag}")
+    pulled = client.images.pull(repo, tag=tag)
+    assert f"{repo}:{tag}" in pulled.tags, pulled.tags
+    client.images.remove(f"{repo}:{tag}")
+    return pulled.tags
+
+
 PARTS = {
     "basic": [
         ("version", version),
@@ -198,6 +214,7 @@ PARTS = {
         ("low_level", low_level),
     ],
     "images": [("build_save_load", build_save_load)],
+    "registry": [("push_pull", push_pull)],
 }
 
 for part in sys.argv[1:] or ["basic"]:

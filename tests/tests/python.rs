@@ -122,7 +122,12 @@ fn a_script_runs_as_python_runs_it() {
 
     // The script's name is an input too: the same text under another name is another build (its
     // tracebacks name it).
-    let renamed = dir.path().join("renamed.py");
+    // (A name of its own per test run: an earlier run's build of it would be a cache hit.)
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let renamed = dir.path().join(format!("renamed_{stamp}.py"));
     std::fs::copy(workspace_root().join("plugins/python/script.py"), &renamed).unwrap();
     let out = Command::new(tug()).arg("build").arg(&renamed).output().unwrap();
     let said = String::from_utf8_lossy(&out.stderr);
@@ -133,7 +138,9 @@ fn a_script_runs_as_python_runs_it() {
         "raise",
     ]);
     assert!(
-        raised.stderr.contains(r#"File "renamed.py", line 16"#),
+        raised
+            .stderr
+            .contains(&format!(r#"File "renamed_{stamp}.py", line 16"#)),
         "{}",
         raised.report()
     );
@@ -233,4 +240,18 @@ fn the_python_route_table_is_the_wits() {
         std::fs::read_to_string(out.path().join("_routes.py")).unwrap(),
         std::fs::read_to_string(root.join("sdk/python/tug/_routes.py")).unwrap()
     );
+}
+
+/// docker-py's tag, push (its progress stream, with the digest), remove and pull against the local
+/// registry under `ci`, which allows that registry; `untrusted` refuses the tag as docker-py's APIError.
+#[test]
+fn docker_py_pushes_and_pulls_with_the_local_registry_under_ci() {
+    let wasm = built("docker_tour").display().to_string();
+    let run = tug_run(["--policy", "ci", &wasm, "--", "registry"]);
+    run.assert_success().assert_stdout_line("PASS push_pull:");
+    let denied = tug_run([&wasm, "--", "registry"]);
+    assert_eq!(denied.code(), Some(1), "{}", denied.report());
+    denied
+        .assert_stdout_line("FAIL push_pull: APIError: 403")
+        .assert_stdout_line("rule `operations.images`");
 }
