@@ -95,6 +95,20 @@ impl Background {
     }
 }
 
+/// A unix socket in `dir` that accepts and holds every connection, answering nothing: an engine that
+/// is there and silent.
+fn silent_engine(dir: &std::path::Path) -> PathBuf {
+    let path = dir.join("silent.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming() {
+            held.push(c);
+        }
+    });
+    path
+}
+
 fn os(s: &str) -> &OsStr {
     OsStr::new(s)
 }
@@ -187,15 +201,7 @@ fn bad_values_are_one_line_and_125() {
 fn an_engine_that_cannot_be_reached_is_refused_before_the_plugin_starts() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let silent_path = dir.path().join("silent.sock");
-    let silent = UnixListener::bind(&silent_path).unwrap();
-    // Accepts and holds every connection, answering nothing.
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for c in silent.incoming() {
-            held.push(c);
-        }
-    });
+    let silent_path = silent_engine(dir.path());
     let garbage_path = dir.path().join("garbage.sock");
     let garbage = UnixListener::bind(&garbage_path).unwrap();
     std::thread::spawn(move || {
@@ -585,14 +591,7 @@ fn cancelled_calls_are_audited_as_cancelled() {
 fn signals_before_the_start_and_policy_deadlines_are_named() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let silent_path = dir.path().join("silent.sock");
-    let silent = UnixListener::bind(&silent_path).unwrap();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for c in silent.incoming() {
-            held.push(c);
-        }
-    });
+    let silent_path = silent_engine(dir.path());
     let url = format!("unix://{}", silent_path.display());
     let hello = plugin("hello");
     let args = [os("run"), os("--engine"), os(&url), hello.as_os_str()];

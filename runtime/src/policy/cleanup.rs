@@ -446,6 +446,18 @@ fn unreachable(e: &Error) -> bool {
     matches!(e, Error::Transport { .. } | Error::Timeout { .. })
 }
 
+/// Records a failed list of `kind`; returns `false` when the engine cannot be reached (listing further
+/// kinds would only repeat the error).
+fn list_failed(report: &mut CleanupReport, kind: Kind, e: Error) -> bool {
+    let go_on = !unreachable(&e);
+    report.failed.push(Failure {
+        kind,
+        id: None,
+        error: e.to_string(),
+    });
+    go_on
+}
+
 /// Removes objects, kind by kind in [`Kind::ALL`] order, recording each outcome. A network or volume
 /// still in use (its container's removal is still going on) is retried with a bounded back-off; an
 /// engine that cannot be reached ends the removals (the caller's report says so once): then it returns
@@ -501,15 +513,9 @@ pub async fn remove_run(client: &Client, run_id: &str) -> CleanupReport {
                     break;
                 }
             }
+            // An engine that does not answer one list answers none: say it once.
             Err(e) => {
-                let stop = unreachable(&e);
-                report.failed.push(Failure {
-                    kind,
-                    id: None,
-                    error: e.to_string(),
-                });
-                // An engine that does not answer one list answers none: say it once.
-                if stop {
+                if !list_failed(&mut report, kind, e) {
                     break;
                 }
             }
@@ -597,13 +603,7 @@ pub async fn sweep_orphans(client: &Client) -> CleanupReport {
                 is_orphan(&o.labels, host) && o.labels.get(LABEL_RUN).is_some_and(|r| dead.contains(r))
             })),
             Err(e) => {
-                let stop = unreachable(&e);
-                report.failed.push(Failure {
-                    kind,
-                    id: None,
-                    error: e.to_string(),
-                });
-                if stop {
+                if !list_failed(&mut report, kind, e) {
                     return report;
                 }
             }
