@@ -291,6 +291,13 @@ fn call(name: &str, a: &Args) -> String {
             &scratch(),
             registry_streams::ArchiveFormat::Docker,
         )),
+        "registry.catalog" => outcome(registry::catalog(id, Some(1))),
+        "registry.list-tags" => outcome(registry::list_tags(
+            a.image
+                .rsplit_once(':')
+                .map_or(a.image.as_str(), |(repo, _)| repo),
+            Some(1),
+        )),
         _ => "unknown".into(),
     }
 }

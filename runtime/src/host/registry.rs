@@ -111,6 +111,87 @@ impl registry::Host for HostState {
             blobs_uploaded: s.blobs_uploaded,
         })
     }
+
+    async fn catalog(&mut self, registry_text: String, limit: Option<u32>) -> HostResult<Vec<String>> {
+        self.registry_call(Op::RegistryCatalog, move |_, call| {
+            Box::pin(async move {
+                call.target(&registry_text);
+                let registry = registry_host(&registry_text)?;
+                // The registry as a reference would name it: the policy's `registries` decide.
+                call.gate()
+                    .registry(&format!("{registry}/_catalog"), "registry")?;
+                let names = call.registry()?.catalog(&registry, listing_limit(limit)).await?;
+                Ok(names)
+            })
+        })
+        .await
+    }
+
+    async fn list_tags(&mut self, repository: String, limit: Option<u32>) -> HostResult<Vec<String>> {
+        self.registry_call(Op::RegistryListTags, move |_, call| {
+            Box::pin(async move {
+                let last = repository.rsplit('/').next().unwrap_or_default();
+                if repository.contains('@') || last.contains(':') {
+                    call.target(&repository);
+                    return Err(WitError::InvalidArgument(format!(
+                        "list-tags: {repository:?} is not a repository: give it without tag or digest \
+                         (`127.0.0.1:5000/app/base`)"
+                    )));
+                }
+                let r = reference(call, &repository, "repository", false)?;
+                let tags = call.registry()?.list_tags(&r, listing_limit(limit)).await?;
+                // Only the names the run may pull: a repository with tags, none of them allowed, is
+                // refused by the first tag's denial.
+                let name = r.name();
+                let mut first_denial = None;
+                let mut allowed = Vec::with_capacity(tags.len());
+                for tag in tags {
+                    match call.gate().image(&format!("{name}:{tag}"), "repository") {
+                        Ok(()) => allowed.push(tag),
+                        Err(d) => {
+                            first_denial.get_or_insert(d);
+                        }
+                    }
+                }
+                match first_denial {
+                    Some(d) if allowed.is_empty() => Err(d.into()),
+                    _ => Ok(allowed),
+                }
+            })
+        })
+        .await
+    }
+}
+
+/// The default and the largest number of names a listing returns.
+fn listing_limit(limit: Option<u32>) -> usize {
+    limit
+        .map_or(1000, |l| l as usize)
+        .min(crate::registry::catalog::MAX_LISTING)
+}
+
+/// A registry host as a plugin names it (`127.0.0.1:5000`, `ghcr.io`, `docker.io`; `index.docker.io` and
+/// `registry-1.docker.io` are `docker.io`), normalized as a reference would name it.
+fn registry_host(text: &str) -> Result<String, WitError> {
+    let bad = || {
+        WitError::InvalidArgument(format!(
+            "catalog: {:?} is not a registry host (`127.0.0.1:5000`, `ghcr.io`, `docker.io`)",
+            text.chars().take(200).collect::<String>()
+        ))
+    };
+    if text.is_empty() || text.contains(['/', '@']) {
+        return Err(bad());
+    }
+    // A host is what a reference's first part is read as: a `.` or `:`, `localhost`, or upper case.
+    let r = Reference::parse(&format!("{text}/x")).map_err(|_| bad())?;
+    let normal = |h: &str| match h {
+        "index.docker.io" | "registry-1.docker.io" => "docker.io".to_owned(),
+        h => h.to_owned(),
+    };
+    if r.registry() != normal(text) {
+        return Err(bad());
+    }
+    Ok(r.registry().to_owned())
 }
 
 impl registry::HostImage for HostState {

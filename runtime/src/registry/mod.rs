@@ -9,13 +9,15 @@
 //! - [`manifest`]: the four manifest media types, platforms;
 //! - [`image`]: [`Image`]: pull (lazy layers), config edits, layers added from tar streams, files or host
 //!   directories; `archive` writes `docker save` and OCI layout tars, `import` reads `docker save` tars;
-//!   `push` mounts, skips or streams.
+//!   `push` mounts, skips or streams;
+//! - [`catalog`]: read-only listings, a registry's catalog and a repository's tags.
 //!
 //! Nothing here talks to a Docker daemon.
 
 mod archive;
 pub mod auth;
 mod blob;
+pub mod catalog;
 pub mod client;
 pub mod error;
 pub mod image;

@@ -17,6 +17,8 @@
 #   - registry.image.load (ImageLoad POST /images/load): a resource method, not a free function
 #   - registry-streams.add-layer-tar (RegistryEdit): no HTTP route (- local)
 #   - registry-streams.save (RegistrySave): no HTTP route (- registry)
+#   - registry.catalog (RegistryCatalog): no HTTP route (- registry)
+#   - registry.list-tags (RegistryListTags): no HTTP route (- registry)
 """The Engine API routes of tug's WIT, for ``tug.docker_transport``.
 
 ROUTES: one dict per (method, path, WIT function), most literal path first. Keys: ``method``,
