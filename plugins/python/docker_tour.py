@@ -76,6 +76,9 @@ def errors():
     except docker.errors.APIError as e:
         assert e.status_code == 403, e.status_code
         assert "containers.privileged" in str(e), str(e)
+        # tug's subclass of APIError carries the denial's parts.
+        assert type(e).__name__ == "PolicyDenied" and e.rule == "containers.privileged", type(e)
+        assert e.field and e.reason, (e.field, e.reason)
         return str(e.explanation)
 
 
@@ -93,7 +96,24 @@ def exec_run():
         sock._sock.shutdown(1)
         frames = list(frames_iter(sock, False))
         assert frames == [(1, b"ping\n")], frames
+        code, out = ct.exec_run(["sh", "-c", "tty; echo to-stderr >&2"], tty=True)
+        assert code == 0 and out.startswith(b"/dev/pts/") and b"to-stderr" in out, (code, out)
         return code
+    finally:
+        ct.remove(force=True)
+
+
+def attach_socket():
+    ct = client.containers.run(IMAGE, ["cat"], stdin_open=True, detach=True)
+    try:
+        sock = ct.attach_socket(params={"stdin": 1, "stdout": 1, "stream": 1})
+        sock._sock.sendall(b"through attach\n")
+        frame = next(frames_iter(sock, False))
+        assert frame == (1, b"through attach\n"), frame
+        sock.close()
+        ct.kill()
+        assert ct.wait()["StatusCode"] == 137
+        return frame
     finally:
         ct.remove(force=True)
 
@@ -201,6 +221,92 @@ def push_pull():
     return pulled.tags
 
 
+def push_pull_auth():
+    """The basic-auth registry: a push without credentials is refused by the registry; with docker-py's
+    ``auth_config`` it goes through, and a pull with them brings it back."""
+    user, password = sys.argv[sys.argv.index("registry-auth") + 1:][:2]
+    repo = "127.0.0.1:5001/tug-test/tour-auth"
+    tag = f"{int(time.time() * 1000)}"
+    auth = {"username": user, "password": password}
+    image = client.images.get(IMAGE)
+    assert image.tag(repo, tag)
+    try:
+        refused = list(client.images.push(repo, tag=tag, stream=True, decode=True))
+        assert any("error" in p for p in refused), refused
+        pushed = list(client.images.push(repo, tag=tag, stream=True, decode=True, auth_config=auth))
+        assert not any("error" in p for p in pushed), pushed
+        client.images.remove(f"{repo}:{tag}")
+        pulled = client.images.pull(repo, tag=tag, auth_config=auth)
+        assert f"{repo}:{tag}" in pulled.tags, pulled.tags
+        return pulled.tags
+    finally:
+        try:
+            client.images.remove(f"{repo}:{tag}")
+        except docker.errors.NotFound:
+            pass
+
+
+def push_pull_host_auth():
+    """The basic-auth registry with no credentials in the script: the host's docker config has them
+    (the plugin never sees them)."""
+    repo = "127.0.0.1:5001/tug-test/tour-host-auth"
+    tag = f"{int(time.time() * 1000)}"
+    image = client.images.get(IMAGE)
+    assert image.tag(repo, tag)
+    try:
+        pushed = list(client.images.push(repo, tag=tag, stream=True, decode=True))
+        assert not any("error" in p for p in pushed), pushed
+        client.images.remove(f"{repo}:{tag}")
+        pulled = client.images.pull(repo, tag=tag)
+        assert f"{repo}:{tag}" in pulled.tags, pulled.tags
+        return pulled.tags
+    finally:
+        try:
+            client.images.remove(f"{repo}:{tag}")
+        except docker.errors.NotFound:
+            pass
+
+
+def swarm():
+    """A one-node swarm: init, a secret and a config mounted into a service's task, its logs, then
+    everything removed and the swarm left."""
+    client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377",
+                      labels={"org.example.plugin": "swarm"})
+    try:
+        mark = {"org.example.plugin": "swarm"}
+        secret = client.secrets.create(name="tug-py-secret", data=b"s3cret", labels=mark)
+        config = client.configs.create(name="tug-py-config", data=b"conf", labels=mark)
+        service = client.services.create(
+            IMAGE,
+            ["sh", "-c", "cat /run/secrets/tug-py-secret /conf; echo; sleep 60"],
+            name="tug-py-service",
+            labels={"org.example.plugin": "swarm"},
+            secrets=[docker.types.SecretReference(secret.id, "tug-py-secret")],
+            configs=[docker.types.ConfigReference(config.id, "tug-py-config", filename="/conf")],
+            mode=docker.types.ServiceMode("replicated", replicas=1),
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            states = [t["Status"]["State"] for t in service.tasks()]
+            if "running" in states:
+                break
+            time.sleep(0.5)
+        assert "running" in states, states
+        logs = b""
+        while time.time() < deadline and b"s3cretconf" not in logs:
+            logs = b"".join(service.logs(stdout=True))
+            time.sleep(0.5)
+        assert b"s3cretconf" in logs, logs
+        listed = [s.name for s in client.services.list(filters={"name": "tug-py-service"})]
+        assert listed == ["tug-py-service"], listed
+        service.remove()
+        secret.remove()
+        config.remove()
+        return states
+    finally:
+        client.swarm.leave(force=True)
+
+
 PARTS = {
     "basic": [
         ("version", version),
@@ -208,6 +314,7 @@ PARTS = {
         ("logs", logs),
         ("errors", errors),
         ("exec_run", exec_run),
+        ("attach_socket", attach_socket),
         ("archive", archive),
         ("stats_events", stats_events),
         ("networks_volumes", networks_volumes),
@@ -215,9 +322,12 @@ PARTS = {
     ],
     "images": [("build_save_load", build_save_load)],
     "registry": [("push_pull", push_pull)],
+    "registry-auth": [("push_pull_auth", push_pull_auth)],
+    "registry-host-auth": [("push_pull_host_auth", push_pull_host_auth)],
+    "swarm": [("swarm", swarm)],
 }
 
-for part in sys.argv[1:] or ["basic"]:
+for part in [a for a in sys.argv[1:] if a in PARTS] or ["basic"]:
     for name, fn in PARTS[part]:
         check(name, fn)
 if failed:

@@ -103,6 +103,36 @@ pub fn plugin(name: &str) -> PathBuf {
     path
 }
 
+/// The Python plugin `plugins/python/NAME.py` built with `tug build` into `target/python/NAME.wasm`,
+/// once per test binary (tug's build cache makes a rebuild of unchanged inputs a copy).
+pub fn python_plugin(name: &str) -> PathBuf {
+    static BUILT: OnceLock<std::sync::Mutex<std::collections::BTreeMap<String, PathBuf>>> = OnceLock::new();
+    let map = BUILT.get_or_init(Default::default);
+    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(p) = map.get(name) {
+        return p.clone();
+    }
+    let out_dir = workspace_root().join("target/python");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let out = out_dir.join(format!("{name}.wasm"));
+    let source = workspace_root().join(format!("plugins/python/{name}.py"));
+    let build = Command::new(tug())
+        .arg("build")
+        .arg(&source)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "tug build {}: {}",
+        source.display(),
+        String::from_utf8_lossy(&build.stderr)
+    );
+    map.insert(name.to_owned(), out.clone());
+    out
+}
+
 /// The `tug` binary that `cargo test --workspace` built next to the test binaries: the test executable is
 /// `target/debug/deps/NAME-HASH`, `tug` is `target/debug/tug`.
 pub fn tug() -> PathBuf {

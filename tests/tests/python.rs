@@ -5,38 +5,12 @@
 use std::{
     path::{Path, PathBuf},
     process::Command,
-    sync::OnceLock,
 };
 
-use tug_e2e::{tug, tug_run, workspace_root};
+use tug_e2e::{docker, python_plugin, tug, tug_run, tug_run_with, workspace_root, TEST_IMAGE};
 
-/// Builds `plugins/python/NAME.py` once per test binary into `target/python/NAME.wasm`.
 fn built(name: &str) -> PathBuf {
-    static BUILT: OnceLock<std::sync::Mutex<std::collections::BTreeMap<String, PathBuf>>> = OnceLock::new();
-    let map = BUILT.get_or_init(Default::default);
-    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(p) = map.get(name) {
-        return p.clone();
-    }
-    let out_dir = workspace_root().join("target/python");
-    std::fs::create_dir_all(&out_dir).unwrap();
-    let out = out_dir.join(format!("{name}.wasm"));
-    let source = workspace_root().join(format!("plugins/python/{name}.py"));
-    let build = Command::new(tug())
-        .arg("build")
-        .arg(&source)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        build.status.success(),
-        "tug build {}: {}",
-        source.display(),
-        String::from_utf8_lossy(&build.stderr)
-    );
-    map.insert(name.to_owned(), out.clone());
-    out
+    python_plugin(name)
 }
 
 fn build_error(source: &Path) -> (Option<i32>, String) {
@@ -147,8 +121,9 @@ fn a_script_runs_as_python_runs_it() {
 }
 
 /// An unchanged docker-py script: containers (run, list, logs streamed and followed, wait), errors
-/// (NotFound, ContainerError, a policy denial as APIError 403), exec_run (plain, demux, stream, a socket
-/// with stdin), archives both ways with the stat, export, stats, top, events, a network with IPAM and a
+/// (NotFound, ContainerError, a policy denial as APIError 403 — tug's `PolicyDenied` subclass with rule,
+/// field and reason), exec_run (plain, demux, stream, tty, a socket with stdin), `attach_socket` writing
+/// stdin, archives both ways with the stat, export, stats, top, events, a network with IPAM and a
 /// volume `Mount`, and the low-level `APIClient` with a unix `base_url` — under `untrusted`.
 #[test]
 fn an_unchanged_docker_py_script_runs_under_untrusted() {
@@ -161,6 +136,7 @@ fn an_unchanged_docker_py_script_runs_under_untrusted() {
         "logs",
         "errors",
         "exec_run",
+        "attach_socket",
         "archive",
         "stats_events",
         "networks_volumes",
@@ -171,7 +147,8 @@ fn an_unchanged_docker_py_script_runs_under_untrusted() {
 }
 
 /// Builds from a file object with the log stream, tag, history and save — under `ci`, which grants
-/// builds; the same script under `untrusted` gets the denial as docker-py's APIError.
+/// builds; the same script under `untrusted` gets the denial as docker-py's APIError (tug's
+/// `PolicyDenied` subclass).
 #[test]
 fn docker_py_builds_under_ci() {
     let wasm = built("docker_tour").display().to_string();
@@ -180,12 +157,13 @@ fn docker_py_builds_under_ci() {
     let denied = tug_run([&wasm, "--", "images"]);
     assert_eq!(denied.code(), Some(1), "{}", denied.report());
     denied
-        .assert_stdout_line("FAIL build_save_load: APIError: 403")
+        .assert_stdout_line("FAIL build_save_load: PolicyDenied: 403")
         .assert_stdout_line("rule `operations.build`");
 }
 
-/// The Python route table is generated from `wit/` and is current, and every module, function, parameter
-/// and options field it names exists in the bindings componentize-py generates from the same WIT.
+/// The Python route table and the typed layer's function table are generated from `wit/` and are
+/// current, and every module, function, parameter, options field and record they name exists in the
+/// bindings componentize-py generates from the same WIT.
 #[test]
 fn the_python_route_table_is_the_wits() {
     let root = workspace_root();
@@ -227,6 +205,8 @@ fn the_python_route_table_is_the_wits() {
         .arg(bindings.path())
         .arg("--out")
         .arg(out.path().join("_routes.py"))
+        .arg("--api-out")
+        .arg(out.path().join("_api.py"))
         .current_dir(root)
         .output()
         .unwrap();
@@ -236,10 +216,13 @@ fn the_python_route_table_is_the_wits() {
         String::from_utf8_lossy(&against.stdout),
         String::from_utf8_lossy(&against.stderr)
     );
-    assert_eq!(
-        std::fs::read_to_string(out.path().join("_routes.py")).unwrap(),
-        std::fs::read_to_string(root.join("sdk/python/tug/_routes.py")).unwrap()
-    );
+    for generated in ["_routes.py", "_api.py"] {
+        assert_eq!(
+            std::fs::read_to_string(out.path().join(generated)).unwrap(),
+            std::fs::read_to_string(root.join("sdk/python/tug").join(generated)).unwrap(),
+            "{generated}"
+        );
+    }
 }
 
 /// docker-py's tag, push (its progress stream, with the digest), remove and pull against the local
@@ -252,6 +235,91 @@ fn docker_py_pushes_and_pulls_with_the_local_registry_under_ci() {
     let denied = tug_run([&wasm, "--", "registry"]);
     assert_eq!(denied.code(), Some(1), "{}", denied.report());
     denied
-        .assert_stdout_line("FAIL push_pull: APIError: 403")
+        .assert_stdout_line("FAIL push_pull: PolicyDenied: 403")
         .assert_stdout_line("rule `operations.images`");
+}
+
+/// A docker config directory holding `auths` for the basic-auth registry (setup's user), or none.
+fn docker_config(with_auth: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let body = if with_auth {
+        let (user, password) = registry_user();
+        serde_json::json!({"auths": {"127.0.0.1:5001": {"username": user, "password": password}}}).to_string()
+    } else {
+        "{}".to_owned()
+    };
+    std::fs::write(dir.path().join("config.json"), body).unwrap();
+    dir
+}
+
+/// The basic-auth registry's user and password (`scripts/setup`'s, which the environment may change).
+fn registry_user() -> (String, String) {
+    (
+        std::env::var("TUG_REGISTRY_USER").unwrap_or_else(|_| "tug".into()),
+        std::env::var("TUG_REGISTRY_PASSWORD").unwrap_or_else(|_| "tug-secret".into()),
+    )
+}
+
+/// docker-py against the basic-auth registry under `ci`: with no credentials anywhere the registry
+/// refuses the push; with the script's `auth_config` (the `X-Registry-Auth` header, decoded into the WIT's
+/// `auth-config`) push and pull go through; with none in the script, the host's docker config supplies
+/// them (the plugin never sees them).
+#[test]
+fn docker_py_registry_credentials_come_from_the_script_or_the_host() {
+    let wasm = built("docker_tour").display().to_string();
+    let (user, password) = registry_user();
+    let none = docker_config(false);
+    let run = tug_run_with(
+        ["--policy", "ci", &wasm, "--", "registry-auth", &user, &password],
+        &[("DOCKER_CONFIG", none.path().as_os_str())],
+    );
+    run.assert_success().assert_stdout_line("PASS push_pull_auth:");
+    let host = docker_config(true);
+    let run = tug_run_with(
+        ["--policy", "ci", &wasm, "--", "registry-host-auth"],
+        &[("DOCKER_CONFIG", host.path().as_os_str())],
+    );
+    run.assert_success()
+        .assert_stdout_line("PASS push_pull_host_auth:");
+    assert!(!run.stdout.contains(&password), "{}", run.report());
+    let run = tug_run_with(
+        ["--policy", "ci", &wasm, "--", "registry-host-auth"],
+        &[("DOCKER_CONFIG", none.path().as_os_str())],
+    );
+    assert_eq!(run.code(), Some(1), "{}", run.report());
+    run.assert_stdout_line("no basic auth credentials");
+}
+
+/// tug's typed layer (`import tug`): keyword options, filters as dicts, decoded JSON, handles as context
+/// managers, `PolicyDenied` with rule and field, exec with stdin, archives both ways, `tug.wait` on two
+/// log streams, events — under `untrusted`; and a daemonless registry edit (pull, add a layer, edit Env,
+/// push: only the new layer and config are sent) under `ci`.
+#[test]
+fn the_typed_python_layer_runs_under_untrusted_and_edits_registry_images_under_ci() {
+    let wasm = built("typed_tour").display().to_string();
+    let run = tug_run([&wasm]);
+    run.assert_success().assert_stdout_line("all passed");
+    for check in [
+        "lifecycle",
+        "errors",
+        "exec_socket",
+        "archive",
+        "wait_on_two",
+        "events_and_volumes",
+    ] {
+        run.assert_stdout_line(&format!("PASS {check}:"));
+    }
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let base = format!("127.0.0.1:5000/tug-e2e/typed-{}-{stamp}:base", std::process::id());
+    docker(&["tag", TEST_IMAGE, &base]);
+    docker(&["push", &base]);
+    let _ = Command::new("docker").args(["rmi", &base]).output();
+    let run = tug_run(["--policy", "ci", &wasm, "--", "registry", &base]);
+    run.assert_success().assert_stdout_line("PASS registry: 'sha256:");
+    let denied = tug_run([&wasm, "--", "registry", &base]);
+    assert_eq!(denied.code(), Some(1), "{}", denied.report());
+    denied.assert_stdout_line("FAIL registry: PolicyDenied");
 }

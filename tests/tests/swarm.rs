@@ -192,7 +192,7 @@ fn swarm_plugin_calls_every_operation() {
     assert_eq!(after, "inactive", "the plugin left its swarm\n{}", run.report());
     assert!(!undone.iter().any(|u| u.starts_with("left")), "{undone:?}");
     // tug removed the task containers (they carry the run's labels) at the end of the run.
-    let left = daemon.containers_of("swarm");
+    let left = daemon.containers_of("docker_tour");
     assert!(left.is_empty(), "containers left behind: {left:?}");
 }
 
@@ -565,4 +565,28 @@ fn swarm_writes_stay_on_loopback() {
             ),
         ],
     );
+}
+
+/// docker-py's swarm API from an unchanged script (`plugins/python/docker_tour.py`, part `swarm`) under a
+/// policy that grants swarm: init, a secret and a config mounted into a service's task, the service's
+/// logs, list, then everything removed and the swarm left.
+#[test]
+fn docker_py_drives_a_one_node_swarm() {
+    let _serial = serial();
+    let daemon = Daemon::new();
+    let wasm = tug_e2e::python_plugin("docker_tour");
+    let run = tug_run([
+        wasm.display().to_string(),
+        "--policy".into(),
+        "trusted".into(),
+        "--".into(),
+        "swarm".into(),
+    ]);
+    let after = daemon.swarm_state();
+    let undone = daemon.restore();
+    run.assert_success().assert_stdout_line("PASS swarm: ['running']");
+    assert_eq!(after, "inactive", "the script left its swarm\n{}", run.report());
+    assert!(!undone.iter().any(|u| u.starts_with("left")), "{undone:?}");
+    let left = daemon.containers_of("docker_tour");
+    assert!(left.is_empty(), "containers left behind: {left:?}");
 }

@@ -107,6 +107,16 @@ impl RegistryState {
             .clone()
     }
 
+    /// The `X-Registry-Auth` header for an engine pull or push from `registry` for which the plugin gave
+    /// no credentials: the host's (docker `config.json`, credential helpers), which the plugin never
+    /// sees; `{}` (anonymous) when the host has none.
+    pub async fn engine_auth(&self, registry: &str) -> http::HeaderValue {
+        match self.client().engine_auth(registry).await {
+            Some(doc) => super::query::registry_auth_json(&doc),
+            None => super::query::registry_auth(None),
+        }
+    }
+
     /// Transfer counters of the run's registry client (zero before its first use).
     pub fn stats(&self) -> crate::registry::TransferStats {
         self.client.get().map(Registry::stats).unwrap_or_default()

@@ -22,7 +22,7 @@ use super::{
 };
 use crate::{
     engine::Request,
-    policy::{ceilings::BuildResources, image_names::image_path, rules, Op},
+    policy::{ceilings::BuildResources, gate::registry_of, image_names::image_path, rules, Op},
 };
 
 /// The name to forward for an image the gate resolved: its full id when the plugin named it by id (or
@@ -194,7 +194,7 @@ impl image_streams::Host for HostState {
         auth: Option<AuthConfig>,
     ) -> HostResult<Resource<HostJsonStream>> {
         let r = self
-            .engine_call(Op::ImageCreate, &e, move |_, call| {
+            .engine_call(Op::ImageCreate, &e, move |st, call| {
                 Box::pin(async move {
                     let reference = match &o.tag {
                         Some(t) if !from_image.contains('@') => format!("{from_image}:{t}"),
@@ -210,14 +210,15 @@ impl image_streams::Host for HostState {
                         Some(digested) => (digested, None),
                         None => (from_image, o.tag),
                     };
+                    let auth = match &auth {
+                        Some(a) => registry_auth(Some(a)),
+                        None => st.registry.engine_auth(&registry_of(&reference)).await,
+                    };
                     let req = Request::post("/images/create")
                         .query("fromImage", from_image)
                         .opt("tag", tag)
                         .opt("platform", o.platform)
-                        .header(
-                            http::HeaderName::from_static("x-registry-auth"),
-                            registry_auth(auth.as_ref()),
-                        );
+                        .header(http::HeaderName::from_static("x-registry-auth"), auth);
                     let stream = call.json_stream(req).await?;
                     // A name the pull creates is the run's once the pull ends well (it may remove it).
                     let watch = match plan.new_name {
@@ -279,7 +280,7 @@ impl image_streams::Host for HostState {
         auth: Option<AuthConfig>,
     ) -> HostResult<Resource<HostJsonStream>> {
         let r = self
-            .engine_call(Op::ImagePush, &e, move |_, call| {
+            .engine_call(Op::ImagePush, &e, move |st, call| {
                 Box::pin(async move {
                     // One tag: without one the daemon would push every tag of the repository, where
                     // the gate saw only `latest`.
@@ -293,12 +294,13 @@ impl image_streams::Host for HostState {
                     let reference = format!("{repo}:{tag}");
                     call.gate().registry(&reference, "name")?;
                     call.resolve(&reference).await?;
+                    let auth = match &auth {
+                        Some(a) => registry_auth(Some(a)),
+                        None => st.registry.engine_auth(&registry_of(&reference)).await,
+                    };
                     let req = Request::post(image_path(&repo, "/push"))
                         .opt("tag", Some(tag))
-                        .header(
-                            http::HeaderName::from_static("x-registry-auth"),
-                            registry_auth(auth.as_ref()),
-                        );
+                        .header(http::HeaderName::from_static("x-registry-auth"), auth);
                     Ok(HostJsonStream::new(call.json_stream(req).await?))
                 })
             })

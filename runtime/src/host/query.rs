@@ -49,6 +49,11 @@ impl QueryExt for Request {
 /// The `X-Registry-Auth` header: base64url of the auth JSON; `{}` when the plugin gives none.
 pub fn registry_auth(auth: Option<&AuthConfig>) -> HeaderValue {
     let json = auth.map(auth_json).unwrap_or_else(|| Value::Object(Map::new()));
+    registry_auth_json(&json)
+}
+
+/// The `X-Registry-Auth` header for an auth document: base64url of its JSON.
+pub fn registry_auth_json(json: &Value) -> HeaderValue {
     let encoded = base64::engine::general_purpose::URL_SAFE.encode(json.to_string());
     HeaderValue::from_str(&encoded).expect("base64 is a valid header value")
 }

@@ -176,6 +176,32 @@ impl Credentials {
             || self.creds_store.is_some()
     }
 
+    /// The auth document the Docker engine takes in `X-Registry-Auth` for `registry` (`username` and
+    /// `password`, or `identitytoken`; with `serveraddress`), from these credentials; None when there are
+    /// none for it or its helper fails (the engine then goes anonymously, as it would).
+    pub async fn engine_auth(&self, registry: &str) -> Option<serde_json::Value> {
+        let secret = match self.lookup(registry).await {
+            Ok(secret) => secret?,
+            Err(e) => {
+                tracing::warn!("credentials for {registry}: {e}; the engine goes anonymously");
+                return None;
+            }
+        };
+        let server = if registry == DOCKER_HUB || registry == "docker.io" {
+            "https://index.docker.io/v1/".to_owned()
+        } else {
+            registry.to_owned()
+        };
+        Some(match secret {
+            Secret::Basic { username, password } => serde_json::json!({
+                "username": username, "password": password, "serveraddress": server,
+            }),
+            Secret::IdentityToken(token) => serde_json::json!({
+                "identitytoken": token, "serveraddress": server,
+            }),
+        })
+    }
+
     /// The secret for a registry, running its credential helper if one is configured.
     pub(crate) async fn lookup(&self, registry: &str) -> Result<Option<Secret>> {
         let key = normalize_registry_key(registry);

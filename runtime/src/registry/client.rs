@@ -352,6 +352,13 @@ impl Registry {
         unreachable!("the loop returns")
     }
 
+    /// The `X-Registry-Auth` document for `registry` from this client's credentials (see
+    /// [`Credentials::engine_auth`]): what an engine pull or push of the plugin's is sent with when the
+    /// plugin gives none.
+    pub async fn engine_auth(&self, registry: &str) -> Option<serde_json::Value> {
+        self.inner.credentials.engine_auth(registry).await
+    }
+
     /// The `Authorization` value for a host, per what it asked for before (None: anonymous so far).
     async fn authorization(
         &self,

@@ -21,6 +21,7 @@ import json
 import re
 import urllib.parse
 
+import docker.errors as _docker_errors
 import requests
 import requests.adapters
 import requests.exceptions
@@ -37,39 +38,27 @@ from ._docker_io import (  # noqa: F401 - re-exported for docker-py's isinstance
     _read_input_stream,
 )
 
-try:  # the bindings exist only inside a component built by componentize-py
-    import componentize_py_types as _cpt
-    from wit_world.imports import engines as _engines
-    from wit_world.imports import streams as _wasi_streams
+from . import _bindings
+from ._bindings import cpt as _cpt
 
-    _MODULES = {m: importlib.import_module("wit_world.imports." + m) for m in _routes.MODULES}
-    _TYPES = importlib.import_module("wit_world.imports." + _routes.TYPES_MODULE)
-    _BINDINGS_ERROR = None
-except ImportError as _e:  # pragma: no cover - outside a component
-    _cpt = _engines = _wasi_streams = _TYPES = None
-    _MODULES = {}
-    _BINDINGS_ERROR = _e
+_MODULES = _bindings.MODULES
+_TYPES = _MODULES.get(_routes.TYPES_MODULE)
 
-__all__ = ["TugAdapter", "install", "engine"]
+__all__ = ["TugAdapter", "install", "engine", "PolicyDenied"]
 
 _VERSION_PREFIX = re.compile(r"^/v\d+(?:\.\d+)?(?=/)")
 _COMPILED = [(r, re.compile(r["regex"])) for r in _routes.ROUTES]
 _WRITE_CHUNK = 4096
 _MUX_CONTENT_TYPE = "application/vnd.docker.multiplexed-stream"
 _RAW_CONTENT_TYPE = "application/vnd.docker.raw-stream"
-
-_engines_by_name = {}
+#: The header carrying a policy denial's rule, field and reason (JSON) on a 403 answer.
+_DENIAL_HEADER = "X-Tug-Denial"
 
 
 def engine(name=None):
     """Return the tug engine handle named ``name`` (``None``: the engine ``tug run`` was given), opened
     once and cached for the life of the plugin."""
-    if _BINDINGS_ERROR is not None:
-        raise RuntimeError("tug bindings are not available (not running inside a tug plugin built "
-                           "with componentize-py): %s" % _BINDINGS_ERROR)
-    if name not in _engines_by_name:
-        _engines_by_name[name] = _engines.default() if name is None else _engines.open(name)
-    return _engines_by_name[name]
+    return _bindings.engine(name)
 
 
 # --- converting docker-py's request into WIT arguments -------------------------------------------------
@@ -167,7 +156,10 @@ def _auth_config(data):
 
 
 def _decode_header_json(value):
-    """Decode an ``X-Registry-Auth``/``X-Registry-Config`` header (base64url JSON)."""
+    """Decode an ``X-Registry-Auth``/``X-Registry-Config`` header (base64url JSON; docker-py gives it as
+    bytes)."""
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("ascii", "replace")
     value = value.strip()
     value += "=" * (-len(value) % 4)
     try:
@@ -339,7 +331,11 @@ class TugAdapter(requests.adapters.BaseAdapter):
                 raise requests.exceptions.ConnectionError(msg, request=request)
             if name.endswith("Timeout"):
                 raise requests.exceptions.ReadTimeout(msg, request=request)
-            return self._error(request, status, msg)
+            headers = None
+            if name.endswith("Denied"):
+                headers = {_DENIAL_HEADER: json.dumps(
+                    {"rule": err.value.rule, "field": err.value.field, "reason": err.value.reason})}
+            return self._error(request, status, msg, headers)
 
     # building the call
 
@@ -432,10 +428,10 @@ class TugAdapter(requests.adapters.BaseAdapter):
             data = b""
         return self._response(request, status, h, TugRaw([data] if data else [], chunked=False))
 
-    def _error(self, request, status, message):
+    def _error(self, request, status, message, headers=None):
         """Return an error response with the daemon's ``{"message": ...}`` body."""
         data = b"" if status == 304 else (json.dumps({"message": message}) + "\n").encode("utf-8")
-        return self._bytes(request, status, data)
+        return self._bytes(request, status, data, headers=headers)
 
     def _stream(self, request, chunks, ctype, on_close, sock=None, status=200, headers=None):
         """Return a chunked response read lazily from ``chunks``."""
@@ -554,6 +550,43 @@ _installed = False
 _pending_engine = [None]
 
 
+class PolicyDenied(_docker_errors.APIError):
+    """A call the run's policy refused, as docker-py raises it: an ``APIError`` with status 403 whose
+    message names the rule, the field and the reason; ``rule``, ``field`` (None for the whole call) and
+    ``reason`` are also attributes. ``except docker.errors.APIError`` catches it."""
+
+    def __init__(self, message, response=None, explanation=None):
+        """As ``docker.errors.APIError``; the denial's parts come from the answer's denial header."""
+        super().__init__(message, response=response, explanation=explanation)
+        try:
+            denial = json.loads(response.headers[_DENIAL_HEADER])
+        except (AttributeError, KeyError, TypeError, ValueError):
+            denial = {}
+        self.rule = denial.get("rule")
+        self.field = denial.get("field")
+        self.reason = denial.get("reason")
+
+
+def _create_api_error(original):
+    """Wrap docker-py's ``create_api_error_from_http_exception``: an answer carrying tug's denial header
+    raises :class:`PolicyDenied`, anything else what docker-py raises."""
+
+    def create_api_error_from_http_exception(e):
+        response = getattr(e, "response", None)
+        if response is not None and response.status_code == 403 and \
+                _DENIAL_HEADER in response.headers:
+            try:
+                explanation = response.json()["message"]
+            except ValueError:
+                explanation = (response.text or "").strip()
+            raise PolicyDenied(e, response=response, explanation=explanation) from e
+        return original(e)
+
+    create_api_error_from_http_exception.__doc__ = original.__doc__
+    create_api_error_from_http_exception.__wrapped__ = original
+    return create_api_error_from_http_exception
+
+
 def install():
     """Make every ``docker.APIClient`` (so ``docker.from_env()`` and ``docker.DockerClient``) talk to tug
     instead of a socket, whatever ``base_url`` the script gives: ``tug://NAME`` selects the engine
@@ -573,6 +606,9 @@ def install():
         return TugAdapter(_pending_engine[0])
 
     client_mod.UnixHTTPAdapter = adapter_factory
+    client_mod.create_api_error_from_http_exception = _create_api_error(
+        client_mod.create_api_error_from_http_exception)
+    _docker_errors.PolicyDenied = PolicyDenied
     orig_init = client_mod.APIClient.__init__
 
     def __init__(self, base_url=None, *args, **kwargs):
