@@ -1,7 +1,7 @@
-//! A recording proxy in front of the Docker socket: `tug run --engine <proxy url>` reaches the real daemon
-//! through it, and the test reads every request the run sent (`METHOD /path?query`). Only the requests
-//! are parsed (their heads, and their bodies' lengths to find the next head); answers, streams and
-//! hijacked connections are copied through as bytes.
+//! A recording proxy in front of the Docker socket: `tug run --engine <proxy url>` (or a client with
+//! `DOCKER_HOST=<proxy url>`) reaches the real daemon through it, and the test reads every request sent
+//! (`METHOD /path?query`, and each request's body). Only the requests are parsed (their heads, and their
+//! bodies, kept as sent, de-chunked); answers, streams and hijacked connections are copied through as bytes.
 
 use std::{
     io::{self, BufRead, BufReader, Read, Write},
@@ -16,7 +16,18 @@ use std::{
 /// A proxy listening on a socket of its own.
 pub struct Proxy {
     path: PathBuf,
-    log: Arc<Mutex<Vec<String>>>,
+    log: Arc<Mutex<Vec<Exchange>>>,
+}
+
+/// One request the proxy forwarded.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The request target as sent: `/v1.41/containers/create?name=x`.
+    pub target: String,
+    /// The request's body (de-chunked; empty when it had none).
+    pub body: Vec<u8>,
 }
 
 impl Drop for Proxy {
@@ -59,13 +70,23 @@ impl Proxy {
 
     /// Every request sent so far, in order: `METHOD /path?query` (percent-encoding as sent).
     pub fn requests(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| format!("{} {}", e.method, e.target))
+            .collect()
+    }
+
+    /// Every request sent so far, in order, with its body.
+    pub fn exchanges(&self) -> Vec<Exchange> {
         self.log.lock().unwrap().clone()
     }
 }
 
 /// Forwards one connection: the client's requests, parsed head by head and recorded, then copied upstream;
 /// the daemon's answers copied back as they come.
-fn forward(client: UnixStream, upstream: &Path, log: &Mutex<Vec<String>>) -> io::Result<()> {
+fn forward(client: UnixStream, upstream: &Path, log: &Mutex<Vec<Exchange>>) -> io::Result<()> {
     let mut up = UnixStream::connect(upstream)?;
     let mut back = client.try_clone()?;
     let mut answers = up.try_clone()?;
@@ -94,19 +115,30 @@ fn forward(client: UnixStream, upstream: &Path, log: &Mutex<Vec<String>>) -> io:
         let request_line = lines.next().unwrap_or_default();
         let mut parts = request_line.split_whitespace();
         let (method, target) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-        log.lock().unwrap().push(format!("{method} {target}"));
         let header = |name: &str| {
             text.lines()
                 .filter_map(|l| l.split_once(':'))
                 .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.trim().to_ascii_lowercase())
         };
+        // Recorded before its body is copied: a body that never ends still shows its request.
+        let entry = {
+            let mut log = log.lock().unwrap();
+            log.push(Exchange {
+                method: method.to_owned(),
+                target: target.to_owned(),
+                body: Vec::new(),
+            });
+            log.len() - 1
+        };
         up.write_all(&head)?;
+        let mut body = Vec::new();
         if let Some(n) = header("content-length").and_then(|v| v.parse::<u64>().ok()) {
-            io::copy(&mut (&mut reader).take(n), &mut up)?;
+            copy_kept(&mut (&mut reader).take(n), &mut up, &mut body)?;
         } else if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
-            copy_chunked(&mut reader, &mut up)?;
+            copy_chunked(&mut reader, &mut up, &mut body)?;
         }
+        log.lock().unwrap()[entry].body = body;
         if header("upgrade").is_some() {
             // A hijacked connection: from now on, raw bytes both ways.
             io::copy(&mut reader, &mut up)?;
@@ -117,8 +149,12 @@ fn forward(client: UnixStream, upstream: &Path, log: &Mutex<Vec<String>>) -> io:
     }
 }
 
-/// Copies one chunked body (its chunks and its trailers) as it comes.
-fn copy_chunked(reader: &mut BufReader<UnixStream>, up: &mut UnixStream) -> io::Result<()> {
+/// Copies one chunked body (its chunks and its trailers) as it comes, keeping its data in `body`.
+fn copy_chunked(
+    reader: &mut BufReader<UnixStream>,
+    up: &mut UnixStream,
+    body: &mut Vec<u8>,
+) -> io::Result<()> {
     loop {
         let mut size_line = Vec::new();
         reader.read_until(b'\n', &mut size_line)?;
@@ -137,6 +173,22 @@ fn copy_chunked(reader: &mut BufReader<UnixStream>, up: &mut UnixStream) -> io::
                 }
             }
         }
-        io::copy(&mut reader.take(size + 2), up)?;
+        let mut chunk = Vec::new();
+        copy_kept(&mut reader.take(size + 2), up, &mut chunk)?;
+        chunk.truncate(size as usize);
+        body.extend_from_slice(&chunk);
+    }
+}
+
+/// Copies everything `from` gives to `to` as it comes, keeping a copy in `kept`.
+fn copy_kept(from: &mut impl Read, to: &mut UnixStream, kept: &mut Vec<u8>) -> io::Result<()> {
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        let n = from.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        to.write_all(&buf[..n])?;
+        kept.extend_from_slice(&buf[..n]);
     }
 }

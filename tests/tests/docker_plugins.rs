@@ -380,7 +380,7 @@ fn a_plugin_writer_cannot_reach_the_host_through_a_plugin() {
     ]));
     let devices = privs(json!([{"Name": "allow-all-devices", "Description": "", "Value": ["true"]}]));
     let pid = privs(json!([{"Name": "host pid namespace", "Description": "", "Value": ["true"]}]));
-    let case_variant = r#"[{"name":"mount","Value":["/"]}]"#.to_owned();
+    let case_variant = r#"[{"name":"mount","Name":"network","Value":["none"]}]"#.to_owned();
     let none = privs(json!([{"Name": "network", "Description": "", "Value": ["none"]}]));
     let (plain, privileged, pulled) = (plain.as_str(), privileged.as_str(), pulled.as_str());
     let evil = "registry.example.com/tug/evil:1";
@@ -392,7 +392,7 @@ fn a_plugin_writer_cannot_reach_the_host_through_a_plugin() {
         ("pull: capabilities", "pull", pulled, &caps, d("plugins.privileges", "[1].Value")),
         ("pull: all devices", "pull", pulled, &devices, d("plugins.privileges", "[0].Value")),
         ("pull: host pid", "pull", pulled, &pid, d("plugins.privileges", "[0].Value")),
-        ("pull: case variant", "pull", pulled, &case_variant, d("canonical.case-variant", "[0].name")),
+        ("pull: two spellings of Name", "pull", pulled, &case_variant, d("canonical.case-variant", "[0].name")),
         ("pull: unlisted registry", "pull", evil, &none, d("registries", "remote")),
         ("pull: Docker Hub", "pull", "tug/evil:1", &none, d("registries", "remote")),
         ("upgrade: mount /", "upgrade", plain, &mount, d("plugins.privileges", "[0].Value")),

@@ -111,7 +111,9 @@ fn cases(victim: &str) -> Vec<Case> {
         ("23 pull (images are read-only here)", ("pull".into(), "127.0.0.1:5000/tug-test/shapes:x".into()), "denied operations.images -".into()),
         ("30 npipe mount", create(json!({"Mounts": [{"Type": "npipe", "Source": "\\\\.\\pipe\\docker_engine", "Target": "/p"}]})), d("containers.mounts", "HostConfig.Mounts[0].Type")),
         // Bypass tricks on the body itself.
-        ("bypass: lower-case field", raw_create(r#"{"Image":"tug-test/busybox:latest","HostConfig":{"privileged":true}}"#), d("canonical.case-variant", "HostConfig.privileged")),
+        ("bypass: lower-case field (read as the field, and checked as it)", raw_create(r#"{"Image":"tug-test/busybox:latest","HostConfig":{"privileged":true}}"#), d("containers.privileged", "HostConfig.Privileged")),
+        ("bypass: two spellings of a field", raw_create(r#"{"Image":"tug-test/busybox:latest","HostConfig":{"Privileged":false,"privileged":true}}"#), d("canonical.case-variant", "HostConfig.privileged")),
+        ("bypass: top-level HostConfig field (engines before 27 read it)", raw_create(r#"{"Image":"tug-test/busybox:latest","Privileged":true}"#), d("containers.privileged", "HostConfig.Privileged")),
         ("bypass: long s (U+017F)", raw_create("{\"Image\":\"tug-test/busybox:latest\",\"Ho\u{17f}tConfig\":{\"Privileged\":true}}"), d("canonical.case-variant", "Ho\u{17f}tConfig")),
         ("bypass: Kelvin sign (U+212A)", raw_create("{\"Image\":\"tug-test/busybox:latest\",\"HostConfig\":{\"\u{212a}ernelMemory\":1}}"), d("canonical.case-variant", "HostConfig.\u{212a}ernelMemory")),
         ("bypass: duplicate key", raw_create(r#"{"Image":"tug-test/busybox:latest","HostConfig":{"Privileged":false,"Privileged":true}}"#), d("canonical.duplicate-key", "HostConfig.Privileged")),
@@ -279,12 +281,12 @@ fn network_volume_cases(victim: &str, strangers: &Strangers, prefix: &str) -> Ve
             d("labels.reserved", "Labels.tug.run"),
         ),
         (
-            "29 network: lower-case driver",
+            "29 network: lower-case driver (checked as Driver)",
             (
                 "network-create".into(),
                 format!(r#"{{"Name":"{prefix}-case","driver":"macvlan"}}"#),
             ),
-            d("canonical.case-variant", "driver"),
+            d("networks.driver", "Driver"),
         ),
         (
             "29 network: duplicate driver",

@@ -326,9 +326,17 @@ mod tests {
         );
         let trusted = Gate::new(Arc::new(Policy::profile("trusted").unwrap()), "r1".into(), vec![]);
         assert!(trusted.plugin_privileges(body).is_ok());
-        // Canonical bodies hold for everyone: a case variant of a field is refused.
-        let d = trusted
+        // Canonical bodies hold for everyone: a case variant is checked as its field, and two spellings of
+        // one field are refused.
+        let d = gate(WRITER)
             .plugin_privileges(r#"[{"name":"mount","Value":["/"]}]"#)
+            .unwrap_err();
+        assert_eq!(
+            (d.rule.as_str(), d.field.as_deref()),
+            ("plugins.privileges", Some("[0].Value"))
+        );
+        let d = trusted
+            .plugin_privileges(r#"[{"name":"mount","Name":"network","Value":["/"]}]"#)
             .unwrap_err();
         assert_eq!(d.rule, "canonical.case-variant");
     }

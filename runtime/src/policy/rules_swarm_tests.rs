@@ -120,9 +120,20 @@ fn swarm_addresses_stay_on_loopback() {
         rule(BodyKind::SwarmJoin, join),
         denied("swarm.join", "RemoteAddrs[1]")
     );
-    // Canonical bodies still apply; unrestricted skips the address rules.
+    // Canonical bodies still apply (a case variant is checked as its field, two spellings are refused);
+    // unrestricted skips the address rules.
     assert_eq!(
-        rule(BodyKind::SwarmInit, json!({"listenAddr": "127.0.0.1"})),
+        rule(
+            BodyKind::SwarmInit,
+            json!({"listenAddr": "0.0.0.0:2377", "AdvertiseAddr": "127.0.0.1"})
+        ),
+        denied("swarm.listen", "ListenAddr")
+    );
+    assert_eq!(
+        rule(
+            BodyKind::SwarmInit,
+            json!({"listenAddr": "0.0.0.0", "ListenAddr": "127.0.0.1"})
+        ),
         denied("canonical.case-variant", "listenAddr")
     );
     assert!(gate("trusted")

@@ -221,9 +221,12 @@ fn random_schema_bodies_are_accepted_and_idempotent() {
     assert!(keys_seen > 10_000, "generator too weak: {keys_seen} struct keys");
 }
 
+/// A random body with one key spelled in another case: an ASCII variant is renamed (the body reads as
+/// if spelled exactly) unless the object also has the field (refused: two spellings); a non-ASCII one
+/// (`ſ`, `\u{212A}`) is refused.
 #[test]
-fn random_case_variants_are_refused() {
-    let mut mutated = 0;
+fn random_case_variants_are_renamed_or_refused() {
+    let (mut renamed, mut refused) = (0, 0);
     for (k, kind) in BodyKind::ALL.into_iter().enumerate() {
         for i in 0..100u64 {
             let mut g = generator(0xC0FFEE + k as u64 * 7919 + i, Some((i % 4) as usize));
@@ -231,20 +234,63 @@ fn random_case_variants_are_refused() {
             let Some((variant, field)) = g.mutated.take() else {
                 continue;
             };
-            mutated += 1;
-            let err = canonicalize(kind, &serde_json::to_vec(&value).unwrap()).unwrap_err();
-            match &err {
-                CanonError::CaseVariant {
-                    key, field: f, path, ..
-                } => {
-                    assert_eq!((key, f), (&variant, &field), "{kind} #{i}");
-                    assert!(path.ends_with(variant.as_str()), "{path}");
+            match canonicalize(kind, &serde_json::to_vec(&value).unwrap()) {
+                Ok(v) => {
+                    assert!(variant.is_ascii(), "{kind} #{i}: {variant} accepted");
+                    let expected = respelled(schema(), schema().root(kind), &value, &variant, &field);
+                    assert_eq!(v, expected, "{kind} #{i}");
+                    renamed += 1;
                 }
-                other => panic!("{kind} #{i}: expected a case variant of {field} ({variant}), got {other}"),
+                Err(CanonError::CaseVariant {
+                    key, field: f, path, ..
+                }) => {
+                    assert!(!key.is_ascii(), "{kind} #{i}: ASCII {key} refused");
+                    assert_eq!((&key, &f), (&variant, &field), "{kind} #{i}");
+                    assert!(path.ends_with(variant.as_str()), "{path}");
+                    refused += 1;
+                }
+                Err(CanonError::SecondSpelling { key, field: f, .. }) => {
+                    assert_eq!((&key, &f), (&variant, &field), "{kind} #{i}");
+                    refused += 1;
+                }
+                Err(other) => panic!("{kind} #{i}: {variant} for {field}: {other}"),
             }
         }
     }
-    assert!(mutated > 700, "only {mutated} mutations");
+    assert!(
+        renamed > 400 && refused > 100,
+        "{renamed} renamed, {refused} refused"
+    );
+}
+
+/// `value` with the struct key `variant` renamed to `field` (the generator writes it once; map keys stay).
+fn respelled(schema: &Schema, shape: &Shape, value: &Value, variant: &str, field: &str) -> Value {
+    match (shape, value) {
+        (Shape::Array(item), Value::Array(items)) => Value::Array(
+            items
+                .iter()
+                .map(|v| respelled(schema, item, v, variant, field))
+                .collect(),
+        ),
+        (Shape::Map(inner), Value::Object(map)) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), respelled(schema, inner, v, variant, field)))
+                .collect(),
+        ),
+        (Shape::Struct(id), Value::Object(map)) => {
+            let def = schema.struct_def(*id);
+            Value::Object(
+                map.iter()
+                    .map(|(k, v)| {
+                        let k = if k == variant { field } else { k.as_str() };
+                        let inner = def.field(k).expect("generated keys are fields or the variant");
+                        (k.to_owned(), respelled(schema, inner, v, variant, field))
+                    })
+                    .collect(),
+            )
+        }
+        (_, v) => v.clone(),
+    }
 }
 
 #[test]
