@@ -323,3 +323,70 @@ fn the_typed_python_layer_runs_under_untrusted_and_edits_registry_images_under_c
     assert_eq!(denied.code(), Some(1), "{}", denied.report());
     denied.assert_stdout_line("FAIL registry: PolicyDenied");
 }
+
+/// A script's own modules (a module and a package next to it, imported directly or through each other)
+/// are bundled and hashed with it: a change to one is a new build. Syntax newer than the host's Python
+/// (PEP 695's `type` statement) is parsed by the component's Python; a syntax error found there is
+/// still one line naming file and line.
+#[test]
+fn a_scripts_own_modules_and_newer_syntax_are_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("helpers")).unwrap();
+    std::fs::write(
+        d.join("main.py"),
+        "import sys\nimport greet\nfrom helpers import shout\n\ntype Pair = tuple[str, str]\n\
+         pair: Pair = (greet.hello(sys.argv[1]), shout.loud('x'))\nprint(*pair)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("greet.py"),
+        "import textwrap\nfrom helpers.shout import loud\n\n\ndef hello(name):\n    return loud(textwrap.dedent('hello ') + name)\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("helpers/__init__.py"), "").unwrap();
+    std::fs::write(
+        d.join("helpers/shout.py"),
+        "from . import suffix\n\n\ndef loud(s):\n    return s.upper() + suffix.MARK\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("helpers/suffix.py"), "MARK = '!'\n").unwrap();
+    std::fs::write(d.join("unrelated.py"), "raise SystemExit('never imported')\n").unwrap();
+    let build = |expect_cached: bool| {
+        let out = Command::new(tug())
+            .arg("build")
+            .arg(d.join("main.py"))
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{said}");
+        assert_eq!(said.contains("(cached build)"), expect_cached, "{said}");
+    };
+    // A unique module text per test run, so an earlier run's build is not a cache hit.
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    std::fs::write(d.join("helpers/suffix.py"), format!("MARK = '!'  # {stamp}\n")).unwrap();
+    build(false);
+    let wasm = d.join("main.wasm").display().to_string();
+    tug_run([&wasm, "--", "tug"])
+        .assert_success()
+        .assert_stdout_line("HELLO TUG! X!");
+    build(true);
+    std::fs::write(d.join("helpers/suffix.py"), format!("MARK = '?'  # {stamp}\n")).unwrap();
+    build(false);
+    tug_run([&wasm, "--", "tug"])
+        .assert_success()
+        .assert_stdout_line("HELLO TUG? X?");
+
+    let bad = d.join("newer_bad.py");
+    std::fs::write(&bad, format!("# {stamp}\ntype T = int\nx = (1,\n")).unwrap();
+    let (code, said) = build_error(&bad);
+    assert_eq!(code, Some(125), "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.contains("newer_bad.py:3:") && said.contains("never closed"),
+        "{said}"
+    );
+}

@@ -83,6 +83,8 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    // The modules next to the script that it imports: hashed and bundled like the script.
+    let local = local_modules(&componentize, source).with_context(|| format!("build {shown}"))?;
     let requirements = match &args.requirements {
         Some(r) => {
             Some(std::fs::read_to_string(r).with_context(|| format!("--requirements {}", r.display()))?)
@@ -96,10 +98,14 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     };
-    part(b"tug build 2");
+    part(b"tug build 3");
     part(file_name.as_bytes());
     part(script.as_bytes());
     part(requirements.as_deref().unwrap_or("").as_bytes());
+    for (rel, bytes) in &local {
+        part(rel.as_bytes());
+        part(bytes);
+    }
     for (path, text) in embedded::EMBEDDED {
         part(path.as_bytes());
         part(text.as_bytes());
@@ -126,6 +132,7 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
             shown: &shown.to_string(),
             file_name: &file_name,
             text: &script,
+            local: &local,
         };
         let built = componentize_script(&input, &componentize, &site, requirements.is_some(), &args)?;
         if let Some(c) = &cached {
@@ -195,11 +202,48 @@ fn last_words(stderr: &[u8]) -> String {
         .unwrap_or_else(|| "no message".to_owned())
 }
 
-/// The script being built: how messages show it, its file name, and the text that was hashed.
+/// The script being built: how messages show it, its file name, and the text that was hashed, with the
+/// modules next to it that it imports (path relative to its directory, contents).
 struct Script<'a> {
     shown: &'a str,
     file_name: &'a str,
     text: &'a str,
+    local: &'a [(String, Vec<u8>)],
+}
+
+/// The modules in the script's directory that it imports, directly or through each other
+/// (`prepare.py --local`), each read once: what is hashed is what is bundled.
+fn local_modules(componentize: &Path, source: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let dir = match source.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let prepare = embedded::EMBEDDED
+        .iter()
+        .find(|(p, _)| *p == "sdk/python/tug_build/prepare.py")
+        .map(|(_, text)| *text)
+        .context("prepare.py is not embedded")?;
+    let scan = tempfile::tempdir().context("a scratch directory")?;
+    let prepare_path = scan.path().join("prepare.py");
+    std::fs::write(&prepare_path, prepare)?;
+    let out = python(componentize)
+        .arg(&prepare_path)
+        .arg("--local")
+        .arg(source)
+        .arg(&dir)
+        .output()
+        .context("running python3 (set TUG_PYTHON to another interpreter)")?;
+    if !out.status.success() {
+        bail!("{}", last_words(&out.stderr));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|rel| {
+            let bytes = std::fs::read(dir.join(rel)).with_context(|| format!("reading {rel}"))?;
+            Ok((rel.to_owned(), bytes))
+        })
+        .collect()
 }
 
 fn componentize_script(
@@ -226,6 +270,13 @@ fn componentize_script(
     }
     let app = work.join("app");
     std::fs::create_dir_all(&app)?;
+    for (rel, bytes) in script.local {
+        let path = app.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, bytes)?;
+    }
     // Syntax and imports, with the host's Python: one line naming file and line on a syntax error.
     let copy = work.join("script.py");
     std::fs::write(&copy, script.text)?;

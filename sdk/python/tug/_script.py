@@ -34,6 +34,20 @@ def preload(modules):
                 raise ImportError(f"{filename}:{line}: importing {name} failed: {e!r}") from None
 
 
+def imports_of(source, filename):
+    """The imports of ``source`` as ``preload`` takes them, parsed with the component's Python (when the
+    host's could not parse it). A syntax error stops the build with one line naming file and line."""
+    import ast  # noqa: PLC0415 - only at build time, only for scripts the host could not parse
+
+    from tug_build.prepare import imports
+
+    try:
+        tree = ast.parse(source, filename)
+    except SyntaxError as e:
+        raise SyntaxError(f"{filename}:{e.lineno}:{e.offset}: {e.msg}") from None
+    return imports(tree, filename)
+
+
 def exit_code(exc):
     """The exit code CPython gives a ``SystemExit``: ``None`` is 0, an int is itself (modulo 256),
     anything else is printed to stderr and is 1."""
