@@ -10,12 +10,11 @@
 use std::{
     path::{Path, PathBuf},
     process::Command,
-    sync::OnceLock,
     time::{Instant, SystemTime, UNIX_EPOCH},
 };
 
 use serde_json::Value;
-use tug_e2e::{attack::policy, docker, tug, tug_run, workspace_root, Run, TEST_IMAGE};
+use tug_e2e::{attack::policy, docker, python_plugin, tug, tug_run, Run, TEST_IMAGE};
 
 const REGISTRY: &str = "127.0.0.1:5000";
 
@@ -29,42 +28,9 @@ fn unique() -> String {
     )
 }
 
-/// Builds `plugins/python/registry_tour.py` once per test binary into `target/python/`.
+/// `plugins/python/registry_tour.py`, built once per test binary.
 fn built() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let out_dir = workspace_root().join("target/python");
-            std::fs::create_dir_all(&out_dir).unwrap();
-            let out = out_dir.join("registry_tour.wasm");
-            let source = workspace_root().join("plugins/python/registry_tour.py");
-            let started = Instant::now();
-            let build = Command::new(tug())
-                .arg("build")
-                .arg(&source)
-                .arg("-o")
-                .arg(&out)
-                .output()
-                .unwrap();
-            assert!(
-                build.status.success(),
-                "tug build {}: {}",
-                source.display(),
-                String::from_utf8_lossy(&build.stderr)
-            );
-            println!(
-                "tug build registry_tour.py: {:.1} s, {} bytes{}",
-                started.elapsed().as_secs_f64(),
-                std::fs::metadata(&out).unwrap().len(),
-                if String::from_utf8_lossy(&build.stderr).contains("(cached build)") {
-                    " (cached build)"
-                } else {
-                    ""
-                }
-            );
-            out
-        })
-        .clone()
+    python_plugin("registry_tour")
 }
 
 /// Pushes a two-layer base to the local registry as `tug-pd/base-<unique>:v1` (the test image, then a
