@@ -5,6 +5,10 @@ way (from the request to the last byte), one JSON document on stdout.
     docker_py_bench.py logs ID [follow]     (follow: start the container first, then follow its logs)
     docker_py_bench.py archive ID PATH
     docker_py_bench.py lifecycle N CONCURRENCY IMAGE
+    docker_py_bench.py idle                 (print `ready`, then sleep: P6's density)
+
+tug-bench also builds this script with `tug build` and runs it, same modes and arguments, as a plugin
+(P6). There are no threads in the sandbox: `lifecycle` with concurrency 1 runs in the calling thread.
 """
 import json
 import sys
@@ -76,11 +80,14 @@ def lifecycle(n, concurrency, image):
                 state["error"] = repr(e)
 
     t = time.perf_counter_ns()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    if concurrency == 1:
+        worker()
+    else:
+        threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
     if state["error"]:
         raise SystemExit(state["error"])
     return {"total_ns": time.perf_counter_ns() - t, "ns": state["ns"]}
@@ -96,6 +103,12 @@ def main(argv):
         out = archive(argv[2], argv[3])
     elif mode == "lifecycle":
         out = lifecycle(int(argv[2]), int(argv[3]), argv[4])
+    elif mode == "idle":
+        client()  # negotiates the API version: one GET /version
+        sys.stdout.write("ready\n")  # one write: lines of instances in one host may interleave
+        sys.stdout.flush()
+        time.sleep(3600)
+        return
     elif mode == "about":
         out = {"docker_py": docker.__version__, "python": sys.version.split()[0]}
     else:

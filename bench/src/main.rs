@@ -2,16 +2,19 @@
 //! `docs/benchmarks.svg` (see the method section of that file).
 //!
 //! ```text
-//! cargo run --release -p tug-bench [-- --only p1,p2,p3,p4,p5] [--reps N] [--out DIR]
+//! cargo run --release -p tug-bench [-- --only p1,p2,p3,p4,p5,p6] [--reps N] [--quick] [--out DIR]
 //! ```
 //!
 //! Needs the daemon on /var/run/docker.sock and the image `tug-test/busybox:latest` (`scripts/setup`),
 //! `curl`, `docker`, `python3` (docker-py is installed into `target/bench-venv`), and the wasm32-wasip2
-//! target. `tug-bench density N pooling|ondemand` is the child process of P5.
+//! target. `tug-bench density N pooling|ondemand [WASM CACHE ARGS…]` is the child process of P5 and P6.
+//! `tug-bench rusage CMD ARGS…` measures a process for P6. P6 (Python plugins) also needs the Python
+//! toolchain `scripts/setup` installs for `tug build`.
 
 mod external;
 mod native;
 mod plugin;
+mod python;
 mod report;
 mod startup;
 
@@ -48,6 +51,8 @@ struct Options {
     archive_mib: u64,
     calls: usize,
     rounds: usize,
+    /// `--quick`: small sizes and few iterations, to check the harness.
+    quick: bool,
 }
 
 fn root() -> PathBuf {
@@ -87,12 +92,21 @@ fn main() -> anyhow::Result<()> {
         println!("{got:?} {:.1} MB/s", got.0 as f64 / got.2 / 1e6);
         return Ok(());
     }
+    if args.first().map(String::as_str) == Some("rusage") {
+        return python::rusage_child(&args[1..]);
+    }
     let rt = tokio::runtime::Runtime::new()?;
     if args.first().map(String::as_str) == Some("density") {
         let n = args.get(1).context("density N MODE")?.parse()?;
+        // `density N MODE WASM CACHE ARGS…`: another plugin than the bench plugin (P6).
+        let plugin = match (args.get(3), args.get(4)) {
+            (Some(wasm), Some(cache)) => Some((wasm.into(), args[5..].to_vec(), cache.into())),
+            _ => None,
+        };
         return rt.block_on(startup::density_child(
             n,
             args.get(2).is_some_and(|m| m == "pooling"),
+            plugin,
         ));
     }
     let mut o = Options {
@@ -104,6 +118,7 @@ fn main() -> anyhow::Result<()> {
         archive_mib: 1024,
         calls: 2000,
         rounds: 100,
+        quick: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -119,8 +134,14 @@ fn main() -> anyhow::Result<()> {
             "--reps" => o.reps = it.next().context("--reps N")?.parse()?,
             "--out" => o.out = it.next().context("--out DIR")?.into(),
             "--quick" => {
-                (o.logs_bytes, o.follow_bytes, o.archive_mib, o.calls, o.rounds) =
-                    (16 << 20, 16 << 20, 64, 200, 16)
+                (
+                    o.logs_bytes,
+                    o.follow_bytes,
+                    o.archive_mib,
+                    o.calls,
+                    o.rounds,
+                    o.quick,
+                ) = (16 << 20, 16 << 20, 64, 200, 16, true)
             }
             other => anyhow::bail!("unknown argument {other:?}"),
         }
@@ -167,6 +188,9 @@ async fn bench(o: Options) -> anyhow::Result<()> {
         }
         if wants(&o, "p5") {
             startup::p5(&mut r)?;
+        }
+        if wants(&o, "p6") {
+            python::p6(&o, &runner, &wasm, &client, &py, &mut r).await?;
         }
         anyhow::Ok(())
     }
@@ -625,6 +649,10 @@ async fn about(client: &Client, py: &DockerPy, r: &mut Results) {
             ),
         ),
         ("bollard".into(), locked("bollard")),
+        (
+            "docker-py in tug (P6)".into(),
+            r.p6.about.clone().unwrap_or_else(|| "not measured".into()),
+        ),
         ("curl".into(), external::first_line("curl", &["--version"])),
     ];
 }

@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+pub mod python;
+
 /// Per-call latencies of one client (P1).
 pub struct Latency {
     /// Who made the calls.
@@ -85,6 +87,8 @@ pub struct Results {
     pub p4: Vec<ColdStart>,
     /// P5.
     pub p5: Vec<Density>,
+    /// P6: Python plugins.
+    pub p6: python::PyResults,
     /// Extra paragraphs (profiles, breakdowns), appended under their heading.
     pub notes: Vec<(String, String)>,
 }
@@ -224,6 +228,7 @@ impl Results {
                 unit: " GiB",
             });
         }
+        self.p6.targets(&mut t);
         t
     }
 }
@@ -350,8 +355,8 @@ pub fn markdown(r: &Results, command: &str) -> String {
         "\n## P4: cold start of a trivial Rust plugin\n\nLoad = read the file, compile it (or map it from the cache), \
          pre-instantiate (link and type-check the imports); run = a fresh `Store` and WASI context, \
          instantiate, call `wasi:cli/run`, which returns at once. Host set-up (wasmtime engine, linker) \
-         happens once per process and is shown apart. Python and JavaScript plugins do not exist in this \
-         repository yet (their SDKs are future work), so only Rust is measured.\n\n\
+         happens once per process and is shown apart. Python plugins: P6; JavaScript plugins do not exist \
+         in this repository yet.\n\n\
          | configuration | host set-up ms | iterations | load median ms | run median ms | load + run median ms | p99 ms |\n|---|---|---|---|---|---|---|"
     );
     for c in &r.p4 {
@@ -386,6 +391,7 @@ pub fn markdown(r: &Results, command: &str) -> String {
             (d.rss.saturating_sub(d.base)) as f64 / 1024.0 / d.n as f64
         );
     }
+    python::markdown(w, &r.p6);
     let analysis =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("analysis.md"))
             .unwrap_or_default();
@@ -425,6 +431,9 @@ const METHOD: &str = "\
   docker-py use 8 tasks or threads taking rounds from a shared counter; plugins use 8 plugin instances \
   running at once in one host (a WASI 0.2 plugin's host calls are synchronous for the plugin, so one \
   instance does one call at a time), 12 or 13 rounds each.
+- **P6** (Python plugins): docker-py's side of P1–P3 (`bench/py/docker_py_bench.py`) built with \
+  `tug build` and run in the sandbox against the same script on the host's Python, in the same run; its \
+  method is in its section.
 ";
 
 /// `docs/benchmarks.svg`: one bar per target, its length how far inside (≥ 1, green) or outside (red) the

@@ -3,7 +3,7 @@
 
 use std::{
     io::BufRead,
-    path::Path,
+    path::{Path, PathBuf},
     process::{Command, Stdio},
     sync::Arc,
     time::Instant,
@@ -80,7 +80,7 @@ pub async fn p4(wasm: &Path, cache: &Path, client: &Client, r: &mut Results) -> 
 }
 
 /// The steps of a cached load, each timed alone (medians of 100).
-fn cold_breakdown(host: &tug::host::PluginHost, wasm: &Path) -> anyhow::Result<String> {
+pub fn cold_breakdown(host: &tug::host::PluginHost, wasm: &Path) -> anyhow::Result<String> {
     use tug::host::cache::CompileCache;
     let cache = host.cache().context("a cache")?;
     let median = |f: &mut dyn FnMut() -> anyhow::Result<()>| -> anyhow::Result<f64> {
@@ -135,58 +135,82 @@ fn vm_rss(pid: u32) -> anyhow::Result<u64> {
 
 /// P5: a child process per allocator and count, its VmRSS read once every instance is idle.
 pub fn p5(r: &mut Results) -> anyhow::Result<()> {
-    let exe = std::env::current_exe()?;
     for pooling in [false, true] {
         for n in [100usize, 500] {
             let mode = if pooling { "pooling" } else { "ondemand" };
             eprintln!("P5: {n} idle instances, {mode}");
-            let mut child = Command::new(&exe)
-                .args(["density", &n.to_string(), mode])
-                .stdout(Stdio::piped())
-                .spawn()?;
-            let pid = child.id();
-            let stdout = child.stdout.take().context("piped")?;
-            let (mut base, mut ready) = (0, 0);
-            let mut measured = Err(anyhow::anyhow!("the density child ended early"));
-            for line in std::io::BufReader::new(stdout).lines() {
-                let line = line?;
-                if line == "host ready" {
-                    base = vm_rss(pid)?;
-                } else if line.ends_with("ready") {
-                    ready += 1;
-                    if ready == n {
-                        // Let the last instances settle into their wait.
-                        std::thread::sleep(std::time::Duration::from_millis(500));
-                        measured = vm_rss(pid);
-                        break;
-                    }
-                }
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-            r.p5.push(Density {
-                config: if pooling {
-                    "pooling".into()
-                } else {
-                    "on-demand".into()
-                },
-                n,
-                base,
-                rss: measured?,
-            });
+            let config = if pooling { "pooling" } else { "on-demand" };
+            r.p5.push(density(n, pooling, config, None)?);
         }
     }
     Ok(())
 }
 
-/// The child of P5: `n` idle instances in this process until it is killed.
-pub async fn density_child(n: usize, pooling: bool) -> anyhow::Result<()> {
+/// A child process (`tug-bench density N MODE [WASM CACHE ARGS…]`) running `n` idle instances of the
+/// bench plugin (mode `idle`), or of `plugin` (a component, its compile cache and its arguments; it must
+/// print `ready` and wait); its VmRSS before the instances and once all are ready.
+pub fn density(
+    n: usize,
+    pooling: bool,
+    config: &str,
+    plugin: Option<(&Path, &Path, &[&str])>,
+) -> anyhow::Result<Density> {
+    let exe = std::env::current_exe()?;
+    let mode = if pooling { "pooling" } else { "ondemand" };
+    let mut cmd = Command::new(&exe);
+    cmd.args(["density", &n.to_string(), mode]);
+    if let Some((wasm, cache, args)) = plugin {
+        cmd.arg(wasm).arg(cache).args(args);
+    }
+    let mut child = cmd.stdout(Stdio::piped()).spawn()?;
+    let pid = child.id();
+    let stdout = child.stdout.take().context("piped")?;
+    let (mut base, mut ready) = (0, 0);
+    let mut measured = Err(anyhow::anyhow!("the density child ended early"));
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line?;
+        if line == "host ready" {
+            base = vm_rss(pid)?;
+        } else {
+            // Instances' lines may run together when a plugin writes its line in two writes.
+            ready += line.matches("ready").count();
+            if ready >= n {
+                // Let the last instances settle into their wait.
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                measured = vm_rss(pid);
+                break;
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok(Density {
+        config: config.into(),
+        n,
+        base,
+        rss: measured?,
+    })
+}
+
+/// The child of P5 (and P6): `n` idle instances in this process until it is killed, of the bench plugin
+/// (`idle`) unless `plugin` names a component (and its arguments) and its compile cache.
+pub async fn density_child(
+    n: usize,
+    pooling: bool,
+    plugin: Option<(PathBuf, Vec<String>, PathBuf)>,
+) -> anyhow::Result<()> {
     let root = root();
-    let wasm = root.join("target/bench-plugins/wasm32-wasip2/release/bench.wasm");
+    let (wasm, args, cache) = plugin.unwrap_or_else(|| {
+        (
+            root.join("target/bench-plugins/wasm32-wasip2/release/bench.wasm"),
+            vec!["idle".to_owned()],
+            root.join("target").join("bench-cache"),
+        )
+    });
     let runner = Arc::new(Runner::new(
         &wasm,
         HostOptions {
-            cache: CacheMode::Dir(root.join("target").join("bench-cache")),
+            cache: CacheMode::Dir(cache),
             pooling: pooling.then_some(n as u32 + 8),
         },
         Client::from_env()?,
@@ -194,9 +218,9 @@ pub async fn density_child(n: usize, pooling: bool) -> anyhow::Result<()> {
     println!("host ready");
     let mut tasks = Vec::new();
     for _ in 0..n {
-        let runner = runner.clone();
+        let (runner, args) = (runner.clone(), args.clone());
         tasks.push(tokio::spawn(async move {
-            let req = runner.request(&plugin::own(&["idle"]));
+            let req = runner.request(&args);
             if let Err(e) = runner.host.run(&runner.plugin, req).await {
                 eprintln!("idle instance: {e:#}");
             }

