@@ -160,6 +160,4 @@ def from_wit(err, function=None):
     cls = _SIMPLE.get(case)
     if cls is None:
         return TugError("unexpected error %r" % (err,), function=function)
-    if issubclass(cls, APIError):
-        return cls(str(value), function=function)
     return cls(str(value), function=function)

@@ -112,13 +112,8 @@ class JsonStream(Handle):
         return list(self)
 
 
-class Frames(Handle):
-    """A container's output as frames: iterate it for ``(stream, bytes)`` pairs (``"stdout"`` /
-    ``"stderr"``; ``"stdout"`` for everything when the container has a TTY)."""
-
-    def tty(self):
-        """Whether the output is a TTY's (one stream, not multiplexed)."""
-        return self._h().tty()
+class _FrameSource(Handle):
+    """Reading output frames (a ``frame-reader`` or an ``attached-socket``)."""
 
     def next(self, max_bytes=_READ):
         """The next ``(stream, bytes)``, waiting for it; None at the end."""
@@ -127,16 +122,16 @@ class Frames(Handle):
             return None
         return frame.stream.name.lower(), bytes(frame.data)
 
+    def _frames(self):
+        while True:
+            frame = self.next()
+            if frame is None:
+                return
+            yield frame
+
     def __iter__(self):
-        """Yield every frame until the end; the handle is released at the end."""
-        try:
-            while True:
-                frame = self.next()
-                if frame is None:
-                    return
-                yield frame
-        finally:
-            self.close()
+        """Yield every frame until the end."""
+        return self._frames()
 
     def read_all(self):
         """Everything that remains, as ``(stdout bytes, stderr bytes)``."""
@@ -144,6 +139,23 @@ class Frames(Handle):
         for name, data in self:
             (err if name == STDERR else out).append(data)
         return b"".join(out), b"".join(err)
+
+
+class Frames(_FrameSource):
+    """A container's output as frames: iterate it for ``(stream, bytes)`` pairs (``"stdout"`` /
+    ``"stderr"``; ``"stdout"`` for everything when the container has a TTY)."""
+
+    def tty(self):
+        """Whether the output is a TTY's (one stream, not multiplexed)."""
+        return self._h().tty()
+
+
+    def __iter__(self):
+        """Yield every frame until the end; the handle is released at the end."""
+        try:
+            yield from self._frames()
+        finally:
+            self.close()
 
     def text(self):
         """Everything that remains, both streams interleaved, decoded as UTF-8."""
@@ -194,7 +206,7 @@ class OutputStream(Handle):
         return len(view)
 
 
-class Socket(Handle):
+class Socket(_FrameSource):
     """An attached process (exec start, attach): write to its stdin, read its output frames."""
 
     def __init__(self, handle, function=None):
@@ -222,27 +234,6 @@ class Socket(Handle):
         """Resize the process's TTY."""
         self._wit(self._h().resize, height, width)
 
-    def next(self, max_bytes=_READ):
-        """The next ``(stream, bytes)`` of output, waiting for it; None at the end."""
-        frame = self._wit(self._h().next, max_bytes)
-        if frame is None:
-            return None
-        return frame.stream.name.lower(), bytes(frame.data)
-
-    def __iter__(self):
-        """Yield every output frame until the end."""
-        while True:
-            frame = self.next()
-            if frame is None:
-                return
-            yield frame
-
-    def read_all(self):
-        """The rest of the output, as ``(stdout bytes, stderr bytes)``."""
-        out, err = [], []
-        for name, data in self:
-            (err if name == STDERR else out).append(data)
-        return b"".join(out), b"".join(err)
 
     def close(self):
         """Release stdin and the socket."""
