@@ -5,7 +5,10 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
 
-use tug::host::{cache::Source, CacheMode, HostOptions, PluginHost};
+use tug::host::{
+    cache::{CompileCache, Source, SETTLED},
+    CacheMode, HostOptions, PluginHost,
+};
 use tug_e2e::{plugin, tug};
 
 fn host(dir: &Path) -> PluginHost {
@@ -73,6 +76,59 @@ fn a_second_load_maps_the_artifact_and_changed_bytes_miss() {
     })
     .unwrap();
     assert_eq!(off.load(&hello).unwrap().source, Source::Compiled);
+}
+
+/// A file loaded once its times are settled is found again by its identity (device, inode, size, times)
+/// without being hashed; rewriting it in place with other bytes of the same size, even with its old
+/// modification time put back (as `cp -p` or `tar` do), changes its change time and misses.
+#[test]
+fn an_unchanged_file_is_found_by_identity_and_a_rewrite_in_place_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let hello = std::fs::read(plugin("hello")).unwrap();
+    let (x, y) = (
+        with_custom_section(&hello, b"x"),
+        with_custom_section(&hello, b"y"),
+    );
+    assert_eq!(x.len(), y.len());
+    let file = dir.path().join("p.wasm");
+    std::fs::write(&file, &x).unwrap();
+    let h = host(&cache);
+    let c = CompileCache::open(&cache).unwrap();
+    assert_eq!(h.load(&file).unwrap().source, Source::CompiledAndCached);
+    assert_eq!(
+        c.key_of_file(h.engine(), &file),
+        None,
+        "a file written just now is not remembered"
+    );
+
+    std::thread::sleep(SETTLED + std::time::Duration::from_millis(1100));
+    assert_eq!(h.load(&file).unwrap().source, Source::Cached);
+    let key_x = CompileCache::key(h.engine(), &x);
+    assert_eq!(c.key_of_file(h.engine(), &file), Some(key_x.clone()));
+    assert!(c.get_by_file(h.engine(), &file).is_some());
+
+    let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
+    std::fs::write(&file, &y).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    assert_eq!(std::fs::metadata(&file).unwrap().modified().unwrap(), mtime);
+    assert_eq!(c.key_of_file(h.engine(), &file), None, "rewritten in place");
+    assert_eq!(
+        h.load(&file).unwrap().source,
+        Source::CompiledAndCached,
+        "the new bytes are compiled, not the old artifact mapped"
+    );
+    assert_eq!(artifacts(&cache).len(), 2);
+    assert!(
+        std::fs::metadata(c.path(&CompileCache::key(h.engine(), &y))).is_ok(),
+        "the artifact of the new bytes"
+    );
+    assert_ne!(key_x, CompileCache::key(h.engine(), &y));
 }
 
 #[test]

@@ -13,13 +13,23 @@
 //! Artifacts are written to a temporary file and renamed into place, so a half-written file never has an
 //! artifact's name. A file wasmtime does not accept (truncated, from another wasmtime, not an artifact at
 //! all) is compiled again and replaced.
+//!
+//! Hashing a large component (a Python plugin is ≈ 27 MB) costs more than mapping its artifact, so the
+//! cache also remembers, in `by-file/`, which key a file had: an entry is named after the file's identity
+//! (device, inode, size, modification and change times, to the nanosecond) and this engine's
+//! compatibility hash, and holds the key. A later load of the same unchanged file finds its artifact
+//! without reading the file. Any write to the file changes its change time (which no user can set), so a
+//! changed file never matches an old entry; an identity is only remembered when the file did not change
+//! while it was read and its times are more than [`SETTLED`] old, so a write within the file system's
+//! timestamp granularity cannot go unseen.
 
 use std::{
     fs,
     hash::{Hash, Hasher},
-    io::Write,
+    io::{Read, Write},
     os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt},
     path::{Path, PathBuf},
+    time::{Duration, SystemTime},
 };
 
 use anyhow::{bail, Context};
@@ -32,6 +42,52 @@ pub const CACHE_DIR_ENV: &str = "TUG_CACHE_DIR";
 
 /// The file extension of an artifact.
 const EXTENSION: &str = "cwasm";
+
+/// The subdirectory of file identities (see the module documentation).
+const BY_FILE: &str = "by-file";
+
+/// How old a file's modification and change times must be before its identity is remembered.
+pub const SETTLED: Duration = Duration::from_secs(2);
+
+/// What identifies a file's contents without reading them: device, inode, size, and the modification and
+/// change times to the nanosecond.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileId([i64; 7]);
+
+impl FileId {
+    /// The identity of the file `meta` describes.
+    pub fn of(meta: &fs::Metadata) -> Self {
+        FileId([
+            meta.dev() as i64,
+            meta.ino() as i64,
+            meta.size() as i64,
+            meta.mtime(),
+            meta.mtime_nsec(),
+            meta.ctime(),
+            meta.ctime_nsec(),
+        ])
+    }
+
+    /// Whether both times are more than [`SETTLED`] in the past, so that a write now would change them.
+    fn settled(&self) -> bool {
+        let Ok(now) = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) else {
+            return false;
+        };
+        let limit = now.as_secs() as i64 - SETTLED.as_secs() as i64;
+        self.0[3] < limit && self.0[5] < limit
+    }
+}
+
+/// Reads a whole file and returns its bytes, with its identity when the file did not change while it
+/// was read (the same identity before and after).
+pub fn read_with_id(path: &Path) -> std::io::Result<(Vec<u8>, Option<FileId>)> {
+    let mut f = fs::File::open(path)?;
+    let before = FileId::of(&f.metadata()?);
+    let mut bytes = Vec::with_capacity(before.0[2].max(0) as usize);
+    f.read_to_end(&mut bytes)?;
+    let after = FileId::of(&f.metadata()?);
+    Ok((bytes, (before == after).then_some(before)))
+}
 
 /// Feeds what a `Hash` impl writes into SHA-256, so that the engine's compatibility hash becomes bytes
 /// that are the same in every process.
@@ -126,6 +182,57 @@ impl CompileCache {
         hex::encode(h.0.finalize())
     }
 
+    /// Where the key of the file `id` is remembered, for `engine`.
+    fn id_path(&self, engine: &Engine, id: &FileId) -> PathBuf {
+        let mut h = ShaHasher(Sha256::new());
+        h.0.update(b"tug-file-id-1\0");
+        for v in id.0 {
+            h.0.update(v.to_le_bytes());
+        }
+        engine.precompile_compatibility_hash().hash(&mut h);
+        self.dir.join(BY_FILE).join(hex::encode(h.0.finalize()))
+    }
+
+    /// The key remembered for the file at `path` as it is now, if any.
+    pub fn key_of_file(&self, engine: &Engine, path: &Path) -> Option<String> {
+        let id = FileId::of(&fs::metadata(path).ok()?);
+        let key = fs::read_to_string(self.id_path(engine, &id)).ok()?;
+        let key = key.trim();
+        (key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())).then(|| key.to_owned())
+    }
+
+    /// Maps the artifact of the file at `path` when the file's identity is remembered (no reading or
+    /// hashing of the file).
+    pub fn get_by_file(&self, engine: &Engine, path: &Path) -> Option<Component> {
+        self.get(engine, &self.key_of_file(engine, path)?)
+    }
+
+    /// Remembers that the file `id` has `key`, when its times are settled (a failure is only logged:
+    /// the next load hashes the file again).
+    pub fn remember(&self, engine: &Engine, id: &FileId, key: &str) {
+        if !id.settled() {
+            return;
+        }
+        let path = self.id_path(engine, id);
+        let dir = self.dir.join(BY_FILE);
+        let tmp = dir.join(format!(".{}.tmp", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            fs::DirBuilder::new().mode(0o700).recursive(true).create(&dir)?;
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.write_all(key.as_bytes())?;
+            fs::rename(&tmp, &path)
+        };
+        if let Err(e) = write() {
+            let _ = fs::remove_file(&tmp);
+            tracing::debug!("compile cache: remembering {}: {e}", path.display());
+        }
+    }
+
     /// Where the artifact of `key` lives.
     pub fn path(&self, key: &str) -> PathBuf {
         self.dir.join(format!("{key}.{EXTENSION}"))
@@ -184,15 +291,29 @@ impl CompileCache {
     }
 
     /// The component of `bytes`: from the cache, else compiled now and written to the cache (a failed
-    /// write is only logged: the component is still good).
-    pub fn load_or_compile(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(Component, Source)> {
+    /// write is only logged: the component is still good). `id`, the identity of the file the bytes were
+    /// read from, is remembered with the key once the artifact is in the cache.
+    pub fn load_or_compile(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        id: Option<&FileId>,
+    ) -> wasmtime::Result<(Component, Source)> {
         let key = Self::key(engine, bytes);
         if let Some(c) = self.get(engine, &key) {
+            if let Some(id) = id {
+                self.remember(engine, id, &key);
+            }
             return Ok((c, Source::Cached));
         }
         let component = Component::from_binary(engine, bytes)?;
         match self.put(&key, &component) {
-            Ok(_) => Ok((component, Source::CompiledAndCached)),
+            Ok(_) => {
+                if let Some(id) = id {
+                    self.remember(engine, id, &key);
+                }
+                Ok((component, Source::CompiledAndCached))
+            }
             Err(e) => {
                 tracing::debug!("compile cache: {e:#}");
                 Ok((component, Source::Compiled))

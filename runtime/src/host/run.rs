@@ -24,7 +24,7 @@ use wasmtime_wasi::{
 };
 
 use super::{
-    cache::{CompileCache, Source},
+    cache::{read_with_id, CompileCache, FileId, Source},
     linker,
     output::{Forward, Target},
     state::HostState,
@@ -211,10 +211,11 @@ impl PluginHost {
         self.cache.as_ref()
     }
 
-    /// Reads a plugin file and checks that it is a component.
-    fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    /// Reads a plugin file and checks that it is a component; returns its bytes and, when it did not
+    /// change while it was read, its identity.
+    fn read(path: &Path) -> anyhow::Result<(Vec<u8>, Option<FileId>)> {
         let name = path.display();
-        let bytes = match std::fs::read(path) {
+        let (bytes, id) = match read_with_id(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!("plugin {name}: no such file"),
             Err(e) => bail!("plugin {name}: cannot read it: {e}"),
@@ -228,12 +229,20 @@ impl PluginHost {
         if !wasmparser::Parser::is_component(&bytes) {
             bail!("plugin {name} is not a WebAssembly component (no component header)");
         }
-        Ok(bytes)
+        Ok((bytes, id))
     }
 
-    /// The component of a file: mapped from the cache, else compiled (and cached, when there is a cache).
+    /// The component of a file: mapped from the cache (found by the file's identity without reading it
+    /// when the cache remembers it), else compiled (and cached, when there is a cache).
     fn component(&self, path: &Path) -> anyhow::Result<(Component, Source)> {
-        let bytes = Self::read(path)?;
+        if let Some(c) = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.get_by_file(&self.engine, path))
+        {
+            return Ok((c, Source::Cached));
+        }
+        let (bytes, id) = Self::read(path)?;
         let invalid = |e: wasmtime::Error| {
             anyhow::anyhow!(
                 "plugin {} is not a valid WebAssembly component: {e}",
@@ -241,7 +250,9 @@ impl PluginHost {
             )
         };
         match &self.cache {
-            Some(cache) => cache.load_or_compile(&self.engine, &bytes).map_err(invalid),
+            Some(cache) => cache
+                .load_or_compile(&self.engine, &bytes, id.as_ref())
+                .map_err(invalid),
             None => Component::from_binary(&self.engine, &bytes)
                 .map(|c| (c, Source::Compiled))
                 .map_err(invalid),
@@ -256,7 +267,10 @@ impl PluginHost {
             bail!("no compile cache to compile into");
         };
         let plugin = self.load(path)?;
-        let key = CompileCache::key(&self.engine, &Self::read(path)?);
+        let key = match cache.key_of_file(&self.engine, path) {
+            Some(key) => key,
+            None => CompileCache::key(&self.engine, &Self::read(path)?.0),
+        };
         let artifact = cache.path(&key);
         if !artifact.is_file() {
             bail!(
