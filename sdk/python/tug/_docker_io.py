@@ -157,6 +157,9 @@ class TugRaw:
         made otherwise); ``on_close``: releases the WIT handles."""
         self._chunks = iter(chunks)
         self._buf = b""
+        # A generator of the payloads of a multiplexed body, for docker-py's stream helper to take
+        # instead of reading headers and payloads (see ``take_payloads``); None once any byte is read.
+        self._payloads = None
         self._eof = False
         self._closed = False
         self._on_close = on_close
@@ -176,8 +179,15 @@ class TugRaw:
             return data
         return b""
 
+    def take_payloads(self):
+        """Return the generator of the body's frame payloads (a multiplexed body not read yet), else
+        None. Once taken, the body is the generator's: it closes the body at its end."""
+        payloads, self._payloads = self._payloads, None
+        return payloads
+
     def _fill(self):
         """Read the next non-empty chunk into the buffer; False at the end."""
+        self._payloads = None
         while not self._eof and not self._buf:
             try:
                 self._buf = next(self._chunks)
@@ -309,6 +319,25 @@ def _frames(handle, mux):
             yield _HEADER(frame.stream.value, len(data)) + data
         else:
             yield data
+
+
+def _payloads(handle, raw):
+    """Yield the payloads of a ``frame-reader``'s frames (what docker-py's multiplexed stream helper
+    yields, without an 8-byte header packed and parsed again per frame); close ``raw`` at the end."""
+    next_frame = handle.next
+    try:
+        while True:
+            try:
+                frame = next_frame(_MAX_FRAME)
+            except _cpt.Err as e:
+                raise urllib3.exceptions.ProtocolError("tug: " + _error_message(e.value)[1])
+            if frame is None:
+                return
+            data = frame.data
+            if data:
+                yield data
+    finally:
+        raw.close()
 
 
 def _error_message(err):

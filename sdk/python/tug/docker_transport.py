@@ -34,6 +34,7 @@ from ._docker_io import (  # noqa: F401 - re-exported for docker-py's isinstance
     _drop,
     _error_message,
     _frames,
+    _payloads,
     _json_stream_chunks,
     _read_input_stream,
 )
@@ -464,8 +465,12 @@ class TugAdapter(requests.adapters.BaseAdapter):
                                 lambda: _drop(result))
         if returns == "frame-reader":
             tty = result.tty()
-            return self._stream(request, _frames(result, not tty),
-                                _RAW_CONTENT_TYPE if tty else _MUX_CONTENT_TYPE, lambda: _drop(result))
+            response = self._stream(request, _frames(result, not tty),
+                                    _RAW_CONTENT_TYPE if tty else _MUX_CONTENT_TYPE,
+                                    lambda: _drop(result))
+            if not tty:
+                response.raw._payloads = _payloads(result, response.raw)
+            return response
         if returns == "input-stream":
             return self._stream(request, _read_input_stream(result), "application/x-tar",
                                 lambda: _drop(result))
@@ -595,7 +600,9 @@ def install():
     It wraps ``APIClient.__init__`` so docker-py takes its ``http+unix://`` branch (which only mounts an
     adapter; no ``socket.AF_UNIX`` is touched), replaces the ``UnixHTTPAdapter`` that branch creates with
     :class:`TugAdapter`, and makes ``docker.utils.socket.read`` treat :class:`TugSocket` like an
-    ``NpipeSocket`` (no select/poll on a file descriptor). Idempotent."""
+    ``NpipeSocket`` (no select/poll on a file descriptor). docker-py's multiplexed stream helper (streamed
+    logs) takes the frames' payloads straight from the ``frame-reader`` while the body is unread.
+    Idempotent."""
     global _installed
     if _installed:
         return
@@ -630,6 +637,18 @@ def install():
     __init__.__doc__ = orig_init.__doc__
     __init__.__wrapped__ = orig_init
     client_mod.APIClient.__init__ = __init__
+    orig_mux = client_mod.APIClient._multiplexed_response_stream_helper
+
+    def _multiplexed_response_stream_helper(self, response):
+        payloads = getattr(response.raw, "take_payloads", None)
+        payloads = payloads() if payloads is not None else None
+        if payloads is not None:
+            return payloads
+        return orig_mux(self, response)
+
+    _multiplexed_response_stream_helper.__doc__ = orig_mux.__doc__
+    _multiplexed_response_stream_helper.__wrapped__ = orig_mux
+    client_mod.APIClient._multiplexed_response_stream_helper = _multiplexed_response_stream_helper
     npipe = socket_mod.NpipeSocket
     socket_mod.NpipeSocket = (TugSocket,) if npipe is type(None) else (npipe, TugSocket)
     _installed = True
