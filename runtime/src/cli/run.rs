@@ -75,12 +75,41 @@ pub struct RunArgs {
     /// An environment variable to pass to the plugin (none are passed by default).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
+    /// A host directory for the plugin, added to the policy's `preopens`: HOST:GUEST, read-only, or
+    /// HOST:GUEST:rw, read-write (e.g. `--dir ./project:/project --dir ./out:/out:rw`).
+    #[arg(long = "dir", value_name = "HOST:GUEST[:rw]")]
+    pub dirs: Vec<String>,
     /// Neither use nor fill the compile cache: compile the plugin now.
     #[arg(long)]
     pub no_cache: bool,
     /// Arguments for the plugin (after `--`).
     #[arg(last = true)]
     pub args: Vec<String>,
+}
+
+/// A `--dir HOST:GUEST[:rw]`: the host directory (which must exist; made absolute) and where the plugin
+/// sees it, read-only unless `:rw`.
+fn preopen(spec: &str) -> anyhow::Result<crate::policy::config::Preopen> {
+    let (rest, read_only) = match spec.strip_suffix(":rw") {
+        Some(rest) => (rest, false),
+        None => (spec.strip_suffix(":ro").unwrap_or(spec), true),
+    };
+    let Some((host, guest)) = rest.rsplit_once(':') else {
+        bail!("--dir {spec}: expected HOST:GUEST or HOST:GUEST:rw");
+    };
+    if host.is_empty() || !guest.starts_with('/') {
+        bail!("--dir {spec}: expected a host directory and an absolute path for the plugin (HOST:/GUEST)");
+    }
+    let host = std::fs::canonicalize(host)
+        .map_err(|e| anyhow::anyhow!("--dir {spec}: the host directory {host}: {e}"))?;
+    if !host.is_dir() {
+        bail!("--dir {spec}: {} is not a directory", host.display());
+    }
+    Ok(crate::policy::config::Preopen {
+        host,
+        guest: guest.to_owned(),
+        read_only,
+    })
 }
 
 fn seconds(s: &str) -> Result<Seconds, String> {
@@ -172,7 +201,11 @@ pub async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCod
 
 async fn phases(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     let signals = Signals::install()?;
-    let policy = crate::policy::Policy::load(&args.policy).map_err(|e| anyhow::anyhow!("--policy: {e}"))?;
+    let mut policy =
+        crate::policy::Policy::load(&args.policy).map_err(|e| anyhow::anyhow!("--policy: {e}"))?;
+    for dir in &args.dirs {
+        policy.preopens.push(preopen(dir)?);
+    }
     let host = crate::host::PluginHost::with_options(crate::host::HostOptions {
         cache: if args.no_cache {
             crate::host::CacheMode::Off
@@ -433,6 +466,37 @@ async fn clean_up(
         () = skip => {
             say!("tug: interrupted again: cleanup after plugin {name} on {engine} skipped; {left}");
             Cleanup::Left
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::preopen;
+
+    #[test]
+    fn dir_flags_are_read_only_unless_rw_and_name_what_is_wrong() {
+        let tmp = std::env::temp_dir();
+        let host = std::fs::canonicalize(&tmp).unwrap();
+        let p = preopen(&format!("{}:/in", tmp.display())).unwrap();
+        assert_eq!(
+            (p.host.as_path(), p.guest.as_str(), p.read_only),
+            (host.as_path(), "/in", true)
+        );
+        let p = preopen(&format!("{}:/out:rw", tmp.display())).unwrap();
+        assert_eq!((p.guest.as_str(), p.read_only), ("/out", false));
+        let p = preopen(&format!("{}:/in:ro", tmp.display())).unwrap();
+        assert!(p.read_only);
+        for (spec, says) in [
+            ("nocolon".to_owned(), "expected HOST:GUEST"),
+            (format!("{}:relative", tmp.display()), "absolute path"),
+            ("/no/such/dir/for/tug:/in".to_owned(), "/no/such/dir/for/tug"),
+        ] {
+            let err = preopen(&spec).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("--dir {spec}")) && err.contains(says),
+                "{err}"
+            );
         }
     }
 }
