@@ -66,8 +66,11 @@ mod bindings {
     });
 }
 
+pub mod archive;
+pub mod docker;
 mod error;
 pub mod io;
+pub mod models;
 
 pub use io::{
     collect_output, documents, frames, progress_upload_all, progress_upload_with, read_to_end, upload_all,
@@ -106,6 +109,23 @@ pub fn engine() -> engines::Engine {
     match engines::default() {
         Ok(engine) => engine,
         Err(e) => panic!("tug: the plugin has no default engine: {e}"),
+    }
+}
+
+/// Runs a plugin's body, and when it fails prints `error: ` and the error's one line to stderr and
+/// ends the plugin with exit code 1.
+///
+/// ```no_run
+/// tug_sdk::main(|| -> Result<(), tug_sdk::docker::Error> {
+///     let docker = tug_sdk::docker::Docker::from_env()?;
+///     println!("{}", docker.version()?.version.unwrap_or_default());
+///     Ok(())
+/// })
+/// ```
+pub fn main<E: std::fmt::Display>(body: impl FnOnce() -> Result<(), E>) {
+    if let Err(e) = body() {
+        eprintln!("error: {e}");
+        exit(1);
     }
 }
 

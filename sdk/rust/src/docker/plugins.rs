@@ -1,0 +1,140 @@
+//! [`Plugins`] and [`Plugin`]: the engine's managed plugins, over `plugins` and `plugin-streams`.
+
+use serde_json::Value;
+
+use super::{parse, to_json, Docker, Docs, Result};
+use crate::models::{Plugin as PluginDoc, PluginPrivilege};
+use crate::types::AuthConfig;
+use crate::{plugin_streams, plugins};
+
+/// The engine's plugins: [`crate::docker::Docker::plugins`].
+#[derive(Clone, Debug)]
+pub struct Plugins {
+    docker: Docker,
+}
+
+/// A plugin: its name and its inspect document.
+#[derive(Clone, Debug)]
+pub struct Plugin {
+    docker: Docker,
+    /// The name (`vieux/sshfs:latest`).
+    pub name: String,
+    /// The engine's inspect document.
+    pub attrs: PluginDoc,
+}
+
+impl Plugins {
+    pub(crate) fn new(docker: Docker) -> Self {
+        Plugins { docker }
+    }
+
+    fn model(&self, attrs: PluginDoc) -> Plugin {
+        Plugin {
+            docker: self.docker.clone(),
+            name: attrs.name.clone().unwrap_or_default(),
+            attrs,
+        }
+    }
+
+    /// `plugins.list`.
+    pub fn list(&self, options: plugins::ListOptions) -> Result<Vec<Plugin>> {
+        let docs: Vec<PluginDoc> = parse("plugins.list", &plugins::list(self.docker.engine(), &options)?)?;
+        Ok(docs.into_iter().map(|d| self.model(d)).collect())
+    }
+
+    /// The plugin named `name` (`plugins.inspect`).
+    pub fn get(&self, name: &str) -> Result<Plugin> {
+        let doc = parse("plugins.inspect", &plugins::inspect(self.docker.engine(), name)?)?;
+        Ok(self.model(doc))
+    }
+
+    /// `plugins.privileges`: what installing `remote` would grant it.
+    pub fn privileges(&self, remote: &str, auth: Option<AuthConfig>) -> Result<Vec<PluginPrivilege>> {
+        parse(
+            "plugins.privileges",
+            &plugins::privileges(self.docker.engine(), remote, auth.as_ref())?,
+        )
+    }
+
+    /// docker-py's `install`: grants `remote` the privileges it asks for, pulls it (as `name`, default
+    /// `remote`) to the end and returns it (disabled).
+    pub fn install(&self, remote: &str, name: Option<&str>, auth: Option<AuthConfig>) -> Result<Plugin> {
+        let privileges = self.privileges(remote, auth.clone())?;
+        let progress: Docs<Value> = Docs::new(
+            plugin_streams::pull(
+                self.docker.engine(),
+                remote,
+                &to_json("plugin-streams.pull", &privileges)?,
+                &plugin_streams::PullOptions {
+                    name: name.map(str::to_owned),
+                },
+                auth.as_ref(),
+            )?,
+            "a plugin pull progress message",
+        );
+        for message in progress {
+            message?;
+        }
+        self.get(name.unwrap_or(remote))
+    }
+}
+
+impl Plugin {
+    /// Whether it is enabled, as of the last reload.
+    pub fn enabled(&self) -> bool {
+        self.attrs.enabled.unwrap_or(false)
+    }
+
+    /// Inspects it again.
+    pub fn reload(&mut self) -> Result<()> {
+        *self = self.docker.plugins().get(&self.name)?;
+        Ok(())
+    }
+
+    /// `plugins.enable`.
+    pub fn enable(&self, options: plugins::EnableOptions) -> Result<()> {
+        Ok(plugins::enable(self.docker.engine(), &self.name, options)?)
+    }
+
+    /// `plugins.disable`.
+    pub fn disable(&self, options: plugins::DisableOptions) -> Result<()> {
+        Ok(plugins::disable(self.docker.engine(), &self.name, options)?)
+    }
+
+    /// `plugins.set`: `NAME=value` settings (docker-py's `configure`); the plugin must be disabled.
+    pub fn set(&self, settings: &[&str]) -> Result<()> {
+        Ok(plugins::set(
+            self.docker.engine(),
+            &self.name,
+            &to_json("plugins.set", &settings)?,
+        )?)
+    }
+
+    /// `plugins.remove`.
+    pub fn remove(&self, options: plugins::RemoveOptions) -> Result<()> {
+        Ok(plugins::remove(self.docker.engine(), &self.name, options)?)
+    }
+
+    /// `plugin-streams.upgrade` to `remote`, granting the privileges it asks for: its progress.
+    pub fn upgrade(&self, remote: &str, auth: Option<AuthConfig>) -> Result<Docs<Value>> {
+        let privileges = self.docker.plugins().privileges(remote, auth.clone())?;
+        Ok(Docs::new(
+            plugin_streams::upgrade(
+                self.docker.engine(),
+                &self.name,
+                remote,
+                &to_json("plugin-streams.upgrade", &privileges)?,
+                auth.as_ref(),
+            )?,
+            "a plugin upgrade progress message",
+        ))
+    }
+
+    /// `plugin-streams.push`: its progress.
+    pub fn push(&self, auth: Option<AuthConfig>) -> Result<Docs<Value>> {
+        Ok(Docs::new(
+            plugin_streams::push(self.docker.engine(), &self.name, auth.as_ref())?,
+            "a plugin push progress message",
+        ))
+    }
+}

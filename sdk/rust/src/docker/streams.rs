@@ -1,0 +1,169 @@
+//! The object layer's iterators: [`Docs`], typed documents of a JSON stream (events, stats, progress),
+//! and [`Logs`], the output frames of a container, service or task.
+
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+use wasip2::io::poll::Pollable;
+
+use super::{Error, Result};
+use crate::types::{Frame, FrameReader, JsonStream, StreamKind};
+
+/// The documents of a JSON stream (events, stats, pull/push/build progress), each read as a `T`.
+///
+/// Waits for each document; ends when the stream does; after an error, yields nothing more. An error the
+/// engine reports in the stream (`errorDetail`: a failed pull or build) is an `Err` item. Dropping it
+/// closes the stream. [`Docs::subscribe`] gives a pollable to wait on several streams at once.
+pub struct Docs<T> {
+    stream: JsonStream,
+    what: &'static str,
+    done: bool,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for Docs<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Docs")
+            .field("what", &self.what)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl<T: DeserializeOwned> Docs<T> {
+    /// Reads `stream`, whose documents are each `what` (named in errors).
+    pub(crate) fn new(stream: JsonStream, what: &'static str) -> Self {
+        Docs {
+            stream,
+            what,
+            done: false,
+            _type: PhantomData,
+        }
+    }
+
+    /// The next document as the engine sent it (JSON text), without reading it as a `T`.
+    pub fn next_raw(&mut self) -> Option<Result<String>> {
+        if self.done {
+            return None;
+        }
+        match self.stream.next() {
+            Ok(Some(doc)) => Some(Ok(doc)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e.into()))
+            }
+        }
+    }
+
+    /// A pollable that is ready when the next document (or the end) can be read without waiting. Drop
+    /// it before the stream: a stream dropped while a pollable of it lives traps.
+    pub fn subscribe(&self) -> Pollable {
+        self.stream.subscribe()
+    }
+
+    /// The WIT handle.
+    pub fn stream(&self) -> &JsonStream {
+        &self.stream
+    }
+}
+
+impl<T: DeserializeOwned> Iterator for Docs<T> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Result<T>> {
+        let doc = match self.next_raw()? {
+            Ok(doc) => doc,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(serde_json::from_str(&doc).map_err(|e| {
+            self.done = true;
+            Error::decode(self.what, format!("{e}: {doc}"))
+        }))
+    }
+}
+
+/// The output of a container, service or task, as frames (`stream`: stdout or stderr; `data`: the
+/// bytes as written).
+///
+/// Waits for each frame; ends when the output does (at once without `follow`); after an error, yields
+/// nothing more. Dropping it stops reading.
+#[derive(Debug)]
+pub struct Logs {
+    reader: FrameReader,
+    done: bool,
+}
+
+impl Logs {
+    pub(crate) fn new(reader: FrameReader) -> Self {
+        Logs { reader, done: false }
+    }
+
+    /// Whether the process has a TTY (then every frame is stdout, raw).
+    pub fn tty(&self) -> bool {
+        self.reader.tty()
+    }
+
+    /// A pollable that is ready when the next frame (or the end) can be read without waiting. Drop it
+    /// before the logs: logs dropped while a pollable of them lives trap.
+    pub fn subscribe(&self) -> Pollable {
+        self.reader.subscribe()
+    }
+
+    /// Reads to the end and returns standard output and standard error apart (stderr also gets the
+    /// engine's own `system` messages).
+    pub fn output(self) -> Result<(Vec<u8>, Vec<u8>)> {
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        for frame in self {
+            let frame = frame?;
+            match frame.stream {
+                StreamKind::Stdout => stdout.extend_from_slice(&frame.data),
+                StreamKind::Stderr | StreamKind::System => stderr.extend_from_slice(&frame.data),
+                StreamKind::Stdin => {}
+            }
+        }
+        Ok((stdout, stderr))
+    }
+
+    /// Reads to the end and returns every byte in the order the frames came (docker-py's
+    /// `logs(stream=False)` with both streams).
+    pub fn bytes(self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        for frame in self {
+            let frame = frame?;
+            if frame.stream != StreamKind::Stdin {
+                out.extend_from_slice(&frame.data);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads to the end and returns the output as text (lossily decoded UTF-8), both streams.
+    pub fn text(self) -> Result<String> {
+        Ok(String::from_utf8_lossy(&self.bytes()?).into_owned())
+    }
+}
+
+impl Iterator for Logs {
+    type Item = Result<Frame>;
+
+    fn next(&mut self) -> Option<Result<Frame>> {
+        if self.done {
+            return None;
+        }
+        match self.reader.next(crate::MAX_FRAME_BYTES) {
+            Ok(Some(frame)) => Some(Ok(frame)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e.into()))
+            }
+        }
+    }
+}
