@@ -38,6 +38,9 @@ pub const PLUGINS: &[(&str, &str)] = &[
     ("plugin-registry", "registry"),
     ("plugin-probe", "probe"),
     ("plugin-attack", "attack"),
+    ("plugin-ci-run", "ci-run"),
+    ("plugin-services", "services"),
+    ("plugin-matrix", "matrix"),
 ];
 
 /// How long one `tug run` may take.
@@ -280,4 +283,18 @@ pub fn docker(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A suffix for names that no other test, and no other run of the tests on this host, uses: the
+/// process ID and the time to the nanosecond.
+pub fn unique() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "{}-{}-{:09}",
+        std::process::id(),
+        now.as_secs(),
+        now.subsec_nanos()
+    )
 }

@@ -10,23 +10,13 @@
 use std::{
     path::{Path, PathBuf},
     process::Command,
-    time::{Instant, SystemTime, UNIX_EPOCH},
+    time::Instant,
 };
 
 use serde_json::Value;
-use tug_e2e::{attack::policy, docker, python_plugin, tug, tug_run, Run, TEST_IMAGE};
+use tug_e2e::{attack::policy, docker, python_plugin, tug, tug_run, unique, Run, TEST_IMAGE};
 
 const REGISTRY: &str = "127.0.0.1:5000";
-
-fn unique() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    format!(
-        "{}-{}-{:09}",
-        std::process::id(),
-        now.as_secs(),
-        now.subsec_nanos()
-    )
-}
 
 /// `plugins/python/registry_tour.py`, built once per test binary.
 fn built() -> PathBuf {

@@ -7,23 +7,12 @@
 use std::{
     path::{Path, PathBuf},
     process::Command,
-    time::{SystemTime, UNIX_EPOCH},
 };
 
 use serde_json::Value;
-use tug_e2e::{docker, plugin, tug_run, Run};
+use tug_e2e::{docker, plugin, tug_run, unique, Run};
 
 const REGISTRY: &str = "127.0.0.1:5000";
-
-fn unique() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    format!(
-        "{}-{}-{:09}",
-        std::process::id(),
-        now.as_secs(),
-        now.subsec_nanos()
-    )
-}
 
 /// Pushes the test image to the local registry as `tug-e2e/base:<tag>` and returns the reference.
 fn push_base(tag: &str) -> String {
