@@ -4,65 +4,55 @@
 //! volume update, which needs 1.42), and a session
 //! (refused by every policy but an unrestricted one).
 
-use serde_json::{json, Value};
+use tug_sdk::docker::{Docker, RunOptions};
 use tug_sdk::types::Error;
-use tug_sdk::{container_streams, containers, engine, frames, images, system, volumes, write_all};
+use tug_sdk::{container_streams, containers, frames, images, system, volumes, write_all};
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 
 fn main() {
-    if let Err(e) = run() {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    tug_sdk::main(run);
     println!("ok");
 }
 
 fn run() -> Result<()> {
-    let docker = engine();
-    let head = system::ping_head(&docker)?;
+    let client = Docker::from_env()?;
+    let docker = client.engine();
+    let head = system::ping_head(docker)?;
     println!("ping-head: api-version {}", head.api_version);
 
     // WebSocket attach: the container reads a line and answers.
-    let config = json!({
-        "Image": "tug-test/busybox:latest",
-        "Cmd": ["sh", "-c", "read line; echo got:$line"],
-        "OpenStdin": true, "StdinOnce": true, "AttachStdin": true, "AttachStdout": true,
-    });
-    let created: Value = serde_json::from_str(&containers::create(
-        &docker,
-        &config.to_string(),
-        &Default::default(),
-    )?)?;
-    let id = created["Id"].as_str().ok_or("no Id")?.to_owned();
-    let outcome = websocket(&docker, &id);
-    let checkpoints = containers::checkpoint_list(&docker, &id);
-    containers::remove(
-        &docker,
-        &id,
-        containers::RemoveOptions {
-            force: Some(true),
-            ..Default::default()
-        },
-    )?;
+    let mut options = RunOptions::new().command(["sh", "-c", "read line; echo got:$line"]);
+    options.config.open_stdin = Some(true);
+    options.config.stdin_once = Some(true);
+    options.config.attach_stdin = Some(true);
+    options.config.attach_stdout = Some(true);
+    let container = client.containers().create("tug-test/busybox:latest", &options)?;
+    let id = container.id.clone();
+    let outcome = websocket(docker, &id);
+    let checkpoints = containers::checkpoint_list(docker, &id);
+    container.remove(containers::RemoveOptions {
+        force: Some(true),
+        ..Default::default()
+    })?;
     outcome?;
     match checkpoints {
         Err(Error::ApiVersion(m)) => println!("checkpoints: {m}"),
         other => return Err(format!("checkpoints on a non-experimental engine: {other:?}").into()),
     }
 
-    images::build_cancel(&docker, "tug-no-such-build")?;
+    images::build_cancel(docker, "tug-no-such-build")?;
     println!("build-cancel: accepted");
-    match images::attestations(&docker, "tug-test/busybox:latest", None) {
+    match images::attestations(docker, "tug-test/busybox:latest", None) {
         Err(Error::ApiVersion(m)) => println!("attestations: {m}"),
         Ok(list) => println!("attestations: {list}"),
         Err(e) => return Err(format!("attestations: {e}").into()),
     }
-    match volumes::update(&docker, "tug-extras-volume", 1, "{\"Spec\":{}}") {
+    match volumes::update(docker, "tug-extras-volume", 1, "{\"Spec\":{}}") {
         Err(Error::ApiVersion(m)) => println!("volume-update: {m}"),
         other => return Err(format!("volume update on API 1.41: {other:?}").into()),
     }
-    match system::session(&docker, &[]) {
+    match system::session(docker, &[]) {
         Err(Error::Denied(d)) => println!("session: denied by {}", d.rule),
         Ok(_) => println!("session: opened"),
         Err(e) => println!("session: {e}"),

@@ -1,54 +1,46 @@
-//! Says hello to the engine: its version (`system.version`), a line of what it holds (`system.info`) and
-//! what it says in the headers of a ping (`system.ping`).
+//! Says hello to the engine: its version, a line of what it holds and what it says in the headers of a
+//! ping.
 
-use serde_json::Value;
-use tug_sdk::{engine, system};
-
-type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
+use tug_sdk::docker::{Docker, Error};
 
 fn main() {
-    if let Err(e) = run() {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    tug_sdk::main(run);
     println!("ok");
 }
 
-fn run() -> Result<()> {
-    let docker = engine();
+fn run() -> Result<(), Error> {
+    let docker = Docker::from_env()?;
     println!(
         "engine {:?}, spoken to in API version {}",
         docker.name(),
         docker.api_version()
     );
 
-    let version: Value = serde_json::from_str(&system::version(&docker)?)?;
-    let (engine_version, api_version) = (text(&version, "Version")?, text(&version, "ApiVersion")?);
+    let version = docker.version()?;
+    let api_version = version.api_version.clone().unwrap_or_default();
     println!(
-        "Docker {engine_version} (ApiVersion {api_version}, MinAPIVersion {}, {}/{})",
-        text(&version, "MinAPIVersion").unwrap_or("?"),
-        text(&version, "Os").unwrap_or("?"),
-        text(&version, "Arch").unwrap_or("?"),
+        "Docker {} (ApiVersion {api_version}, MinAPIVersion {}, {}/{})",
+        version.version.as_deref().unwrap_or("?"),
+        version.min_api_version.as_deref().unwrap_or("?"),
+        version.os.as_deref().unwrap_or("?"),
+        version.arch.as_deref().unwrap_or("?"),
     );
-    check(api_version.starts_with("1."), || {
-        format!("ApiVersion {api_version:?} is not 1.x")
-    })?;
+    if !api_version.starts_with("1.") {
+        return Err(Error::InvalidArgument(format!(
+            "ApiVersion {api_version:?} is not 1.x"
+        )));
+    }
 
-    let info: Value = serde_json::from_str(&system::info(&docker)?)?;
-    let count = |field: &str| {
-        info[field]
-            .as_u64()
-            .ok_or_else(|| format!("info has no number {field}"))
-    };
+    let info = docker.info()?;
     println!(
         "info: {} containers ({} running), {} images, storage driver {}",
-        count("Containers")?,
-        count("ContainersRunning")?,
-        count("Images")?,
-        text(&info, "Driver")?,
+        info.containers.unwrap_or(0),
+        info.containers_running.unwrap_or(0),
+        info.images.unwrap_or(0),
+        info.driver.as_deref().unwrap_or("?"),
     );
 
-    let ping = system::ping(&docker)?;
+    let ping = docker.ping()?;
     println!(
         "ping: api-version {}, os-type {}, builder-version {}, experimental {}",
         ping.api_version,
@@ -56,26 +48,11 @@ fn run() -> Result<()> {
         ping.builder_version.as_deref().unwrap_or("-"),
         ping.experimental,
     );
-    check(ping.api_version == api_version, || {
-        format!(
+    if ping.api_version != api_version {
+        return Err(Error::InvalidArgument(format!(
             "ping says api-version {}, version says {api_version}",
             ping.api_version
-        )
-    })
-}
-
-/// The string field `field` of `document`.
-fn text<'a>(document: &'a Value, field: &str) -> Result<&'a str> {
-    Ok(document[field]
-        .as_str()
-        .ok_or_else(|| format!("no string field {field} in {document}"))?)
-}
-
-/// Fails with `message()` unless `ok`.
-fn check(ok: bool, message: impl FnOnce() -> String) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(message().into())
+        )));
     }
+    Ok(())
 }

@@ -1,81 +1,45 @@
 //! An interactive exec, as in docker-py's documentation: a shell in a running container, commands sent to
 //! its stdin, its output read as it comes, and its exit code from the exec instance.
 
-use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use tug_sdk::containers::RemoveOptions;
+use tug_sdk::docker::{short_id, Container, Docker, Error, ExecOptions, RunOptions};
 use tug_sdk::types::StreamKind;
-use tug_sdk::{collect_output, containers, engine, engines::Engine, exec, exec_streams, frames, write_all};
-
-type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
+use tug_sdk::{collect_output, frames, write_all};
 
 const IMAGE: &str = "tug-test/busybox:latest";
 
 fn main() {
-    if let Err(e) = run() {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    tug_sdk::main(run);
     println!("ok");
 }
 
-fn run() -> Result<()> {
-    let docker = engine();
-    let config = json!({
-        "Image": IMAGE,
-        "Cmd": ["sleep", "60"],
-        "Labels": {"org.example.plugin": "shell"},
-    });
-    let created: Value = serde_json::from_str(&containers::create(
-        &docker,
-        &config.to_string(),
-        &Default::default(),
-    )?)?;
-    let id = created["Id"]
-        .as_str()
-        .ok_or_else(|| format!("create answered no Id: {created}"))?
-        .to_owned();
-    println!("created container {}", short(&id));
+fn run() -> Result<(), Error> {
+    let docker = Docker::from_env()?;
+    let options = RunOptions::new()
+        .command(["sleep", "60"])
+        .label("org.example.plugin", "shell");
+    let container = docker.containers().create(IMAGE, &options)?;
+    println!("created container {}", container.short_id());
 
-    let outcome = exercise(&docker, &id);
-
-    let remove = containers::RemoveOptions {
+    let outcome = exercise(&container);
+    let removed = container.remove(RemoveOptions {
         force: Some(true),
         ..Default::default()
-    };
-    let removed = containers::remove(&docker, &id, remove);
+    });
     match &removed {
-        Ok(()) => println!("removed container {}", short(&id)),
-        Err(e) => eprintln!("error: removing container {}: {e}", short(&id)),
+        Ok(()) => println!("removed container {}", container.short_id()),
+        Err(e) => eprintln!("error: removing container {}: {e}", container.short_id()),
     }
     outcome?;
-    Ok(removed?)
+    removed
 }
 
-fn exercise(docker: &Engine, id: &str) -> Result<()> {
-    containers::start(docker, id, &Default::default())?;
+fn exercise(container: &Container) -> Result<(), Error> {
+    container.start()?;
     println!("started `sleep 60`");
 
-    let config = json!({
-        "Cmd": ["sh"],
-        "AttachStdin": true,
-        "AttachStdout": true,
-        "AttachStderr": true,
-        "Tty": false,
-    });
-    let instance: Value = serde_json::from_str(&exec::create(docker, id, &config.to_string())?)?;
-    let exec_id = instance["Id"]
-        .as_str()
-        .ok_or_else(|| format!("exec create answered no Id: {instance}"))?;
-    println!("created exec instance {} (sh)", short(exec_id));
-
-    let socket = exec_streams::start(
-        docker,
-        exec_id,
-        exec_streams::StartOptions {
-            tty: Some(false),
-            stdin: Some(true),
-        },
-    )?;
+    let (exec_id, socket) = container.exec_socket(&["sh"], ExecOptions::default())?;
+    println!("created exec instance {} (sh)", short_id(&exec_id));
     let stdin = socket.stdin()?;
     println!("attached (tty: {}); sending `ls -la /`", socket.tty());
     write_all(&stdin, b"ls -la /\n")?;
@@ -83,14 +47,12 @@ fn exercise(docker: &Engine, id: &str) -> Result<()> {
     let mut output = frames(&socket);
     let mut listing = String::new();
     while !(listing.contains("bin") && listing.contains("proc")) {
-        let frame = output.next().ok_or("the output ended before the listing did")??;
+        let frame = output
+            .next()
+            .ok_or_else(|| Error::Transport("the output ended before the listing did".into()))??;
         match frame.stream {
             StreamKind::Stdout => listing.push_str(&String::from_utf8_lossy(&frame.data)),
-            _ => eprintln!(
-                "{:?}: {}",
-                frame.stream,
-                String::from_utf8_lossy(&frame.data).trim_end()
-            ),
+            other => eprintln!("{other:?}: {}", String::from_utf8_lossy(&frame.data).trim_end()),
         }
     }
     println!("the listing of / contains bin and proc:");
@@ -108,24 +70,16 @@ fn exercise(docker: &Engine, id: &str) -> Result<()> {
         errors.len()
     );
 
-    // The output ends when the process does; the daemon may record the exit a moment later.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let inspected = loop {
-        let inspected: Value = serde_json::from_str(&exec::inspect(docker, exec_id)?)?;
-        if inspected["Running"] == Value::Bool(false) || Instant::now() > deadline {
-            break inspected;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let code = &inspected["ExitCode"];
-    println!("exec inspect: Running {}, ExitCode {code}", inspected["Running"]);
-    if code != &json!(3) {
-        return Err(format!("exec ExitCode: expected 3, got {code}").into());
+    let inspected = container.exec_wait(&exec_id)?;
+    let (running, code) = (inspected.running.unwrap_or(true), inspected.exit_code);
+    println!(
+        "exec inspect: Running {running}, ExitCode {}",
+        code.map_or("null".to_owned(), |c| c.to_string())
+    );
+    if code != Some(3) {
+        return Err(Error::InvalidArgument(format!(
+            "exec ExitCode: expected 3, got {code:?}"
+        )));
     }
     Ok(())
-}
-
-/// The first 12 characters of an ID, as `docker ps` shows it.
-fn short(id: &str) -> &str {
-    &id[..id.len().min(12)]
 }
