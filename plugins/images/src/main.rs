@@ -1,6 +1,6 @@
 //! An image's round trip through the local registry: build it from a context made here, push it to
-//! 127.0.0.1:5000, remove it, pull it back, run it, save it to a tar, remove it, load the tar, and inspect
-//! it again. Everything it makes locally is removed at the end, whatever happens.
+//! 127.0.0.1:5000, remove it, run it (which pulls it back), save it to a tar, remove it, load the tar, and
+//! inspect it again. Everything it makes locally is removed at the end, whatever happens.
 //!
 //! Optional argument: the tag to use (by default a unique `e2e-<time>`).
 
@@ -95,21 +95,9 @@ fn run(docker: &Docker, tag: &str, image: &str) -> Result<(), Error> {
     let digest = digest.ok_or_else(|| fail("the push reported no digest (aux.Digest)".into()))?;
     println!("pushed: digest {digest}");
 
-    // Remove it here, pull it back from the registry.
+    // Remove it here and run it: `run` pulls it back from the registry first, as docker-py's does. Its
+    // CMD prints the greeting.
     remove_image(docker, image)?;
-    println!("pull {image}:");
-    let pulled = docker.images().pull(image, Default::default(), None)?;
-    let repo_digest = format!("{REPOSITORY}@{digest}");
-    let digests = pulled.attrs.repo_digests.clone().unwrap_or_default();
-    if pulled.id != built_id || !digests.contains(&repo_digest) {
-        return Err(fail(format!(
-            "the pulled image: expected Id {built_id} and RepoDigests with {repo_digest}, got Id {} and RepoDigests {digests:?}",
-            pulled.id
-        )));
-    }
-    println!("pulled: Id {built_id}, RepoDigests has {repo_digest}");
-
-    // Run it: its CMD prints the greeting.
     let output = docker
         .containers()
         .run(
@@ -127,6 +115,18 @@ fn run(docker: &Docker, tag: &str, image: &str) -> Result<(), Error> {
         )));
     }
     println!("the container from {image} said: {}", said.trim_end());
+
+    // The image `run` pulled is the one built, under the digest the push reported.
+    let pulled = docker.images().get(image)?;
+    let repo_digest = format!("{REPOSITORY}@{digest}");
+    let digests = pulled.attrs.repo_digests.clone().unwrap_or_default();
+    if pulled.id != built_id || !digests.contains(&repo_digest) {
+        return Err(fail(format!(
+            "the pulled image: expected Id {built_id} and RepoDigests with {repo_digest}, got Id {} and RepoDigests {digests:?}",
+            pulled.id
+        )));
+    }
+    println!("pulled: Id {built_id}, RepoDigests has {repo_digest}");
 
     // Save it, remove it, load it back.
     let saved = tug_sdk::read_to_end(&docker.images().save(image)?)?;
