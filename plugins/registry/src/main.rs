@@ -10,23 +10,25 @@
 //!   error naming the blob).
 //! - `denials SRC OUTSIDE-DIR`: what the policy refuses, one `denied <rule>` line each, and the image busy
 //!   while a layer upload is under way.
+//!
+//! The registry calls are the `registry` and `registry-streams` WIT interfaces themselves
+//! ([`tug_sdk::registry`]; the object layer does not wrap them); running the result in the engine goes
+//! through the object layer ([`tug_sdk::docker`]).
 
 use serde_json::{json, Value};
-use tug_sdk::{
-    collect_output, container_streams, containers, engine,
-    engines::Engine,
-    frames, images, read_to_end,
-    registry::{self, ConfigEdit, FileEntry, Image, PullOptions},
-    registry_streams::{self, ArchiveFormat},
-    types::Error,
-    write_all,
-};
+use tug_sdk::archive::{self, Tar};
+use tug_sdk::docker::{Docker, RunOptions};
+use tug_sdk::models::ImageConfig;
+use tug_sdk::registry::{self, ConfigEdit, FileEntry, Image, PullOptions};
+use tug_sdk::registry_streams::{self, ArchiveFormat, LayerUpload};
+use tug_sdk::types::Error;
+use tug_sdk::{images, read_to_end, write_all};
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let outcome = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+    tug_sdk::main(|| match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["roundtrip", base, dest, dir] => roundtrip(base, dest, dir),
         ["lazy", src, dest] => lazy(src, dest),
         ["save", reference] => save(reference),
@@ -35,11 +37,7 @@ fn main() {
             "usage: registry roundtrip BASE DEST LAYER-DIR | lazy SRC DEST | save REF | denials SRC DIR"
                 .into(),
         ),
-    };
-    if let Err(e) = outcome {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    });
     println!("ok");
 }
 
@@ -69,12 +67,12 @@ fn roundtrip(base: &str, dest: &str, dir: &str) -> Result<()> {
 
     let upload = registry_streams::add_layer_tar(&image, "tug: streamed.txt")?;
     let body = upload.body()?;
-    let tar = tar_of(&[("tug/streamed.txt", STREAMED.as_bytes())])?;
+    let tar = Tar::new().file("tug/streamed.txt", STREAMED)?.into_bytes()?;
     for chunk in tar.chunks(1000) {
         write_all(&body, chunk)?;
     }
     drop(body);
-    let l2 = registry_streams::LayerUpload::finish(upload)?;
+    let l2 = LayerUpload::finish(upload)?;
     println!(
         "added layer {} ({} bytes) from a streamed tar",
         l2.digest, l2.size
@@ -115,9 +113,11 @@ fn roundtrip(base: &str, dest: &str, dir: &str) -> Result<()> {
     if digests(&back.layers()?) != digests(&layers) {
         return Err("the layers pulled back differ from the ones pushed".into());
     }
-    let config: Value = serde_json::from_str(&back.config()?)?;
-    let env = config["config"]["Env"].as_array().cloned().unwrap_or_default();
-    if !env.contains(&json!("TUG_GREETING=hello")) {
+    // The image config document (OCI): its `config` is what the Engine API calls an image's config.
+    let mut document: Value = serde_json::from_str(&back.config()?)?;
+    let config: ImageConfig = serde_json::from_value(document["config"].take())?;
+    let env = config.env.unwrap_or_default();
+    if !env.iter().any(|e| e == "TUG_GREETING=hello") {
         return Err(format!("the config pulled back lacks TUG_GREETING: {env:?}").into());
     }
     println!(
@@ -127,9 +127,9 @@ fn roundtrip(base: &str, dest: &str, dir: &str) -> Result<()> {
 
     // Written out: a docker save tar and an OCI layout.
     let saved = read_to_end(&registry_streams::save(&back, ArchiveFormat::Docker)?)?;
-    let names = entries(&saved)?;
+    let names = file_names(&saved)?;
     let layer_tars = names.iter().filter(|n| n.ends_with("layer.tar")).count();
-    if !names.contains(&"manifest.json".to_string()) || layer_tars != layers.len() {
+    if !names.iter().any(|n| n == "manifest.json") || layer_tars != layers.len() {
         return Err(format!(
             "docker save tar: expected manifest.json and {} layer.tar, got {names:?}",
             layers.len()
@@ -137,31 +137,33 @@ fn roundtrip(base: &str, dest: &str, dir: &str) -> Result<()> {
         .into());
     }
     println!(
-        "docker save tar: {} bytes, {} entries, {layer_tars} layers",
+        "docker save tar: {} bytes, {} files, {layer_tars} layers",
         saved.len(),
         names.len()
     );
     let oci = read_to_end(&registry_streams::save(&back, ArchiveFormat::Oci)?)?;
-    let names = entries(&oci)?;
-    if !names.contains(&"oci-layout".to_string()) || !names.contains(&"index.json".to_string()) {
+    let names = file_names(&oci)?;
+    if !["oci-layout", "index.json"]
+        .iter()
+        .all(|f| names.iter().any(|n| n == f))
+    {
         return Err(format!("OCI layout: expected oci-layout and index.json, got {names:?}").into());
     }
-    println!("OCI layout tar: {} bytes, {} entries", oci.len(), names.len());
+    println!("OCI layout tar: {} bytes, {} files", oci.len(), names.len());
 
-    // Loaded into the engine and run.
-    let docker = engine();
-    let messages = back.load(&docker)?;
+    // Loaded into the engine and run; the image goes whatever the run did (`remove` took the container).
+    let docker = Docker::from_env()?;
+    let messages = back.load(docker.engine())?;
     println!("loaded: {messages}");
-    let output = run_container(&docker, dest);
-    let removed = images::remove(
-        &docker,
+    let ran = docker.containers().run(dest, RunOptions::new().remove(true));
+    let removed = docker.images().remove(
         dest,
         images::RemoveOptions {
             force: Some(true),
             ..Default::default()
         },
     );
-    let output = output?;
+    let output = String::from_utf8(ran?.into_output().unwrap_or_default())?;
     removed?;
     print!("the container said:\n{output}");
     let dir_file = std::env::var("TUG_DIR_FILE").unwrap_or_default();
@@ -175,10 +177,11 @@ fn roundtrip(base: &str, dest: &str, dir: &str) -> Result<()> {
 
 fn lazy(src: &str, dest: &str) -> Result<()> {
     let image = Image::pull(src, &PullOptions::default())?;
-    let size: u64 = image.layers()?.iter().map(|l| l.size).sum();
+    let layers = image.layers()?;
+    let size: u64 = layers.iter().map(|l| l.size).sum();
     println!(
         "pulled {src}: {} layers, {size} bytes of layers left in the registry",
-        image.layers()?.len()
+        layers.len()
     );
     let report = image.push(Some(dest))?;
     println!("report: {}", report_json(&report));
@@ -227,7 +230,7 @@ fn denials(src: &str, outside: &str) -> Result<()> {
     let layers = image.layers()?.len();
     let upload = registry_streams::add_layer_tar(&image, "abandoned")?;
     let body = upload.body()?;
-    write_all(&body, &tar_of(&[("x", b"x")])?)?;
+    write_all(&body, &Tar::new().file("x", "x")?.into_bytes()?)?;
     match image.edit(&ConfigEdit {
         user: Some("nobody".into()),
         ..Default::default()
@@ -245,6 +248,7 @@ fn denials(src: &str, outside: &str) -> Result<()> {
     Ok(())
 }
 
+/// The push report as a JSON line (the end-to-end test reads it).
 fn report_json(r: &registry::PushReport) -> Value {
     json!({
         "reference": r.reference, "manifest_digest": r.manifest_digest, "manifest_size": r.manifest_size,
@@ -253,6 +257,7 @@ fn report_json(r: &registry::PushReport) -> Value {
     })
 }
 
+/// What the run moved to and from registries, as a JSON line (the end-to-end test reads it).
 fn stats_json() -> Value {
     let s = registry::stats();
     json!({
@@ -262,59 +267,7 @@ fn stats_json() -> Value {
     })
 }
 
-fn tar_of(files: &[(&str, &[u8])]) -> Result<Vec<u8>> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (name, contents) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(contents.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder.append_data(&mut header, name, *contents)?;
-    }
-    Ok(builder.into_inner()?)
-}
-
-fn entries(tar: &[u8]) -> Result<Vec<String>> {
-    let mut names = Vec::new();
-    for entry in tar::Archive::new(tar).entries()? {
-        names.push(entry?.path()?.to_string_lossy().trim_end_matches('/').to_owned());
-    }
-    Ok(names)
-}
-
-/// Runs a container of `image` to its end and returns its output; the container is removed either way.
-fn run_container(docker: &Engine, image: &str) -> Result<String> {
-    let created: Value = serde_json::from_str(&containers::create(
-        docker,
-        &json!({ "Image": image }).to_string(),
-        &Default::default(),
-    )?)?;
-    let id = created["Id"].as_str().ok_or("create answered no Id")?.to_owned();
-    let result = (|| -> Result<String> {
-        containers::start(docker, &id, &Default::default())?;
-        let waited: Value = serde_json::from_str(&containers::wait(docker, &id, &Default::default())?)?;
-        let options = container_streams::LogsOptions {
-            stdout: Some(true),
-            stderr: Some(true),
-            ..Default::default()
-        };
-        let (out, err) = collect_output(frames(&container_streams::logs(docker, &id, &options)?))?;
-        if waited["StatusCode"] != 0 {
-            return Err(format!(
-                "the container failed: {waited}: {}",
-                String::from_utf8_lossy(&err)
-            )
-            .into());
-        }
-        Ok(String::from_utf8(out)?)
-    })();
-    let _ = containers::remove(
-        docker,
-        &id,
-        containers::RemoveOptions {
-            force: Some(true),
-            ..Default::default()
-        },
-    );
-    result
+/// The paths of a tar's regular files.
+fn file_names(tar: &[u8]) -> Result<Vec<String>> {
+    Ok(archive::files(tar)?.into_iter().map(|(path, _)| path).collect())
 }

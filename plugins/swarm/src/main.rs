@@ -14,18 +14,20 @@
 //! With the argument `abandon` it makes the swarm, a secret, a config and a running service using them,
 //! and ends without removing anything or leaving the swarm: a test of tug's cleanup.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-use tug_sdk::types::{Error, Frame};
-use tug_sdk::{
-    configs, engine, engines::Engine, frames, nodes, secrets, service_streams, services, swarm, task_streams,
-    tasks,
+use tug_sdk::docker::{filters, short_id, Config, Docker, Secret, Service, Task};
+use tug_sdk::models::{
+    ConfigSpec, ObjectVersion, SecretSpec, ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated,
+    SwarmInitBody, SwarmJoinBody, SwarmSpec, TaskSpec, TaskSpecContainerSpec, TaskSpecRestartPolicy,
+    TaskSpecRestartPolicyCondition, TaskState,
 };
+use tug_sdk::{configs, secrets, service_streams, services, task_streams};
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 
-/// The label that marks the swarm (and the node) this plugin made.
+/// The label that marks the swarm (and the node, secret, config and service) this plugin made.
 const MARK: &str = "org.example.plugin";
 const IMAGE: &str = "tug-test/busybox:latest";
 const SECRET: &str = "s3cret-value";
@@ -34,82 +36,91 @@ const SCRIPT: &str = "echo secret=$(cat /run/secrets/demo-secret) config=$(cat /
                       while true; do echo hello from $HOSTNAME; sleep 1; done";
 
 fn main() {
-    let docker = engine();
-    let mut joined = false;
     let abandon = std::env::args().nth(1).as_deref() == Some("abandon");
-    let outcome = run(&docker, &mut joined, abandon);
-    let mut left = Ok(());
-    if joined {
-        left = swarm::leave(&docker, swarm::LeaveOptions { force: Some(true) });
+    tug_sdk::main(|| -> Result<()> {
+        let docker = Docker::from_env()?;
+        leave_an_earlier_run(&docker)?;
+        let outcome = in_a_swarm(&docker, abandon);
+        if abandon && outcome.is_ok() {
+            return Ok(());
+        }
+        // Whatever happened once `SwarmInit` was tried, the swarm goes.
+        let left = docker.swarm().leave(true);
         match &left {
             Ok(()) => println!("SwarmLeave: left the swarm"),
             Err(e) => eprintln!("error: SwarmLeave: {e}"),
         }
-    }
-    if let Err(e) = outcome {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
-    if left.is_err() {
-        std::process::exit(1);
-    }
+        outcome?;
+        Ok(left?)
+    });
     println!("ok");
 }
 
-fn parse(text: &str) -> Result<Value> {
-    Ok(serde_json::from_str(text)?)
+/// The labels of everything this plugin makes.
+fn mark() -> BTreeMap<String, String> {
+    BTreeMap::from([(MARK.to_owned(), "swarm".to_owned())])
 }
 
-fn string(v: &Value, what: &str) -> Result<String> {
-    v.as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!("no {what} in {v}").into())
+/// The value of label `key`, if there are labels and it is one.
+fn label<'a>(labels: Option<&'a BTreeMap<String, String>>, key: &str) -> Option<&'a str> {
+    labels?.get(key).map(String::as_str)
 }
 
-fn version(v: &Value) -> Result<i64> {
-    v["Version"]["Index"]
-        .as_i64()
-        .ok_or_else(|| format!("no Version.Index in {v}").into())
+/// Whether `labels` has the ownership label tug adds to what a run makes.
+fn labelled_by_tug(labels: Option<&BTreeMap<String, String>>) -> bool {
+    label(labels, "tug.run").is_some()
 }
 
-fn short(id: &str) -> &str {
-    &id[..id.len().min(12)]
+/// `Version.Index` of the swarm's inspect document.
+fn index(version: &Option<ObjectVersion>) -> u64 {
+    version.as_ref().and_then(|v| v.index).unwrap_or_default()
 }
 
-fn run(docker: &Engine, joined: &mut bool, abandon: bool) -> Result<()> {
-    // An earlier run that failed before leaving left its swarm behind: leave it. Any other swarm is
-    // someone else's.
-    match swarm::inspect(docker) {
-        Ok(text) => {
-            let v = parse(&text)?;
-            if v["Spec"]["Labels"][MARK].as_str() != Some("swarm") {
+/// `value` as text, `?` if the engine did not say.
+fn or_unknown(value: Option<impl std::fmt::Display>) -> String {
+    value.map_or("?".into(), |v| v.to_string())
+}
+
+/// An earlier run that failed before leaving left its swarm behind: leave it. Any other swarm is someone
+/// else's.
+fn leave_an_earlier_run(docker: &Docker) -> Result<()> {
+    match docker.swarm().inspect() {
+        Ok(swarm) => {
+            if label(swarm.spec.as_ref().and_then(|s| s.labels.as_ref()), MARK) != Some("swarm") {
                 return Err("the engine is in a swarm this plugin did not make; not touching it".into());
             }
-            println!("SwarmInspect: an earlier run left its swarm {} behind", v["ID"]);
-            swarm::leave(docker, swarm::LeaveOptions { force: Some(true) })?;
+            let id = swarm.id.unwrap_or_default();
+            println!("SwarmInspect: an earlier run left its swarm {id} behind");
+            docker.swarm().leave(true)?;
         }
         Err(e) => println!("SwarmInspect: not in a swarm yet ({e})"),
     }
+    Ok(())
+}
 
-    *joined = true;
-    let init = json!({
-        "ListenAddr": "127.0.0.1:2377",
-        "AdvertiseAddr": "127.0.0.1",
-        "Spec": {"Labels": {MARK: "swarm"}},
-    });
-    let node = parse(&swarm::init(docker, &init.to_string())?)?;
+fn in_a_swarm(docker: &Docker, abandon: bool) -> Result<()> {
+    let node = docker.swarm().init(SwarmInitBody {
+        listen_addr: Some("127.0.0.1:2377".into()),
+        advertise_addr: Some("127.0.0.1".into()),
+        spec: Some(SwarmSpec {
+            labels: Some(mark()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })?;
     println!("SwarmInit: this engine is now the manager of a swarm on 127.0.0.1 (node {node})");
 
     // A daemon is in one swarm at most: joining even the swarm it manages, with its own worker token, is
     // refused. That is the only join one engine can try on its own.
-    let tokens = parse(&swarm::inspect(docker)?)?["JoinTokens"].clone();
-    let join = json!({
-        "ListenAddr": "127.0.0.1:2377",
-        "AdvertiseAddr": "127.0.0.1",
-        "RemoteAddrs": ["127.0.0.1:2377"],
-        "JoinToken": string(&tokens["Worker"], "JoinTokens.Worker")?,
-    });
-    match swarm::join(docker, &join.to_string()) {
+    let token = docker.swarm().inspect()?.join_tokens.and_then(|t| t.worker);
+    let join = SwarmJoinBody {
+        listen_addr: Some("127.0.0.1:2377".into()),
+        advertise_addr: Some("127.0.0.1".into()),
+        remote_addrs: Some(vec!["127.0.0.1:2377".into()]),
+        join_token: Some(token.ok_or("the swarm has no worker join token")?),
+        ..Default::default()
+    };
+    match docker.swarm().join(join) {
         Ok(()) => return Err("SwarmJoin joined a second swarm".into()),
         Err(e) => println!(
             "SwarmJoin: refused as expected, since an engine is in one swarm at most and this one is the \
@@ -118,7 +129,7 @@ fn run(docker: &Engine, joined: &mut bool, abandon: bool) -> Result<()> {
     }
 
     if abandon {
-        return abandon_objects(docker, joined);
+        return abandon_objects(docker);
     }
     exercise_swarm(docker)?;
     exercise_nodes(docker)?;
@@ -126,55 +137,50 @@ fn run(docker: &Engine, joined: &mut bool, abandon: bool) -> Result<()> {
     let config = exercise_config(docker)?;
     exercise_service(docker, &secret, &config)?;
 
-    secrets::remove(docker, &secret)?;
-    let left = secrets::list(docker, &Default::default())?;
-    if left.contains(&secret) {
-        return Err(format!("secret {secret} is still listed after SecretDelete: {left}").into());
+    secret.remove()?;
+    let listed = docker.secrets().list(Default::default())?;
+    if listed.iter().any(|s| s.id == secret.id) {
+        return Err(format!("secret {} is still listed after SecretDelete", secret.id).into());
     }
-    println!("SecretDelete: removed secret {}", short(&secret));
-    configs::remove(docker, &config)?;
-    let left = configs::list(docker, &Default::default())?;
-    if left.contains(&config) {
-        return Err(format!("config {config} is still listed after ConfigDelete: {left}").into());
+    println!("SecretDelete: removed secret {}", secret.short_id());
+    config.remove()?;
+    let listed = docker.configs().list(Default::default())?;
+    if listed.iter().any(|c| c.id == config.id) {
+        return Err(format!("config {} is still listed after ConfigDelete", config.id).into());
     }
-    println!("ConfigDelete: removed config {}", short(&config));
+    println!("ConfigDelete: removed config {}", config.short_id());
     Ok(())
 }
 
 /// SwarmInspect, SwarmUpdate (autolock on, one more task kept in history), SwarmUnlockkey, SwarmUnlock.
-fn exercise_swarm(docker: &Engine) -> Result<()> {
-    let v = parse(&swarm::inspect(docker)?)?;
-    let index = version(&v)?;
-    println!(
-        "SwarmInspect: swarm {} at version {index}",
-        short(&string(&v["ID"], "ID")?)
-    );
+fn exercise_swarm(docker: &Docker) -> Result<()> {
+    let mut swarm = docker.swarm().inspect()?;
+    let version = index(&swarm.version);
+    let id = swarm.id.clone().unwrap_or_default();
+    println!("SwarmInspect: swarm {} at version {version}", short_id(&id));
 
-    let mut spec = v["Spec"].clone();
-    let history = spec["Orchestration"]["TaskHistoryRetentionLimit"]
-        .as_i64()
-        .unwrap_or(5);
-    spec["Orchestration"]["TaskHistoryRetentionLimit"] = json!(history + 1);
-    spec["EncryptionConfig"]["AutoLockManagers"] = json!(true);
-    let options = swarm::UpdateOptions {
-        version: index,
-        ..Default::default()
-    };
-    swarm::update(docker, &spec.to_string(), options)?;
-    let v = parse(&swarm::inspect(docker)?)?;
-    let (now, autolock) = (
-        &v["Spec"]["Orchestration"]["TaskHistoryRetentionLimit"],
-        &v["Spec"]["EncryptionConfig"]["AutoLockManagers"],
-    );
-    if now.as_i64() != Some(history + 1) || autolock.as_bool() != Some(true) {
-        return Err(format!("SwarmUpdate did not take: {}", v["Spec"]).into());
+    let spec = swarm.spec.get_or_insert_with(Default::default);
+    let orchestration = spec.orchestration.get_or_insert_with(Default::default);
+    let history = orchestration.task_history_retention_limit.unwrap_or(5);
+    orchestration.task_history_retention_limit = Some(history + 1);
+    spec.encryption_config
+        .get_or_insert_with(Default::default)
+        .auto_lock_managers = Some(true);
+    docker.swarm().update(&swarm, Default::default())?;
+    let swarm = docker.swarm().inspect()?;
+    let spec = swarm.spec.unwrap_or_default();
+    let now = spec.orchestration.and_then(|o| o.task_history_retention_limit);
+    let autolock = spec.encryption_config.and_then(|e| e.auto_lock_managers);
+    if now != Some(history + 1) || autolock != Some(true) {
+        return Err(format!("SwarmUpdate did not take: task history {now:?}, autolock {autolock:?}").into());
     }
     println!(
-        "SwarmUpdate: task history {history} -> {now}, autolock on (version {index} -> {})",
-        version(&v)?
+        "SwarmUpdate: task history {history} -> {}, autolock on (version {version} -> {})",
+        history + 1,
+        index(&swarm.version)
     );
 
-    let key = string(&parse(&swarm::unlock_key(docker)?)?["UnlockKey"], "UnlockKey")?;
+    let key = docker.swarm().unlock_key()?.unlock_key.unwrap_or_default();
     if !key.starts_with("SWMKEY-") {
         return Err(format!("SwarmUnlockkey: not an unlock key ({} characters)", key.len()).into());
     }
@@ -184,60 +190,66 @@ fn exercise_swarm(docker: &Engine) -> Result<()> {
         key.len()
     );
 
-    match swarm::unlock(docker, &json!({ "UnlockKey": key }).to_string()) {
-        Ok(()) => return Err("SwarmUnlock unlocked a manager that was not locked".into()),
-        Err(e) => println!(
-            "SwarmUnlock: refused as expected, since only a manager restarted with autolock on is locked \
-             and a plugin cannot restart the daemon: {e}"
-        ),
+    match docker.swarm().unlock(&key) {
+        Ok(()) => Err("SwarmUnlock unlocked a manager that was not locked".into()),
+        Err(e) => {
+            println!(
+                "SwarmUnlock: refused as expected, since only a manager restarted with autolock on is \
+                 locked and a plugin cannot restart the daemon: {e}"
+            );
+            Ok(())
+        }
     }
-    Ok(())
 }
 
 /// NodeList, NodeInspect, NodeUpdate (a label), NodeDelete (refused: the only manager).
-fn exercise_nodes(docker: &Engine) -> Result<()> {
-    let list = parse(&nodes::list(docker, &Default::default())?)?;
-    let all = list.as_array().ok_or("NodeList: not an array")?;
-    if all.len() != 1 {
-        return Err(format!("NodeList: {} nodes in a swarm of one", all.len()).into());
-    }
-    let id = string(&all[0]["ID"], "node ID")?;
-    println!("NodeList: 1 node, {}", short(&id));
+fn exercise_nodes(docker: &Docker) -> Result<()> {
+    let nodes = docker.nodes().list(Default::default())?;
+    let [node] = &nodes[..] else {
+        return Err(format!("NodeList: {} nodes in a swarm of one", nodes.len()).into());
+    };
+    println!("NodeList: 1 node, {}", node.short_id());
 
-    let v = parse(&nodes::inspect(docker, &id)?)?;
+    let mut node = docker.nodes().get(&node.id)?;
+    let hostname = node.attrs.description.as_ref().and_then(|d| d.hostname.as_ref());
+    let role = node.attrs.spec.as_ref().and_then(|s| s.role.as_ref());
+    let reachability = node
+        .attrs
+        .manager_status
+        .as_ref()
+        .and_then(|m| m.reachability.as_ref());
     println!(
         "NodeInspect: {} is a {} ({}), version {}",
-        v["Description"]["Hostname"],
-        v["Spec"]["Role"],
-        v["ManagerStatus"]["Reachability"],
-        version(&v)?
+        or_unknown(hostname),
+        or_unknown(role),
+        or_unknown(reachability),
+        node.version()
     );
 
     // A new node's status settles just after the swarm is made, and each change bumps its version: an
     // update against the version read a moment ago can be "out of sequence". Read again and retry.
-    let mut attempt = 0;
-    loop {
-        let v = parse(&nodes::inspect(docker, &id)?)?;
-        let mut spec = v["Spec"].clone();
-        spec["Labels"][MARK] = json!("swarm");
-        let update = nodes::UpdateOptions {
-            version: version(&v)?,
-        };
-        match nodes::update(docker, &id, &spec.to_string(), update) {
-            Err(e) if attempt < 5 && e.to_string().contains("out of sequence") => {
-                attempt += 1;
+    for attempt in 1.. {
+        let mut spec = node.attrs.spec.clone().unwrap_or_default();
+        spec.labels.get_or_insert_with(Default::default).extend(mark());
+        match node.update(&spec) {
+            Err(e) if attempt <= 5 && e.to_string().contains("out of sequence") => {
                 std::thread::sleep(Duration::from_millis(200));
+                node.reload()?;
             }
-            other => break other?,
+            other => {
+                other?;
+                break;
+            }
         }
     }
-    let v = parse(&nodes::inspect(docker, &id)?)?;
-    if v["Spec"]["Labels"][MARK] != "swarm" {
-        return Err(format!("NodeUpdate did not take: {}", v["Spec"]).into());
+    node.reload()?;
+    let labels = node.attrs.spec.as_ref().and_then(|s| s.labels.as_ref());
+    if label(labels, MARK) != Some("swarm") {
+        return Err(format!("NodeUpdate did not take: labels {labels:?}").into());
     }
     println!("NodeUpdate: labelled the node {MARK}=swarm");
 
-    match nodes::remove(docker, &id, nodes::RemoveOptions { force: Some(false) }) {
+    match node.remove(false) {
         Ok(()) => Err("NodeDelete removed the swarm's only manager".into()),
         Err(e) => {
             println!("NodeDelete: refused as expected, since the swarm's only node is its only manager: {e}");
@@ -246,253 +258,209 @@ fn exercise_nodes(docker: &Engine) -> Result<()> {
     }
 }
 
-/// Base64 (standard alphabet, padded) of `data`, for the `Data` of secrets and configs.
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+/// The secret `tug-demo-secret` holding `SECRET` (SecretCreate).
+fn create_secret(docker: &Docker) -> Result<Secret> {
+    let spec = SecretSpec {
+        labels: Some(mark()),
+        ..SecretSpec::new("tug-demo-secret", SECRET)
+    };
+    Ok(docker.secrets().create(&spec)?)
 }
 
-/// The name filter of a list call.
-fn by_name(name: &str) -> Option<Vec<(String, Vec<String>)>> {
-    Some(vec![("name".to_owned(), vec![name.to_owned()])])
+/// The config `tug-demo-config` holding `CONFIG` (ConfigCreate).
+fn create_config(docker: &Docker) -> Result<Config> {
+    let spec = ConfigSpec {
+        labels: Some(mark()),
+        ..ConfigSpec::new("tug-demo-config", CONFIG)
+    };
+    Ok(docker.configs().create(&spec)?)
 }
 
-/// SecretCreate: the secret `name` holding `SECRET`. Returns the id.
-fn create_secret(docker: &Engine, name: &str) -> Result<String> {
-    let spec = json!({"Name": name, "Data": base64(SECRET.as_bytes()), "Labels": {MARK: "swarm"}});
-    string(&parse(&secrets::create(docker, &spec.to_string())?)?["ID"], "ID")
-}
-
-/// ConfigCreate: the config `name` holding `CONFIG`. Returns the id.
-fn create_config(docker: &Engine, name: &str) -> Result<String> {
-    let spec = json!({"Name": name, "Data": base64(CONFIG.as_bytes()), "Labels": {MARK: "swarm"}});
-    string(&parse(&configs::create(docker, &spec.to_string())?)?["ID"], "ID")
-}
-
-/// ServiceCreate: a two-replica service `name` printing the secret and the config, then a line a second.
-/// Returns the id.
-fn create_service(docker: &Engine, name: &str, secret: &str, config: &str) -> Result<String> {
-    let spec = json!({
-        "Name": name,
-        "Labels": {MARK: "swarm"},
-        "TaskTemplate": {
-            "ContainerSpec": {
-                "Image": IMAGE,
-                "Command": ["sh", "-c", SCRIPT],
-                "Secrets": [{"SecretID": secret, "SecretName": "tug-demo-secret",
-                    "File": {"Name": "demo-secret", "UID": "0", "GID": "0", "Mode": 0o444}}],
-                "Configs": [{"ConfigID": config, "ConfigName": "tug-demo-config",
-                    "File": {"Name": "/demo-config", "UID": "0", "GID": "0", "Mode": 0o444}}],
-            },
-            "RestartPolicy": {"Condition": "any"},
-        },
-        "Mode": {"Replicated": {"Replicas": 2}},
-    });
-    let created = parse(&services::create(docker, &spec.to_string(), None)?)?;
-    string(&created["ID"], "ID")
+/// The service `tug-demo-web` (ServiceCreate): two replicas printing the secret and the config, then a
+/// line a second.
+fn create_service(docker: &Docker, secret: &Secret, config: &Config) -> Result<Service> {
+    let spec = ServiceSpec {
+        name: Some("tug-demo-web".into()),
+        labels: Some(mark()),
+        task_template: Some(TaskSpec {
+            container_spec: Some(TaskSpecContainerSpec {
+                image: Some(IMAGE.into()),
+                command: Some(vec!["sh".into(), "-c".into(), SCRIPT.into()]),
+                secrets: Some(vec![secret.reference("demo-secret")]),
+                configs: Some(vec![config.reference("/demo-config")]),
+                ..Default::default()
+            }),
+            restart_policy: Some(TaskSpecRestartPolicy {
+                condition: Some(TaskSpecRestartPolicyCondition::Any),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        mode: Some(ServiceSpecMode {
+            replicated: Some(ServiceSpecModeReplicated {
+                replicas: Some(2),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Ok(docker.services().create(&spec, None)?)
 }
 
 /// `abandon`: a secret, a config and a running service using them, left as they are, and the swarm too:
 /// tug's cleanup must remove the service, the secret, the config and the service's containers (the test
 /// leaves the swarm afterwards).
-fn abandon_objects(docker: &Engine, joined: &mut bool) -> Result<()> {
-    let secret = create_secret(docker, "tug-demo-secret")?;
-    let config = create_config(docker, "tug-demo-config")?;
-    let service = create_service(docker, "tug-demo-web", &secret, &config)?;
-    wait_running(docker, &service, 2)?;
-    *joined = false;
+fn abandon_objects(docker: &Docker) -> Result<()> {
+    let secret = create_secret(docker)?;
+    let config = create_config(docker)?;
+    let service = create_service(docker, &secret, &config)?;
+    wait_running(&service, 2)?;
     println!(
         "abandoned service {}, secret {}, config {}",
-        short(&service),
-        short(&secret),
-        short(&config)
+        service.short_id(),
+        secret.short_id(),
+        config.short_id()
     );
     Ok(())
 }
 
-/// SecretCreate, SecretList, SecretInspect, SecretUpdate (labels). Returns the id.
-fn exercise_secret(docker: &Engine) -> Result<String> {
-    let name = "tug-demo-secret";
-    let id = create_secret(docker, name)?;
-    println!("SecretCreate: secret {name} ({})", short(&id));
+/// SecretCreate, SecretList, SecretInspect, SecretUpdate (labels).
+fn exercise_secret(docker: &Docker) -> Result<Secret> {
+    let mut secret = create_secret(docker)?;
+    let name = secret.name().unwrap_or_default().to_owned();
+    println!("SecretCreate: secret {name} ({})", secret.short_id());
 
-    let options = secrets::ListOptions {
-        filters: by_name(name),
-    };
-    let list = parse(&secrets::list(docker, &options)?)?;
-    if list.as_array().map(Vec::len) != Some(1) || list[0]["ID"] != id.as_str() {
-        return Err(format!("SecretList: {list}").into());
+    let list = docker.secrets().list(secrets::ListOptions {
+        filters: Some(filters([("name", name.as_str())])),
+    })?;
+    if list.len() != 1 || list[0].id != secret.id {
+        return Err(format!("SecretList: {list:?}").into());
     }
     println!("SecretList: found {name}");
 
-    let v = parse(&secrets::inspect(docker, &id)?)?;
+    // `create` answered the secret as SecretInspect has it.
+    let mut spec = secret.attrs.spec.clone().unwrap_or_default();
     println!(
         "SecretInspect: {name} at version {}, labelled by tug: {}, data not shown: {}",
-        version(&v)?,
-        v["Spec"]["Labels"]["tug.run"].is_string(),
-        v["Spec"]["Data"].is_null()
+        secret.version(),
+        labelled_by_tug(spec.labels.as_ref()),
+        spec.data.is_none()
     );
-    let mut spec = v["Spec"].clone();
-    spec["Labels"]["org.example.updated"] = json!("yes");
-    secrets::update(
-        docker,
-        &id,
-        &spec.to_string(),
-        secrets::UpdateOptions {
-            version: version(&v)?,
-        },
-    )?;
-    let v = parse(&secrets::inspect(docker, &id)?)?;
-    if v["Spec"]["Labels"]["org.example.updated"] != "yes" {
-        return Err(format!("SecretUpdate did not take: {}", v["Spec"]).into());
+    spec.labels
+        .get_or_insert_with(Default::default)
+        .insert("org.example.updated".into(), "yes".into());
+    secret.update(&spec)?;
+    secret.reload()?;
+    let labels = secret.attrs.spec.as_ref().and_then(|s| s.labels.as_ref());
+    if label(labels, "org.example.updated") != Some("yes") {
+        return Err(format!("SecretUpdate did not take: labels {labels:?}").into());
     }
     println!("SecretUpdate: relabelled {name}");
-    Ok(id)
+    Ok(secret)
 }
 
-/// ConfigCreate, ConfigList, ConfigInspect, ConfigUpdate (labels). Returns the id.
-fn exercise_config(docker: &Engine) -> Result<String> {
-    let name = "tug-demo-config";
-    let id = create_config(docker, name)?;
-    println!("ConfigCreate: config {name} ({})", short(&id));
+/// ConfigCreate, ConfigList, ConfigInspect, ConfigUpdate (labels).
+fn exercise_config(docker: &Docker) -> Result<Config> {
+    let mut config = create_config(docker)?;
+    let name = config.name().unwrap_or_default().to_owned();
+    println!("ConfigCreate: config {name} ({})", config.short_id());
 
-    let options = configs::ListOptions {
-        filters: by_name(name),
-    };
-    let list = parse(&configs::list(docker, &options)?)?;
-    if list.as_array().map(Vec::len) != Some(1) || list[0]["ID"] != id.as_str() {
-        return Err(format!("ConfigList: {list}").into());
+    let list = docker.configs().list(configs::ListOptions {
+        filters: Some(filters([("name", name.as_str())])),
+    })?;
+    if list.len() != 1 || list[0].id != config.id {
+        return Err(format!("ConfigList: {list:?}").into());
     }
     println!("ConfigList: found {name}");
 
-    let v = parse(&configs::inspect(docker, &id)?)?;
-    if v["Spec"]["Data"].as_str() != Some(base64(CONFIG.as_bytes()).as_str()) {
-        return Err(format!("ConfigInspect: data {}", v["Spec"]["Data"]).into());
+    // `create` answered the config as ConfigInspect has it, data included.
+    let data = config.data()?;
+    if data != CONFIG.as_bytes() {
+        return Err(format!("ConfigInspect: data {:?}", String::from_utf8_lossy(&data)).into());
     }
+    let mut spec = config.attrs.spec.clone().unwrap_or_default();
     println!(
         "ConfigInspect: {name} at version {}, labelled by tug: {}, data as created",
-        version(&v)?,
-        v["Spec"]["Labels"]["tug.run"].is_string()
+        config.version(),
+        labelled_by_tug(spec.labels.as_ref())
     );
-    let mut spec = v["Spec"].clone();
-    spec["Labels"]["org.example.updated"] = json!("yes");
-    configs::update(
-        docker,
-        &id,
-        &spec.to_string(),
-        configs::UpdateOptions {
-            version: version(&v)?,
-        },
-    )?;
-    let v = parse(&configs::inspect(docker, &id)?)?;
-    if v["Spec"]["Labels"]["org.example.updated"] != "yes" {
-        return Err(format!("ConfigUpdate did not take: {}", v["Spec"]).into());
+    spec.labels
+        .get_or_insert_with(Default::default)
+        .insert("org.example.updated".into(), "yes".into());
+    config.update(&spec)?;
+    config.reload()?;
+    let labels = config.attrs.spec.as_ref().and_then(|s| s.labels.as_ref());
+    if label(labels, "org.example.updated") != Some("yes") {
+        return Err(format!("ConfigUpdate did not take: labels {labels:?}").into());
     }
     println!("ConfigUpdate: relabelled {name}");
-    Ok(id)
+    Ok(config)
 }
 
-/// The running tasks of a service (TaskList).
-fn running_tasks(docker: &Engine, service: &str) -> Result<Vec<Value>> {
-    let options = tasks::ListOptions {
-        filters: Some(vec![
-            ("service".to_owned(), vec![service.to_owned()]),
-            ("desired-state".to_owned(), vec!["running".to_owned()]),
-        ]),
+/// Waits until `n` tasks of the service run (TaskList), and returns them.
+fn wait_running(service: &Service, n: usize) -> Result<Vec<Task>> {
+    let running = |task: &Task| {
+        task.desired_state() == Some(&TaskState::Running) && task.state() == Some(&TaskState::Running)
     };
-    let list = parse(&tasks::list(docker, &options)?)?;
-    Ok(list
-        .as_array()
-        .ok_or("TaskList: not an array")?
-        .iter()
-        .filter(|t| t["Status"]["State"] == "running")
-        .cloned()
-        .collect())
-}
-
-/// Waits until `n` tasks of a service run.
-fn wait_running(docker: &Engine, service: &str, n: usize) -> Result<Vec<Value>> {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let running = running_tasks(docker, service)?;
-        if running.len() >= n {
-            println!("TaskList: {} tasks running", running.len());
-            return Ok(running);
+        let tasks: Vec<Task> = service.tasks()?.into_iter().filter(running).collect();
+        if tasks.len() >= n {
+            println!("TaskList: {} tasks running", tasks.len());
+            return Ok(tasks);
         }
         if Instant::now() > deadline {
-            return Err(format!("only {} of {n} tasks running after 90 s", running.len()).into());
+            return Err(format!("only {} of {n} tasks running after 90 s", tasks.len()).into());
         }
         std::thread::sleep(Duration::from_millis(500));
     }
 }
 
-/// Reads frames until the output ends (the logs are not followed) and returns the text.
-fn read_all(source: impl Iterator<Item = Result<Frame, Error>>) -> Result<(usize, String)> {
-    let mut text = Vec::new();
-    let mut count = 0;
-    for frame in source {
-        text.extend_from_slice(&frame?.data);
-        count += 1;
-    }
-    Ok((count, String::from_utf8_lossy(&text).into_owned()))
-}
-
 /// ServiceCreate, ServiceInspect, ServiceUpdate (scale), ServiceLogs, TaskList, TaskInspect, TaskLogs,
 /// ServiceList, ServiceDelete.
-fn exercise_service(docker: &Engine, secret: &str, config: &str) -> Result<()> {
-    let name = "tug-demo-web";
-    let id = create_service(docker, name, secret, config)?;
-    println!("ServiceCreate: service {name} ({}), 2 replicas", short(&id));
-    wait_running(docker, &id, 2)?;
-
-    let v = parse(&services::inspect(
-        docker,
-        &id,
-        services::InspectOptions::default(),
-    )?)?;
-    let index = version(&v)?;
+fn exercise_service(docker: &Docker, secret: &Secret, config: &Config) -> Result<()> {
+    let mut service = create_service(docker, secret, config)?;
+    let name = service.name().unwrap_or_default().to_owned();
     println!(
-        "ServiceInspect: {name} at version {index}, labelled by tug: {}, its containers too: {}",
-        v["Spec"]["Labels"]["tug.run"].is_string(),
-        v["Spec"]["TaskTemplate"]["ContainerSpec"]["Labels"]["tug.run"].is_string()
+        "ServiceCreate: service {name} ({}), 2 replicas",
+        service.short_id()
     );
-    let mut spec = v["Spec"].clone();
-    spec["Mode"]["Replicated"]["Replicas"] = json!(3);
-    let options = services::UpdateOptions {
-        version: index,
-        ..Default::default()
-    };
-    let answer = services::update(docker, &id, &spec.to_string(), &options, None)?;
-    println!("ServiceUpdate: scaled {name} to 3 replicas ({})", answer.trim());
-    let running = wait_running(docker, &id, 3)?;
+    wait_running(&service, 2)?;
+
+    service.reload()?;
+    let spec = service.attrs.spec.as_ref();
+    let containers = spec
+        .and_then(|s| s.task_template.as_ref())
+        .and_then(|t| t.container_spec.as_ref());
+    println!(
+        "ServiceInspect: {name} at version {}, labelled by tug: {}, its containers too: {}",
+        service.version(),
+        labelled_by_tug(spec.and_then(|s| s.labels.as_ref())),
+        labelled_by_tug(containers.and_then(|c| c.labels.as_ref()))
+    );
+    let answer = service.scale(3)?;
+    println!(
+        "ServiceUpdate: scaled {name} to 3 replicas (warnings: {:?})",
+        answer.warnings.unwrap_or_default()
+    );
+    let running = wait_running(&service, 3)?;
 
     // Logs without `follow` end at the output so far; every task has written its first lines by now.
-    let options = service_streams::LogsOptions {
+    let logs = service.logs(service_streams::LogsOptions {
         stdout: Some(true),
         stderr: Some(true),
         ..Default::default()
-    };
-    let reader = service_streams::logs(docker, &id, &options)?;
-    let (count, text) = read_all(frames(&reader))?;
+    })?;
+    let tty = logs.tty();
+    let text = logs.text()?;
     let wanted = format!("secret={SECRET} config={CONFIG}");
     if !text.contains("hello from") || !text.contains(&wanted) {
         return Err(format!("ServiceLogs: no `hello from` or `{wanted}` in {text:?}").into());
     }
     println!(
-        "ServiceLogs: {count} frames (tty: {}), with the secret and the config read in the task, and {:?}",
-        reader.tty(),
+        "ServiceLogs: {} lines (tty: {tty}), with the secret and the config read in the task, and {:?}",
+        text.lines().count(),
         text.lines()
             .find(|l| l.contains("hello from"))
             .unwrap_or_default()
@@ -501,32 +469,32 @@ fn exercise_service(docker: &Engine, secret: &str, config: &str) -> Result<()> {
     // The oldest running task: it has written a few lines by now.
     let oldest = running
         .iter()
-        .min_by_key(|t| t["CreatedAt"].as_str().unwrap_or_default().to_owned())
+        .min_by_key(|t| t.attrs.created_at.clone())
         .ok_or("no running task")?;
-    let task = string(&oldest["ID"], "task ID")?;
-    let t = parse(&tasks::inspect(docker, &task)?)?;
+    let task = docker.tasks().get(&oldest.id)?;
+    let container = task
+        .attrs
+        .status
+        .as_ref()
+        .and_then(|s| s.container_status.as_ref());
     println!(
         "TaskInspect: task {} of service {} is {} in container {}",
-        short(&task),
-        short(&string(&t["ServiceID"], "ServiceID")?),
-        t["Status"]["State"],
-        short(
-            t["Status"]["ContainerStatus"]["ContainerID"]
-                .as_str()
-                .unwrap_or("?")
-        )
+        task.short_id(),
+        short_id(task.attrs.service_id.as_deref().unwrap_or("?")),
+        or_unknown(task.state()),
+        short_id(container.and_then(|c| c.container_id.as_deref()).unwrap_or("?"))
     );
-    let options = task_streams::LogsOptions {
-        stdout: Some(true),
-        tail: Some("3".into()),
-        ..Default::default()
-    };
     let deadline = Instant::now() + Duration::from_secs(10);
-    let (count, text) = loop {
-        let reader = task_streams::logs(docker, &task, &options)?;
-        let (count, text) = read_all(frames(&reader))?;
+    let text = loop {
+        let text = task
+            .logs(task_streams::LogsOptions {
+                stdout: Some(true),
+                tail: Some("3".into()),
+                ..Default::default()
+            })?
+            .text()?;
         if text.contains("hello from") {
-            break (count, text);
+            break text;
         }
         if Instant::now() > deadline {
             return Err(format!("TaskLogs: no `hello from` in {text:?}").into());
@@ -534,41 +502,29 @@ fn exercise_service(docker: &Engine, secret: &str, config: &str) -> Result<()> {
         std::thread::sleep(Duration::from_millis(500));
     };
     println!(
-        "TaskLogs: {count} frames of the last 3 lines of task {}, the last {:?}",
-        short(&task),
+        "TaskLogs: the last 3 lines of task {}, the last {:?}",
+        task.short_id(),
         text.lines().last().unwrap_or_default()
     );
 
-    let options = services::ListOptions {
-        filters: by_name(name),
+    let list = docker.services().list(services::ListOptions {
+        filters: Some(filters([("name", name.as_str())])),
         status: Some(true),
+    })?;
+    let [listed] = &list[..] else {
+        return Err(format!("ServiceList: {} services named {name}", list.len()).into());
     };
-    let list = parse(&services::list(docker, &options)?)?;
-    if list.as_array().map(Vec::len) != Some(1) || list[0]["ID"] != id.as_str() {
-        return Err(format!("ServiceList: {list}").into());
+    let status = listed.attrs.service_status.clone().unwrap_or_default();
+    if listed.id != service.id {
+        return Err(format!("ServiceList: found {}, created {}", listed.id, service.id).into());
     }
     println!(
         "ServiceList: found {name}, {} of {} tasks running",
-        list[0]["ServiceStatus"]["RunningTasks"], list[0]["ServiceStatus"]["DesiredTasks"]
+        status.running_tasks.unwrap_or_default(),
+        status.desired_tasks.unwrap_or_default()
     );
 
-    services::remove(docker, &id)?;
+    service.remove()?;
     println!("ServiceDelete: removed {name}");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64() {
-        for (raw, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-        ] {
-            assert_eq!(super::base64(raw.as_bytes()), encoded);
-        }
-    }
 }

@@ -1,12 +1,18 @@
 //! Swarm mode: [`Swarm`] over `swarm`; [`Nodes`]/[`Node`], [`Services`]/[`Service`],
 //! [`Tasks`]/[`Task`], [`Secrets`]/[`Secret`] and [`Configs`]/[`Config`] over the interfaces of the
 //! same names (and `service-streams`, `task-streams`).
+//!
+//! The data of a secret or a config travels in base64: [`SecretSpec::new`] and [`ConfigSpec::new`]
+//! encode it, [`Config::data`] decodes it. A service's task gets them as files through
+//! [`Secret::reference`] and [`Config::reference`] (docker-py's `SecretReference`, `ConfigReference`).
 
-use super::{filters, id_of, parse, short_id, streams::Logs, to_json, Docker, Result};
+use super::{filters, id_of, parse, short_id, streams::Logs, to_json, Docker, Error, Result};
 use crate::models::{
     Config as ConfigDoc, ConfigSpec, Node as NodeDoc, NodeSpec, ObjectVersion, Secret as SecretDoc,
-    SecretSpec, Service as ServiceDoc, ServiceSpec, Swarm as SwarmDoc, SwarmInitBody, SwarmJoinBody,
-    SwarmSpec, SwarmUnlockkeyResponse, Task as TaskDoc,
+    SecretSpec, Service as ServiceDoc, ServiceSpec, ServiceUpdateResponse, Swarm as SwarmDoc, SwarmInitBody,
+    SwarmJoinBody, SwarmUnlockBody, SwarmUnlockkeyResponse, Task as TaskDoc,
+    TaskSpecContainerSpecConfigsItem, TaskSpecContainerSpecConfigsItemFile, TaskSpecContainerSpecSecretsItem,
+    TaskSpecContainerSpecSecretsItemFile, TaskState,
 };
 use crate::types::AuthConfig;
 use crate::{configs, nodes, secrets, service_streams, services, swarm, task_streams, tasks};
@@ -56,23 +62,30 @@ impl Swarm {
         )?)
     }
 
-    /// `swarm.update` with `spec`, at the swarm's current version.
-    pub fn update(
-        &self,
-        spec: &SwarmSpec,
-        rotate_worker_token: bool,
-        rotate_manager_token: bool,
-    ) -> Result<()> {
-        let current = self.inspect()?;
+    /// `swarm.update`: gives the swarm `swarm.spec`, at `swarm.version` — `swarm` is what
+    /// [`Swarm::inspect`] answered, its spec edited — so the update fails if the swarm changed since it
+    /// was read, as docker-py's `Swarm.update` does. `options` says which tokens or key to rotate; its
+    /// `version` is `swarm`'s whatever it holds.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), tug_sdk::docker::Error> {
+    /// let docker = tug_sdk::docker::Docker::from_env()?;
+    /// let mut swarm = docker.swarm().inspect()?;
+    /// let spec = swarm.spec.get_or_insert_with(Default::default);
+    /// spec.encryption_config.get_or_insert_with(Default::default).auto_lock_managers = Some(true);
+    /// docker.swarm().update(&swarm, Default::default())?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn update(&self, swarm: &SwarmDoc, options: swarm::UpdateOptions) -> Result<()> {
+        let spec = swarm.spec.clone().unwrap_or_default();
         let options = swarm::UpdateOptions {
-            version: version(&current.version),
-            rotate_worker_token: Some(rotate_worker_token),
-            rotate_manager_token: Some(rotate_manager_token),
-            ..Default::default()
+            version: version(&swarm.version),
+            ..options
         };
         Ok(swarm::update(
             self.docker.engine(),
-            &to_json("swarm.update", spec)?,
+            &to_json("swarm.update", &spec)?,
             options,
         )?)
     }
@@ -84,8 +97,14 @@ impl Swarm {
 
     /// `swarm.unlock` with the key.
     pub fn unlock(&self, key: &str) -> Result<()> {
-        let request = serde_json::json!({ "UnlockKey": key }).to_string();
-        Ok(swarm::unlock(self.docker.engine(), &request)?)
+        let request = SwarmUnlockBody {
+            unlock_key: Some(key.to_owned()),
+            ..Default::default()
+        };
+        Ok(swarm::unlock(
+            self.docker.engine(),
+            &to_json("swarm.unlock", &request)?,
+        )?)
     }
 }
 
@@ -135,6 +154,16 @@ macro_rules! swarm_object {
             /// The first 12 characters of the ID.
             pub fn short_id(&self) -> &str {
                 short_id(&self.id)
+            }
+
+            /// Its version (`Version.Index`) as of the last reload: an update names it, and fails if the
+            /// object has changed since.
+            pub fn version(&self) -> u64 {
+                self.attrs
+                    .version
+                    .as_ref()
+                    .and_then(|v| v.index)
+                    .unwrap_or(0)
             }
 
             /// Inspects it again.
@@ -210,26 +239,39 @@ impl Service {
         self.attrs.spec.as_ref().and_then(|s| s.name.as_deref())
     }
 
-    /// `services.update` with `spec`, at the service's version as of the last reload.
-    pub fn update(&self, spec: &ServiceSpec, auth: Option<AuthConfig>) -> Result<()> {
-        services::update(
-            self.docker.engine(),
-            &self.id,
-            &to_json("services.update", spec)?,
-            &services::UpdateOptions {
-                version: version(&self.attrs.version),
-                ..Default::default()
-            },
-            auth.as_ref(),
-        )?;
-        Ok(())
+    /// `services.update` with `spec`, at the service's version as of the last reload; returns the
+    /// engine's answer (its `Warnings`).
+    pub fn update(&self, spec: &ServiceSpec, auth: Option<AuthConfig>) -> Result<ServiceUpdateResponse> {
+        parse(
+            "services.update",
+            &services::update(
+                self.docker.engine(),
+                &self.id,
+                &to_json("services.update", spec)?,
+                &services::UpdateOptions {
+                    version: version(&self.attrs.version),
+                    ..Default::default()
+                },
+                auth.as_ref(),
+            )?,
+        )
     }
 
-    /// docker-py's `scale`: sets the replicas of a replicated service.
-    pub fn scale(&self, replicas: u64) -> Result<()> {
+    /// docker-py's `scale`: sets the replicas of a replicated service (its spec as of the last reload,
+    /// at that version). A service of another mode (global, a job) is an [`Error::InvalidArgument`].
+    pub fn scale(&self, replicas: u64) -> Result<ServiceUpdateResponse> {
         let mut spec = self.attrs.spec.clone().unwrap_or_default();
         let mode = spec.mode.get_or_insert_with(Default::default);
-        mode.replicated.get_or_insert_with(Default::default).replicas = Some(replicas as i64);
+        let other = mode.global.is_some() || mode.replicated_job.is_some() || mode.global_job.is_some();
+        if other {
+            return Err(Error::InvalidArgument(format!(
+                "service {}: only a replicated service can be scaled",
+                self.name().unwrap_or(&self.id)
+            )));
+        }
+        let replicas = i64::try_from(replicas)
+            .map_err(|_| Error::InvalidArgument(format!("{replicas} replicas: out of range")))?;
+        mode.replicated.get_or_insert_with(Default::default).replicas = Some(replicas);
         self.update(&spec, None)
     }
 
@@ -264,6 +306,16 @@ impl Tasks {
 }
 
 impl Task {
+    /// Its state (`Status.State`: `running`, `complete`, `failed`…) as of the last reload.
+    pub fn state(&self) -> Option<&TaskState> {
+        self.attrs.status.as_ref().and_then(|s| s.state.as_ref())
+    }
+
+    /// The state the orchestrator wants it in (`DesiredState`), as of the last reload.
+    pub fn desired_state(&self) -> Option<&TaskState> {
+        self.attrs.desired_state.as_ref()
+    }
+
     /// `task-streams.logs`.
     pub fn logs(&self, options: task_streams::LogsOptions) -> Result<Logs> {
         Ok(Logs::new(task_streams::logs(
@@ -289,6 +341,29 @@ impl Secrets {
 }
 
 impl Secret {
+    /// The name.
+    pub fn name(&self) -> Option<&str> {
+        self.attrs.spec.as_ref().and_then(|s| s.name.as_deref())
+    }
+
+    /// The secret as a file of a service's containers: `/run/secrets/<file>` (or `file` itself when it
+    /// is absolute), owned by root, mode 0444 — docker-py's `SecretReference`. Goes in the
+    /// `ContainerSpec.Secrets` of a [`ServiceSpec`].
+    pub fn reference(&self, file: &str) -> TaskSpecContainerSpecSecretsItem {
+        TaskSpecContainerSpecSecretsItem {
+            secret_id: Some(self.id.clone()),
+            secret_name: self.name().map(str::to_owned),
+            file: Some(TaskSpecContainerSpecSecretsItemFile {
+                name: Some(file.to_owned()),
+                uid: Some("0".into()),
+                gid: Some("0".into()),
+                mode: Some(0o444),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
     /// `secrets.update` (only its labels can change), at its version as of the last reload.
     pub fn update(&self, spec: &SecretSpec) -> Result<()> {
         Ok(secrets::update(
@@ -322,6 +397,35 @@ impl Configs {
 }
 
 impl Config {
+    /// The name.
+    pub fn name(&self) -> Option<&str> {
+        self.attrs.spec.as_ref().and_then(|s| s.name.as_deref())
+    }
+
+    /// Its data, decoded (configs, unlike secrets, can be read back); empty if the engine sent none.
+    pub fn data(&self) -> Result<Vec<u8>> {
+        let encoded = self.attrs.spec.as_ref().and_then(|s| s.data.as_deref());
+        base64_decode(encoded.unwrap_or_default())
+            .ok_or_else(|| Error::decode("configs.inspect", "the config's Data is not base64"))
+    }
+
+    /// The config as the file `path` of a service's containers, owned by root, mode 0444 — docker-py's
+    /// `ConfigReference`. Goes in the `ContainerSpec.Configs` of a [`ServiceSpec`].
+    pub fn reference(&self, path: &str) -> TaskSpecContainerSpecConfigsItem {
+        TaskSpecContainerSpecConfigsItem {
+            config_id: Some(self.id.clone()),
+            config_name: self.name().map(str::to_owned),
+            file: Some(TaskSpecContainerSpecConfigsItemFile {
+                name: Some(path.to_owned()),
+                uid: Some("0".into()),
+                gid: Some("0".into()),
+                mode: Some(0o444),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
     /// `configs.update` (only its labels can change), at its version as of the last reload.
     pub fn update(&self, spec: &ConfigSpec) -> Result<()> {
         Ok(configs::update(
@@ -337,5 +441,96 @@ impl Config {
     /// `configs.remove`.
     pub fn remove(&self) -> Result<()> {
         Ok(configs::remove(self.docker.engine(), &self.id)?)
+    }
+}
+
+impl SecretSpec {
+    /// The spec of a secret `name` holding `data`, which it encodes in base64 as the engine wants it
+    /// (docker-py's `secrets.create(name=…, data=…)`); set the other fields with `..SecretSpec::new(…)`.
+    pub fn new(name: &str, data: impl AsRef<[u8]>) -> Self {
+        SecretSpec {
+            name: Some(name.to_owned()),
+            data: Some(base64_encode(data.as_ref())),
+            ..Default::default()
+        }
+    }
+}
+
+impl ConfigSpec {
+    /// The spec of a config `name` holding `data`, which it encodes in base64 as the engine wants it
+    /// (docker-py's `configs.create(name=…, data=…)`); set the other fields with `..ConfigSpec::new(…)`.
+    pub fn new(name: &str, data: impl AsRef<[u8]>) -> Self {
+        ConfigSpec {
+            name: Some(name.to_owned()),
+            data: Some(base64_encode(data.as_ref())),
+            ..Default::default()
+        }
+    }
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Base64 (standard alphabet, padded) of `data`: the `Data` of secrets and configs.
+fn base64_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(BASE64[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The bytes of base64 `text` (standard alphabet, padding optional); `None` if it is not base64.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut bits, mut n) = (0u32, 0u32);
+    for c in text.bytes() {
+        let value = BASE64.iter().position(|&b| b == c)? as u32;
+        bits = (bits << 6) | value;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+            bits &= (1 << n) - 1;
+        }
+    }
+    // A lone 6-bit group cannot end a valid encoding.
+    (n < 6).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trips() {
+        for (raw, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("config-value", "Y29uZmlnLXZhbHVl"),
+        ] {
+            assert_eq!(base64_encode(raw.as_bytes()), encoded);
+            assert_eq!(base64_decode(encoded).as_deref(), Some(raw.as_bytes()));
+        }
+        assert_eq!(base64_decode("Zm9v!"), None);
+        assert_eq!(base64_decode("Z"), None);
+    }
+
+    #[test]
+    fn a_secret_spec_holds_its_data_in_base64() {
+        let spec = SecretSpec::new("s", "hi");
+        assert_eq!(spec.name.as_deref(), Some("s"));
+        assert_eq!(spec.data.as_deref(), Some("aGk="));
     }
 }
