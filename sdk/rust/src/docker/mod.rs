@@ -44,7 +44,7 @@ use std::rc::Rc;
 
 use serde::{de::DeserializeOwned, Serialize};
 
-pub use containers::{Container, Containers, ExecOptions, ExecOutput, PathStat, Ran, RunOptions};
+pub use containers::{Archive, Container, Containers, ExecOptions, ExecOutput, PathStat, Ran, RunOptions};
 pub use error::{Error, Result};
 pub use images::{BuildOutput, Image, Images};
 pub use netvol::{Network, Networks, Volume, Volumes};
