@@ -15,14 +15,19 @@
 //!   the name, BODY a path to a tar or `-` for an empty body), `pull` (TARGET the remote, BODY the
 //!   privileges), `upgrade` (TARGET the plugin, upgraded to itself; BODY the privileges), `set` (BODY the
 //!   settings), `enable` (disabled again at once), `privileges`, `push`, `inspect`, `list`. What a `pull`
-//!   installs is removed at once.
+//!   installs is removed at once. The cases send their bodies as given, through the WIT functions
+//!   themselves: they probe the policy, which must see exactly those bytes.
 
-use serde_json::{json, Value};
+use std::fs::File;
 use std::time::{SystemTime, UNIX_EPOCH};
-use tug_sdk::types::{Error, JsonStream};
-use tug_sdk::{documents, engine, engines::Engine, plugin_streams, plugins, upload_with};
 
-type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
+use tug_sdk::docker::{filters, Docker, Docs, Plugin};
+use tug_sdk::models::CreateImageInfo;
+use tug_sdk::plugins::{self, DisableOptions, EnableOptions, ListOptions, RemoveOptions};
+use tug_sdk::types::JsonStream;
+use tug_sdk::{documents, plugin_streams, upload_with};
+
+type Result<T = (), E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 
 const REPOSITORY: &str = "127.0.0.1:5000/tug-test/dockerplugin";
 const TAR: &str = "/fixture/docker-plugin.tar";
@@ -30,9 +35,8 @@ const SETTING: &str = "TUGTEST_GREETING";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let docker = engine();
     if args.first().map(String::as_str) == Some("case") {
-        cases(&docker, &args[1..]);
+        tug_sdk::main(|| cases(&Docker::from_env()?, &args[1..]));
         return;
     }
     let args = match args.first().map(String::as_str) {
@@ -44,103 +48,96 @@ fn main() {
         format!("e2e-{}-{:09}", now.as_secs(), now.subsec_nanos())
     });
     let tar = args.get(1).map_or(TAR, String::as_str);
-    let mut made = Made::default();
-    let outcome = run(&docker, &tag, tar, &mut made);
-    let cleaned = made.clean_up(&docker);
-    if let Err(e) = outcome.and(cleaned) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    tug_sdk::main(|| {
+        let docker = Docker::from_env()?;
+        let mut made = Vec::new();
+        let outcome = run(&docker, &tag, tar, &mut made);
+        outcome.and(clean_up(&docker, made))
+    });
     println!("ok");
 }
 
-/// The plugins this run installed and must remove at the end.
-#[derive(Default)]
-struct Made {
-    plugins: Vec<String>,
-}
-
-impl Made {
-    /// Removes every plugin still installed (force: disabled first); those already gone are fine.
-    fn clean_up(&mut self, docker: &Engine) -> Result<()> {
-        let mut failed = Vec::new();
-        for name in self.plugins.drain(..) {
-            match plugins::remove(docker, &name, plugins::RemoveOptions { force: Some(true) }) {
-                Ok(()) => println!("cleanup: removed plugin {name}"),
-                Err(Error::NotFound(_)) => {}
-                Err(e) => failed.push(format!("removing plugin {name}: {e}")),
-            }
+/// Removes the plugins named in `made` that are still installed (force: disabled first).
+fn clean_up(docker: &Docker, made: Vec<String>) -> Result {
+    let mut failed = Vec::new();
+    for name in made {
+        let removed = docker
+            .plugins()
+            .get(&name)
+            .and_then(|plugin| plugin.remove(RemoveOptions { force: Some(true) }));
+        match removed {
+            Ok(()) => println!("cleanup: removed plugin {name}"),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => failed.push(format!("removing plugin {name}: {e}")),
         }
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("cleanup failed: {}", failed.join("; ")).into())
-        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("cleanup failed: {}", failed.join("; ")).into())
     }
 }
 
-fn run(docker: &Engine, tag: &str, tar: &str, made: &mut Made) -> Result<()> {
+/// `Settings.Env`.
+fn env(plugin: &Plugin) -> Vec<String> {
+    let settings = plugin.attrs.settings.as_ref();
+    settings.and_then(|s| s.env.clone()).unwrap_or_default()
+}
+
+fn run(docker: &Docker, tag: &str, tar: &str, made: &mut Vec<String>) -> Result {
     let name = format!("{REPOSITORY}:{tag}");
 
     // Create it from the tar, streamed from the preopened file.
-    let size = std::fs::metadata(tar)
-        .map_err(|e| format!("reading {tar} (is its directory preopened?): {e}"))?
-        .len();
-    let upload = plugin_streams::create(docker, &name)?;
-    made.plugins.push(name.clone());
-    let answer = upload_with(upload, |body| {
-        let mut file = std::fs::File::open(tar)?;
-        std::io::copy(&mut file, body).map(|_| ())
-    })?;
-    println!("created plugin {name} from a {size}-byte tar (answer {answer:?})");
+    let file = File::open(tar).map_err(|e| format!("reading {tar} (is its directory preopened?): {e}"))?;
+    let size = file.metadata()?.len();
+    made.push(name.clone());
+    let mut plugin = docker.plugins().create(&name, file)?;
+    println!("created plugin {name} from a {size}-byte tar");
 
     // Inspect it.
-    let inspected = inspect(docker, &name)?;
-    let socket = &inspected["Config"]["Interface"]["Socket"];
-    if inspected["Enabled"] != false || socket != "tugtest.sock" {
+    let interface = (plugin.attrs.config.as_ref())
+        .and_then(|c| c.interface.clone())
+        .unwrap_or_default();
+    let socket = interface.socket.unwrap_or_default();
+    if plugin.enabled() || socket != "tugtest.sock" {
         return Err(format!(
-            "the created plugin: expected disabled with socket tugtest.sock, got {inspected}"
+            "the created plugin: expected disabled with socket tugtest.sock, got {:?}",
+            plugin.attrs
         )
         .into());
     }
     println!(
-        "inspect: id {}, enabled false, socket {socket}, types {}, env {}",
-        short(inspected["Id"].as_str().unwrap_or_default()),
-        inspected["Config"]["Interface"]["Types"],
-        inspected["Settings"]["Env"]
+        "inspect: id {}, enabled false, socket {socket:?}, types {:?}, env {:?}",
+        plugin.short_id(),
+        interface.types.unwrap_or_default(),
+        env(&plugin)
     );
 
     // Set its env setting.
-    let settings = json!([format!("{SETTING}=bonjour {tag}")]).to_string();
-    plugins::set(docker, &name, &settings)?;
-    let env = inspect(docker, &name)?["Settings"]["Env"].clone();
-    let expected = format!("{SETTING}=bonjour {tag}");
-    if !env.as_array().is_some_and(|e| e.contains(&json!(expected))) {
-        return Err(format!("after set: expected Settings.Env to hold {expected:?}, got {env}").into());
+    let setting = format!("{SETTING}=bonjour {tag}");
+    plugin.set(&[&setting])?;
+    plugin.reload()?;
+    let settings = env(&plugin);
+    if !settings.contains(&setting) {
+        let got = format!("expected Settings.Env to hold {setting:?}, got {settings:?}");
+        return Err(format!("after set: {got}").into());
     }
-    println!("set {settings}: Settings.Env is now {env}");
+    println!("set {:?}: Settings.Env is now {settings:?}", [&setting]);
 
     // Enable it: dockerd starts it and checks its socket.
-    plugins::enable(docker, &name, plugins::EnableOptions { timeout: Some(30) })?;
-    if inspect(docker, &name)?["Enabled"] != true {
+    plugin.enable(EnableOptions { timeout: Some(30) })?;
+    plugin.reload()?;
+    if !plugin.enabled() {
         return Err("the plugin is not enabled after enable".into());
     }
     println!("enabled {name}");
 
     // List the enabled volume drivers: it is one.
-    let options = plugins::ListOptions {
-        filters: Some(vec![
-            ("enabled".into(), vec!["true".into()]),
-            ("capability".into(), vec!["volumedriver".into()]),
-        ]),
-    };
-    let listed: Value = serde_json::from_str(&plugins::list(docker, &options)?)?;
-    let names: Vec<&str> = listed
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["Name"].as_str())
-        .collect();
+    let enabled_drivers = filters([("enabled", "true"), ("capability", "volumedriver")]);
+    let listed = docker.plugins().list(ListOptions {
+        filters: Some(enabled_drivers),
+    })?;
+    let names: Vec<&str> = listed.iter().map(|p| p.name.as_str()).collect();
     if !names.contains(&name.as_str()) {
         return Err(format!("list (enabled volume drivers) does not show {name}: {names:?}").into());
     }
@@ -150,129 +147,119 @@ fn run(docker: &Engine, tag: &str, tar: &str, made: &mut Made) -> Result<()> {
     );
 
     // Disable it, push it to the local registry.
-    plugins::disable(docker, &name, plugins::DisableOptions { force: None })?;
+    plugin.disable(DisableOptions { force: None })?;
     println!("disabled {name}");
     println!("push {name}:");
-    let progress = follow("push", &plugin_streams::push(docker, &name, None)?)?;
-    let digest = progress
-        .iter()
-        .find_map(|d| d["aux"]["Digest"].as_str())
-        .ok_or("the push reported no digest (aux.Digest)")?
-        .to_owned();
+    let progress = follow("push", plugin.push(None)?)?;
+    let digest = (progress.iter())
+        .find_map(|message| message.extra.get("aux")?["Digest"].as_str())
+        .ok_or("the push reported no digest (aux.Digest)")?;
     println!("pushed: digest {digest}");
 
     // What the registry says it needs.
-    let privileges = plugins::privileges(docker, &name, None)?;
-    let parsed: Value = serde_json::from_str(&privileges)?;
-    if !parsed.is_array() {
-        return Err(format!("privileges: expected an array, got {privileges}").into());
-    }
-    println!("privileges of {name}: {}", privileges.trim_end());
+    let privileges = docker.plugins().privileges(&name, None)?;
+    println!("privileges of {name}: {}", serde_json::to_string(&privileges)?);
 
     // Remove it, pull it back accepting those privileges.
-    plugins::remove(docker, &name, plugins::RemoveOptions { force: None })?;
+    plugin.remove(RemoveOptions { force: None })?;
     println!("removed {name}");
     println!("pull {name}:");
-    let stream = plugin_streams::pull(docker, &name, &privileges, &Default::default(), None)?;
-    follow("pull", &stream)?;
-    let pulled = inspect(docker, &name)?;
-    if pulled["Enabled"] != false || pulled["PluginReference"] != name.as_str() {
-        return Err(
-            format!("the pulled plugin: expected disabled with reference {name}, got {pulled}").into(),
-        );
+    let progress = docker
+        .plugins()
+        .pull_progress(&name, &privileges, Default::default(), None)?;
+    follow("pull", progress)?;
+    let mut plugin = docker.plugins().get(&name)?;
+    let reference = plugin.attrs.plugin_reference.clone().unwrap_or_default();
+    if plugin.enabled() || reference != name {
+        return Err(format!(
+            "the pulled plugin: expected disabled with reference {name}, got {:?}",
+            plugin.attrs
+        )
+        .into());
     }
     println!(
-        "pulled: id {}, reference {}, enabled false",
-        short(pulled["Id"].as_str().unwrap_or_default()),
-        pulled["PluginReference"]
+        "pulled: id {}, reference {reference:?}, enabled false",
+        plugin.short_id()
     );
 
     // Upgrade it (it is disabled) to the same reference.
     println!("upgrade {name} to {name}:");
-    follow(
-        "upgrade",
-        &plugin_streams::upgrade(docker, &name, &name, &privileges, None)?,
-    )?;
-    let upgraded = inspect(docker, &name)?;
-    println!("upgraded: reference {}", upgraded["PluginReference"]);
+    follow("upgrade", plugin.upgrade(&name, None)?)?;
+    plugin.reload()?;
+    let reference = plugin.attrs.plugin_reference.clone().unwrap_or_default();
+    println!("upgraded: reference {reference:?}");
 
     // Enable and disable it again, then remove it.
-    plugins::enable(docker, &name, plugins::EnableOptions { timeout: Some(30) })?;
+    plugin.enable(EnableOptions { timeout: Some(30) })?;
     println!("enabled {name} again");
-    plugins::disable(docker, &name, plugins::DisableOptions { force: Some(false) })?;
+    plugin.disable(DisableOptions { force: Some(false) })?;
     println!("disabled {name} again");
-    plugins::remove(docker, &name, plugins::RemoveOptions { force: None })?;
-    made.plugins.retain(|p| p != &name);
-    match plugins::inspect(docker, &name) {
-        Err(Error::NotFound(_)) => println!("removed {name}: inspect says not found"),
+    plugin.remove(RemoveOptions { force: None })?;
+    made.retain(|p| *p != name);
+    match docker.plugins().get(&name) {
+        Err(e) if e.is_not_found() => println!("removed {name}: inspect says not found"),
         other => return Err(format!("after remove, inspect answered {other:?}").into()),
     }
     Ok(())
 }
 
-fn inspect(docker: &Engine, name: &str) -> Result<Value> {
-    Ok(serde_json::from_str(&plugins::inspect(docker, name)?)?)
-}
-
-/// Prints a progress stream's steps as they come and returns its documents; an `error`/`errorDetail`
-/// document is a failure.
-fn follow(what: &str, stream: &JsonStream) -> Result<Vec<Value>> {
+/// Prints a progress stream's steps as they come and returns its messages; an error message is a
+/// failure.
+fn follow(what: &str, progress: Docs<CreateImageInfo>) -> Result<Vec<CreateImageInfo>> {
     let mut all = Vec::new();
-    for document in documents(stream) {
-        let document: Value = serde_json::from_str(&document?)?;
-        if let Some(error) = document.get("errorDetail").or_else(|| document.get("error")) {
+    for message in progress {
+        let message = message?;
+        let detail = message.error_detail.as_ref().and_then(|d| d.message.clone());
+        if let Some(error) = detail.or_else(|| message.error.clone()) {
             return Err(format!("{what} failed: {error}").into());
         }
-        if let Some(status) = document["status"].as_str() {
-            if document.get("progress").is_none() {
-                match document["id"].as_str() {
-                    Some(id) => println!("  {id}: {status}"),
-                    None => println!("  {status}"),
+        match (&message.status, &message.id, &message.progress) {
+            (Some(status), Some(id), None) => println!("  {id}: {status}"),
+            (Some(status), None, None) => println!("  {status}"),
+            (None, _, _) => {
+                if let Some(aux) = message.extra.get("aux") {
+                    println!("  aux: {aux}");
                 }
             }
-        } else if let Some(aux) = document.get("aux") {
-            println!("  aux: {aux}");
+            _ => {}
         }
-        all.push(document);
+        all.push(message);
     }
     Ok(all)
 }
 
 /// Tries each `KIND TARGET BODY` case and prints what the policy (or the engine) said.
-fn cases(docker: &Engine, args: &[String]) {
+fn cases(docker: &Docker, args: &[String]) -> Result {
     if args.len() % 3 != 0 {
         eprintln!("error: cases come in threes: KIND TARGET BODY");
         std::process::exit(2);
     }
+    let e = docker.engine();
+    // What a case's progress says does not matter, only whether the call was let through.
+    let drain = |stream: JsonStream| documents(&stream).for_each(drop);
     for (n, case) in args.chunks(3).enumerate() {
         let (kind, target, body) = (case[0].as_str(), case[1].as_str(), case[2].as_str());
         let outcome = match kind {
-            "create" => plugin_streams::create(docker, target).and_then(|upload| {
+            "create" => plugin_streams::create(e, target).and_then(|upload| {
                 upload_with(upload, |out| match body {
                     "-" => Ok(()),
-                    path => std::io::copy(&mut std::fs::File::open(path)?, out).map(|_| ()),
+                    path => std::io::copy(&mut File::open(path)?, out).map(drop),
                 })
-                .map(|_| ())
+                .map(drop)
             }),
-            "pull" => plugin_streams::pull(docker, target, body, &Default::default(), None).map(|stream| {
-                let _ = follow("pull", &stream);
-                let _ = plugins::remove(docker, target, plugins::RemoveOptions { force: Some(true) });
+            "pull" => plugin_streams::pull(e, target, body, &Default::default(), None).map(|stream| {
+                drain(stream);
+                let _ = plugins::remove(e, target, RemoveOptions { force: Some(true) });
             }),
-            "upgrade" => plugin_streams::upgrade(docker, target, target, body, None).map(|stream| {
-                let _ = follow("upgrade", &stream);
+            "upgrade" => plugin_streams::upgrade(e, target, target, body, None).map(drain),
+            "set" => plugins::set(e, target, body),
+            "enable" => plugins::enable(e, target, EnableOptions { timeout: Some(30) }).map(|()| {
+                let _ = plugins::disable(e, target, DisableOptions { force: Some(true) });
             }),
-            "set" => plugins::set(docker, target, body),
-            "enable" => {
-                plugins::enable(docker, target, plugins::EnableOptions { timeout: Some(30) }).map(|()| {
-                    let _ = plugins::disable(docker, target, plugins::DisableOptions { force: Some(true) });
-                })
-            }
-            "privileges" => plugins::privileges(docker, target, None).map(|_| ()),
-            "push" => plugin_streams::push(docker, target, None).map(|stream| {
-                let _ = follow("push", &stream);
-            }),
-            "inspect" => plugins::inspect(docker, target).map(|_| ()),
-            "list" => plugins::list(docker, &Default::default()).map(|_| ()),
+            "privileges" => plugins::privileges(e, target, None).map(drop),
+            "push" => plugin_streams::push(e, target, None).map(drain),
+            "inspect" => plugins::inspect(e, target).map(drop),
+            "list" => plugins::list(e, &Default::default()).map(drop),
             other => {
                 println!("case {n}: error unknown kind {other:?}");
                 continue;
@@ -280,7 +267,7 @@ fn cases(docker: &Engine, args: &[String]) {
         };
         match outcome {
             Ok(()) => println!("case {n}: allowed"),
-            Err(Error::Denied(d)) => println!(
+            Err(tug_sdk::Error::Denied(d)) => println!(
                 "case {n}: denied {} {}",
                 d.rule,
                 d.field.unwrap_or_else(|| "-".into())
@@ -288,9 +275,5 @@ fn cases(docker: &Engine, args: &[String]) {
             Err(e) => println!("case {n}: error {e}"),
         }
     }
-}
-
-/// The first 12 characters of an ID.
-fn short(id: &str) -> &str {
-    &id[..id.len().min(12)]
+    Ok(())
 }

@@ -6,308 +6,265 @@
 //!
 //! `netvol [SUBNET-OCTET]`: the network is `172.30.<SUBNET-OCTET>.0/24` (default: from the clock).
 
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::{json, Value};
-use tug_sdk::{
-    collect_output, container_streams, containers, engine, engines::Engine, frames, networks, volumes,
+use tug_sdk::containers::RemoveOptions;
+use tug_sdk::docker::{Container, Docker, Network, RunOptions, Volume};
+use tug_sdk::models::{
+    EndpointIPAMConfig, EndpointSettings, IPAMConfig, NetworkCreateBody, VolumeCreateRequest, IPAM,
 };
 
-type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
+type Result<T = (), E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 
 const IMAGE: &str = "tug-test/busybox:latest";
 
 fn main() {
-    let docker = engine();
-    let mut made = Made::default();
-    let outcome = run(&docker, &mut made);
-    made.remove(&docker);
-    if let Err(e) = outcome {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    tug_sdk::main(|| {
+        let docker = Docker::from_env()?;
+        let mut made = Made::default();
+        let outcome = run(&docker, &mut made);
+        made.remove();
+        outcome
+    });
     println!("ok");
 }
 
 /// What the plugin made, removed at the end whatever happened (containers first).
 #[derive(Default)]
 struct Made {
-    containers: Vec<String>,
-    networks: Vec<String>,
-    volumes: Vec<String>,
+    containers: Vec<Container>,
+    networks: Vec<Network>,
+    volumes: Vec<Volume>,
 }
 
 impl Made {
-    fn remove(&mut self, docker: &Engine) {
-        for id in self.containers.drain(..) {
-            let options = containers::RemoveOptions {
+    fn remove(&mut self) {
+        for container in self.containers.drain(..) {
+            let force = RemoveOptions {
                 force: Some(true),
                 ..Default::default()
             };
-            if let Err(e) = containers::remove(docker, &id, options) {
-                eprintln!("error: removing container {id}: {e}");
+            if let Err(e) = container.remove(force) {
+                eprintln!("error: removing container {}: {e}", container.short_id());
             }
         }
-        for id in self.networks.drain(..) {
-            if let Err(e) = networks::remove(docker, &id) {
-                eprintln!("error: removing network {id}: {e}");
+        for network in self.networks.drain(..) {
+            if let Err(e) = network.remove() {
+                eprintln!("error: removing network {}: {e}", network.short_id());
             }
         }
-        for name in self.volumes.drain(..) {
-            if let Err(e) = volumes::remove(docker, &name, Default::default()) {
-                eprintln!("error: removing volume {name}: {e}");
+        for volume in self.volumes.drain(..) {
+            if let Err(e) = volume.remove(Default::default()) {
+                eprintln!("error: removing volume {}: {e}", volume.name());
             }
         }
     }
 }
 
-fn run(docker: &Engine, made: &mut Made) -> Result<()> {
+/// `Err(what)` unless `ok`.
+fn ensure(ok: bool, what: impl std::fmt::Display) -> Result {
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("unexpected: {what}").into())
+    }
+}
+
+type Labels = Option<BTreeMap<String, String>>;
+
+/// The plugin's own label, on everything it makes.
+fn labels() -> Labels {
+    Some(BTreeMap::from([("org.example.plugin".into(), "netvol".into())]))
+}
+
+/// The label `key` of a document's `Labels`.
+fn label<'a>(labels: &'a Labels, key: &str) -> Option<&'a str> {
+    labels.as_ref()?.get(key).map(String::as_str)
+}
+
+fn run(docker: &Docker, made: &mut Made) -> Result {
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?;
     let octet: u32 = match std::env::args().nth(1) {
         Some(a) => a.parse()?,
         None => 20 + (now.as_secs() % 200) as u32,
     };
-    let suffix = format!("{}-{}", now.as_secs(), now.subsec_nanos());
-    let net_name = format!("tug-netvol-{suffix}");
-    let vol_name = format!("tug-netvol-{suffix}");
+    let name = format!("tug-netvol-{}-{}", now.as_secs(), now.subsec_nanos());
     let subnet = format!("172.30.{octet}.0/24");
 
     // A network with a subnet of its own.
-    let config = json!({
-        "Name": net_name,
-        "Driver": "bridge",
-        "CheckDuplicate": true,
-        "IPAM": {"Driver": "default", "Config": [{"Subnet": subnet, "Gateway": format!("172.30.{octet}.1")}]},
-        "Labels": {"org.example.plugin": "netvol"},
-    });
-    let created = parse(&networks::create(docker, &config.to_string())?)?;
-    let net_id = field(&created, "Id")?;
-    made.networks.push(net_id.clone());
-    println!(
-        "created network {net_name} ({}) with subnet {subnet}",
-        short(&net_id)
-    );
-    let net = parse(&networks::inspect(docker, &net_name, &Default::default())?)?;
-    expect(
-        net["IPAM"]["Config"][0]["Subnet"] == json!(subnet),
-        format!("the network's subnet: {}", net["IPAM"]["Config"]),
+    let mut network = docker.networks().create(
+        &name,
+        NetworkCreateBody {
+            driver: Some("bridge".into()),
+            check_duplicate: Some(true),
+            ipam: Some(IPAM {
+                driver: Some("default".into()),
+                config: Some(vec![IPAMConfig {
+                    subnet: Some(subnet.clone()),
+                    gateway: Some(format!("172.30.{octet}.1")),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            labels: labels(),
+            ..Default::default()
+        },
     )?;
-    let run_id = net["Labels"]["tug.run"]
-        .as_str()
-        .ok_or_else(|| format!("the network carries no tug.run label: {}", net["Labels"]))?
+    made.networks.push(network.clone());
+    println!(
+        "created network {name} ({}) with subnet {subnet}",
+        network.short_id()
+    );
+    let subnets: Vec<_> = (network.attrs.ipam.iter())
+        .flat_map(|ipam| ipam.config.iter().flatten())
+        .filter_map(|config| config.subnet.as_deref())
+        .collect();
+    ensure(
+        subnets == [subnet.as_str()],
+        format!("the network's subnets: {subnets:?}"),
+    )?;
+    let run_id = label(&network.attrs.labels, "tug.run")
+        .ok_or_else(|| format!("the network carries no tug.run label: {network:?}"))?
         .to_owned();
-    expect(
-        net["Labels"]["org.example.plugin"] == "netvol",
+    ensure(
+        label(&network.attrs.labels, "org.example.plugin") == Some("netvol"),
         "the network keeps the plugin's own label",
     )?;
 
     // A volume.
-    let config = json!({"Name": vol_name, "Labels": {"org.example.plugin": "netvol"}});
-    let created = parse(&volumes::create(docker, &config.to_string())?)?;
-    made.volumes.push(vol_name.clone());
-    expect(
-        created["Name"] == json!(vol_name),
-        format!("the volume's name: {created}"),
+    let volume = docker.volumes().create(VolumeCreateRequest {
+        name: Some(name.clone()),
+        labels: labels(),
+        ..Default::default()
+    })?;
+    made.volumes.push(volume.clone());
+    ensure(
+        volume.name() == name,
+        format!("the volume's name: {}", volume.name()),
     )?;
-    let vol = parse(&volumes::inspect(docker, &vol_name)?)?;
-    expect(
-        vol["Labels"]["tug.run"] == json!(run_id) && vol["Driver"] == "local",
-        format!("the volume is local and the run's: {vol}"),
+    let inspected = docker.volumes().get(&name)?.attrs;
+    ensure(
+        label(&inspected.labels, "tug.run") == Some(&run_id) && inspected.driver.as_deref() == Some("local"),
+        format!("the volume is local and the run's: {inspected:?}"),
     )?;
-    println!("created volume {vol_name}");
+    println!("created volume {name}");
 
     // One container writes into the volume from the network; another reads it back.
-    let mounts = json!([{"Type": "volume", "Source": vol_name, "Target": "/data"}]);
+    let on_the_network = RunOptions::new()
+        .network(&name)
+        .volume(&format!("{name}:/data"))
+        .remove(true);
     let script = "echo hello-from-the-writer > /data/greeting && ip -4 addr show eth0";
-    let (code, out) = run_container(docker, made, &net_name, &mounts, script)?;
-    expect(code == 0, format!("the writer exited {code}: {out}"))?;
-    expect(
+    let out = output(docker, on_the_network.clone().command(["sh", "-c", script]))?;
+    ensure(
         out.contains(&format!("inet 172.30.{octet}.")),
         format!("the writer's address is in {subnet}: {out}"),
     )?;
     println!("the writer wrote into the volume from an address in {subnet}");
-    let (code, out) = run_container(docker, made, &net_name, &mounts, "cat /data/greeting")?;
-    expect(
-        code == 0 && out.trim() == "hello-from-the-writer",
-        format!("the reader exited {code} and read {out:?}"),
+    let out = output(docker, on_the_network.clone().command(["cat", "/data/greeting"]))?;
+    ensure(
+        out.trim() == "hello-from-the-writer",
+        format!("the reader read {out:?}"),
     )?;
     println!("the reader read: {}", out.trim());
 
     // A container on the default network, connected to ours at a fixed address and disconnected again.
-    let config = json!({"Image": IMAGE, "Cmd": ["sleep", "60"]});
-    let third = field(
-        &parse(&containers::create(
-            docker,
-            &config.to_string(),
-            &Default::default(),
-        )?)?,
-        "Id",
-    )?;
+    let mut third = docker
+        .containers()
+        .create(IMAGE, &RunOptions::new().command(["sleep", "60"]))?;
     made.containers.push(third.clone());
-    containers::start(docker, &third, &Default::default())?;
+    third.start()?;
     let address = format!("172.30.{octet}.20");
-    let request = json!({"Container": third, "EndpointConfig": {"IPAMConfig": {"IPv4Address": address}}});
-    networks::connect(docker, &net_name, &request.to_string())?;
-    let inspected = parse(&containers::inspect(docker, &third, Default::default())?)?;
-    let ip = &inspected["NetworkSettings"]["Networks"][&net_name]["IPAddress"];
-    expect(*ip == json!(address), format!("connected at {address}: {ip}"))?;
-    let members = parse(&networks::inspect(docker, &net_id, &Default::default())?)?;
-    expect(
-        members["Containers"].get(&third).is_some(),
+    let endpoint = EndpointSettings {
+        ipam_config: Some(EndpointIPAMConfig {
+            ipv4_address: Some(address.clone()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    network.connect(&third.id, Some(endpoint))?;
+    third.reload()?;
+    let ip = third
+        .attrs
+        .network_settings
+        .as_ref()
+        .and_then(|s| s.networks.as_ref()?.get(&name)?.ip_address.clone());
+    ensure(
+        ip.as_ref() == Some(&address),
+        format!("connected at {address}: {ip:?}"),
+    )?;
+    network.reload()?;
+    let members = network.attrs.containers.as_ref();
+    ensure(
+        members.is_some_and(|m| m.contains_key(&third.id)),
         "the network lists the connected container",
     )?;
     println!("connected a container at {address}");
-    networks::disconnect(docker, &net_name, &json!({"Container": third}).to_string())?;
-    let members = parse(&networks::inspect(docker, &net_id, &Default::default())?)?;
-    expect(
-        members["Containers"].get(&third).is_none(),
+    network.disconnect(&third.id, false)?;
+    network.reload()?;
+    let members = network.attrs.containers.as_ref();
+    ensure(
+        !members.is_some_and(|m| m.contains_key(&third.id)),
         "the network no longer lists the container",
     )?;
     println!("disconnected it");
 
     // The lists show the run's own networks and volumes only.
-    let list = parse(&networks::list(docker, &Default::default())?)?;
-    let listed = names(list.as_array(), "Name");
-    expect(listed == [net_name.clone()], format!("network list: {listed:?}"))?;
-    expect(
-        list.as_array()
-            .into_iter()
-            .flatten()
-            .all(|n| n["Labels"]["tug.run"] == json!(run_id)),
+    let networks = docker.networks().list_summaries(Default::default())?;
+    let listed: Vec<_> = networks.iter().filter_map(|n| n.name.as_deref()).collect();
+    ensure(listed == [name.as_str()], format!("network list: {listed:?}"))?;
+    ensure(
+        (networks.iter()).all(|n| label(&n.labels, "tug.run") == Some(&run_id)),
         "every listed network is the run's",
     )?;
-    let list = parse(&volumes::list(docker, &Default::default())?)?;
-    let listed = names(list["Volumes"].as_array(), "Name");
-    expect(listed == [vol_name.clone()], format!("volume list: {listed:?}"))?;
+    let volumes = docker.volumes().list(Default::default())?;
+    let listed: Vec<_> = volumes.iter().map(Volume::name).collect();
+    ensure(listed == [name.as_str()], format!("volume list: {listed:?}"))?;
     println!("the lists show only the run's own network and volume");
 
     // Prune takes only the run's unused ones.
-    let config = json!({"Name": format!("{net_name}-spare")});
-    let spare = field(&parse(&networks::create(docker, &config.to_string())?)?, "Id")?;
+    let spare_name = format!("{name}-spare");
+    let spare = docker
+        .networks()
+        .create(&spare_name, NetworkCreateBody::default())?;
     made.networks.push(spare.clone());
-    let config = json!({"Name": format!("{vol_name}-spare")});
-    volumes::create(docker, &config.to_string())?;
-    made.volumes.push(format!("{vol_name}-spare"));
+    let spare_volume = docker.volumes().create(VolumeCreateRequest {
+        name: Some(spare_name.clone()),
+        ..Default::default()
+    })?;
+    made.volumes.push(spare_volume);
     // Keep the main network and volume in use (a network is unused without a running container on it).
-    let holder = json!({
-        "Image": IMAGE, "Cmd": ["sleep", "60"],
-        "HostConfig": {"NetworkMode": net_name, "Mounts": mounts},
-    });
-    let holder = field(
-        &parse(&containers::create(
-            docker,
-            &holder.to_string(),
-            &Default::default(),
-        )?)?,
-        "Id",
-    )?;
+    let holder = on_the_network.command(["sleep", "60"]);
+    let holder = docker.containers().create(IMAGE, &holder)?;
     made.containers.push(holder.clone());
-    containers::start(docker, &holder, &Default::default())?;
-    let pruned = parse(&networks::prune(docker, &Default::default())?)?;
-    let deleted = strings(&pruned["NetworksDeleted"]);
-    expect(
-        deleted == [format!("{net_name}-spare")],
-        format!("networks pruned: {pruned}"),
+    holder.start()?;
+    let pruned = docker.networks().prune(Default::default())?;
+    ensure(
+        pruned.networks_deleted == Some(vec![spare_name.clone()]),
+        format!("networks pruned: {pruned:?}"),
     )?;
-    made.networks.retain(|n| *n != spare);
-    let pruned = parse(&volumes::prune(docker, &Default::default())?)?;
-    let deleted = strings(&pruned["VolumesDeleted"]);
-    expect(
-        deleted == [format!("{vol_name}-spare")],
-        format!("volumes pruned: {pruned}"),
+    made.networks.retain(|n| n.id != spare.id);
+    let pruned = docker.volumes().prune(Default::default())?;
+    ensure(
+        pruned.volumes_deleted == Some(vec![spare_name.clone()]),
+        format!("volumes pruned: {pruned:?}"),
     )?;
-    made.volumes.retain(|v| *v != format!("{vol_name}-spare"));
+    made.volumes.retain(|v| v.name() != spare_name);
     println!("prune removed only the run's unused network and volume");
 
     // Remove everything, and see it gone.
-    made.remove(docker);
-    let left = parse(&networks::list(docker, &Default::default())?)?;
-    expect(
-        left.as_array().is_some_and(Vec::is_empty),
-        format!("networks left: {left}"),
-    )?;
-    let left = parse(&volumes::list(docker, &Default::default())?)?;
-    expect(
-        left["Volumes"].as_array().is_none_or(Vec::is_empty),
-        format!("volumes left: {left}"),
-    )?;
+    made.remove();
+    let left = docker.networks().list_summaries(Default::default())?;
+    ensure(left.is_empty(), format!("networks left: {left:?}"))?;
+    let left = docker.volumes().list(Default::default())?;
+    ensure(left.is_empty(), format!("volumes left: {left:?}"))?;
     println!("removed the containers, the network and the volume");
     Ok(())
 }
 
-/// Runs `script` in a container on `network` with `mounts`, waits for it and returns its exit code and
-/// output (stdout and stderr).
-fn run_container(
-    docker: &Engine,
-    made: &mut Made,
-    network: &str,
-    mounts: &Value,
-    script: &str,
-) -> Result<(i64, String)> {
-    let config = json!({
-        "Image": IMAGE,
-        "Cmd": ["sh", "-c", script],
-        "HostConfig": {"NetworkMode": network, "Mounts": mounts},
-    });
-    let id = field(
-        &parse(&containers::create(
-            docker,
-            &config.to_string(),
-            &Default::default(),
-        )?)?,
-        "Id",
-    )?;
-    made.containers.push(id.clone());
-    containers::start(docker, &id, &Default::default())?;
-    let waited = parse(&containers::wait(docker, &id, &Default::default())?)?;
-    let options = container_streams::LogsOptions {
-        stdout: Some(true),
-        stderr: Some(true),
-        ..Default::default()
-    };
-    let (stdout, stderr) = collect_output(frames(&container_streams::logs(docker, &id, &options)?))?;
-    let out = format!(
-        "{}{}",
-        String::from_utf8_lossy(&stdout),
-        String::from_utf8_lossy(&stderr)
-    );
-    Ok((waited["StatusCode"].as_i64().unwrap_or(-1), out))
-}
-
-fn parse(text: &str) -> Result<Value> {
-    Ok(serde_json::from_str(text)?)
-}
-
-fn field(v: &Value, key: &str) -> Result<String> {
-    Ok(v[key]
-        .as_str()
-        .ok_or_else(|| format!("no {key} in {v}"))?
-        .to_owned())
-}
-
-fn names(list: Option<&Vec<Value>>, key: &str) -> Vec<String> {
-    list.into_iter()
-        .flatten()
-        .filter_map(|v| v[key].as_str().map(str::to_owned))
-        .collect()
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.as_str().map(str::to_owned))
-        .collect()
-}
-
-fn expect(ok: bool, what: impl Into<String>) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("unexpected: {}", what.into()).into())
-    }
-}
-
-fn short(id: &str) -> &str {
-    &id[..id.len().min(12)]
+/// Runs a container to the end with `options` and returns its stdout (an error if it exits non-zero).
+fn output(docker: &Docker, options: RunOptions) -> Result<String> {
+    let ran = docker.containers().run(IMAGE, options)?;
+    Ok(String::from_utf8_lossy(&ran.into_output().unwrap_or_default()).into_owned())
 }

@@ -1,9 +1,11 @@
 //! [`Plugins`] and [`Plugin`]: the engine's managed plugins, over `plugins` and `plugin-streams`.
+//!
+//! The progress of a pull, upgrade or push is Docker's JSON progress messages, read as
+//! [`CreateImageInfo`] (the spec's type of that shape: `id`, `status`, `progress`, `error`; a push's
+//! `aux` is in `extra`).
 
-use serde_json::Value;
-
-use super::{parse, to_json, Docker, Docs, Result};
-use crate::models::{Plugin as PluginDoc, PluginPrivilege};
+use super::{parse, short_id, to_json, Docker, Docs, Result};
+use crate::models::{CreateImageInfo, Plugin as PluginDoc, PluginPrivilege};
 use crate::types::AuthConfig;
 use crate::{plugin_streams, plugins};
 
@@ -56,23 +58,43 @@ impl Plugins {
         )
     }
 
-    /// docker-py's `install`: grants `remote` the privileges it asks for, pulls it (as `name`, default
-    /// `remote`) to the end and returns it (disabled).
-    pub fn install(&self, remote: &str, name: Option<&str>, auth: Option<AuthConfig>) -> Result<Plugin> {
-        let privileges = self.privileges(remote, auth.clone())?;
-        let progress: Docs<Value> = Docs::new(
+    /// `plugin-streams.create`: creates the plugin `name` (disabled) from a tar of its `config.json` and
+    /// `rootfs/`, streamed from `tar` (a file, or `&bytes[..]`), and returns it.
+    pub fn create(&self, name: &str, mut tar: impl std::io::Read) -> Result<Plugin> {
+        let upload = plugin_streams::create(self.docker.engine(), name)?;
+        crate::upload_with(upload, |body| std::io::copy(&mut tar, body).map(|_| ()))?;
+        self.get(name)
+    }
+
+    /// `plugin-streams.pull`'s progress: installs `remote` (as `options.name`, default `remote`,
+    /// disabled) granting it `privileges`, which must be what [`Plugins::privileges`] answered.
+    pub fn pull_progress(
+        &self,
+        remote: &str,
+        privileges: &[PluginPrivilege],
+        options: plugin_streams::PullOptions,
+        auth: Option<AuthConfig>,
+    ) -> Result<Docs<CreateImageInfo>> {
+        Ok(Docs::new(
             plugin_streams::pull(
                 self.docker.engine(),
                 remote,
                 &to_json("plugin-streams.pull", &privileges)?,
-                &plugin_streams::PullOptions {
-                    name: name.map(str::to_owned),
-                },
+                &options,
                 auth.as_ref(),
             )?,
             "a plugin pull progress message",
-        );
-        for message in progress {
+        ))
+    }
+
+    /// docker-py's `install`: grants `remote` the privileges it asks for, pulls it (as `name`, default
+    /// `remote`) to the end and returns it (disabled).
+    pub fn install(&self, remote: &str, name: Option<&str>, auth: Option<AuthConfig>) -> Result<Plugin> {
+        let privileges = self.privileges(remote, auth.clone())?;
+        let options = plugin_streams::PullOptions {
+            name: name.map(str::to_owned),
+        };
+        for message in self.pull_progress(remote, &privileges, options, auth)? {
             message?;
         }
         self.get(name.unwrap_or(remote))
@@ -80,6 +102,11 @@ impl Plugins {
 }
 
 impl Plugin {
+    /// The first 12 characters of its ID (empty if the engine gave none).
+    pub fn short_id(&self) -> &str {
+        short_id(self.attrs.id.as_deref().unwrap_or_default())
+    }
+
     /// Whether it is enabled, as of the last reload.
     pub fn enabled(&self) -> bool {
         self.attrs.enabled.unwrap_or(false)
@@ -116,7 +143,7 @@ impl Plugin {
     }
 
     /// `plugin-streams.upgrade` to `remote`, granting the privileges it asks for: its progress.
-    pub fn upgrade(&self, remote: &str, auth: Option<AuthConfig>) -> Result<Docs<Value>> {
+    pub fn upgrade(&self, remote: &str, auth: Option<AuthConfig>) -> Result<Docs<CreateImageInfo>> {
         let privileges = self.docker.plugins().privileges(remote, auth.clone())?;
         Ok(Docs::new(
             plugin_streams::upgrade(
@@ -131,7 +158,7 @@ impl Plugin {
     }
 
     /// `plugin-streams.push`: its progress.
-    pub fn push(&self, auth: Option<AuthConfig>) -> Result<Docs<Value>> {
+    pub fn push(&self, auth: Option<AuthConfig>) -> Result<Docs<CreateImageInfo>> {
         Ok(Docs::new(
             plugin_streams::push(self.docker.engine(), &self.name, auth.as_ref())?,
             "a plugin push progress message",
