@@ -12,8 +12,10 @@ use crate::types::{Frame, FrameReader, JsonStream, StreamKind};
 /// The documents of a JSON stream (events, stats, pull/push/build progress), each read as a `T`.
 ///
 /// Waits for each document; ends when the stream does; after an error, yields nothing more. An error the
-/// engine reports in the stream (`errorDetail`: a failed pull or build) is an `Err` item. Dropping it
-/// closes the stream. [`Docs::subscribe`] gives a pollable to wait on several streams at once.
+/// engine reports in the stream (a document with `error`/`errorDetail`: a failed pull, push or load) is
+/// an `Err` item, [`Error::Api`] with `errorDetail.code` (500 when it has none) and the message; read
+/// [`Docs::next_raw`] to see such documents as they came. Dropping it closes the stream.
+/// [`Docs::subscribe`] gives a pollable to wait on several streams at once.
 pub struct Docs<T> {
     stream: JsonStream,
     what: &'static str,
@@ -79,11 +81,38 @@ impl<T: DeserializeOwned> Iterator for Docs<T> {
             Ok(doc) => doc,
             Err(e) => return Some(Err(e)),
         };
+        if let Some(e) = stream_error(&doc) {
+            self.done = true;
+            return Some(Err(e));
+        }
         Some(serde_json::from_str(&doc).map_err(|e| {
             self.done = true;
             Error::decode(self.what, format!("{e}: {doc}"))
         }))
     }
+}
+
+/// The error a progress document reports (`{"errorDetail": {"code": …, "message": …}, "error": …}` at
+/// its top level), if it reports one.
+pub(crate) fn stream_error(doc: &str) -> Option<Error> {
+    if !doc.contains("\"error") {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(doc).ok()?;
+    let message = v
+        .pointer("/errorDetail/message")
+        .and_then(serde_json::Value::as_str)
+        .or_else(|| v.get("error").and_then(serde_json::Value::as_str))?;
+    let status = v
+        .pointer("/errorDetail/code")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| *c >= 400)
+        .unwrap_or(500);
+    Some(Error::Api {
+        status,
+        message: message.to_owned(),
+    })
 }
 
 /// The output of a container, service or task, as frames (`stream`: stdout or stderr; `data`: the
@@ -165,5 +194,25 @@ impl Iterator for Logs {
                 Some(Err(e.into()))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stream_error;
+    use crate::docker::Error;
+
+    #[test]
+    fn an_error_document_is_an_error_and_others_are_not() {
+        let e = stream_error(r#"{"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown"}"#);
+        assert!(
+            matches!(&e, Some(Error::Api { status: 500, message }) if message == "manifest unknown"),
+            "{e:?}"
+        );
+        let e = stream_error(r#"{"errorDetail":{"code":404,"message":"no such"}}"#);
+        assert!(matches!(e, Some(Error::Api { status: 404, .. })), "{e:?}");
+        // Only the top level counts: an event about a container named "error" is no error.
+        assert!(stream_error(r#"{"Actor":{"Attributes":{"name":"error"}},"status":"start"}"#).is_none());
+        assert!(stream_error(r#"{"status":"Pulling fs layer","id":"ab"}"#).is_none());
     }
 }
