@@ -2,7 +2,6 @@
 //! back out (`get_archive`) and compared, and the whole filesystem is exported and counted.
 
 use tug_sdk::archive::Tar;
-use tug_sdk::containers::RemoveOptions;
 use tug_sdk::docker::{Container, Docker, Error, RunOptions};
 
 const IMAGE: &str = "tug-test/busybox:latest";
@@ -22,19 +21,12 @@ fn run() -> Result<(), Error> {
         .command(["true"])
         .label("org.example.plugin", "archive");
     let container = docker.containers().create(IMAGE, &options)?;
-    println!("created container {}", container.short_id());
-
-    let outcome = exercise(&container);
-    let removed = container.remove(RemoveOptions {
-        force: Some(true),
-        ..Default::default()
-    });
-    match &removed {
-        Ok(()) => println!("removed container {}", container.short_id()),
-        Err(e) => eprintln!("error: removing container {}: {e}", container.short_id()),
-    }
-    outcome?;
-    removed
+    let short = container.short_id().to_owned();
+    println!("created container {short}");
+    // The container goes when `exercise` is done with it, whatever happened.
+    container.scoped(exercise)?;
+    println!("removed container {short}");
+    Ok(())
 }
 
 fn fail(message: String) -> Error {

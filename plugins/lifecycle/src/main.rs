@@ -2,7 +2,6 @@
 //! runs, wait for it, check its exit code and output, and remove it (always, even after a failure).
 
 use tug_sdk::container_streams::LogsOptions;
-use tug_sdk::containers::RemoveOptions;
 use tug_sdk::docker::{Container, Docker, Error, RunOptions};
 use tug_sdk::types::StreamKind;
 
@@ -20,19 +19,12 @@ fn run() -> Result<(), Error> {
         .command(["sh", "-c", SCRIPT])
         .label("org.example.plugin", "lifecycle");
     let container = docker.containers().create(IMAGE, &options)?;
-    println!("created container {}", container.short_id());
-
-    let outcome = exercise(&container);
-    let removed = container.remove(RemoveOptions {
-        force: Some(true),
-        ..Default::default()
-    });
-    match &removed {
-        Ok(()) => println!("removed container {}", container.short_id()),
-        Err(e) => eprintln!("error: removing container {}: {e}", container.short_id()),
-    }
-    outcome?;
-    removed
+    let short = container.short_id().to_owned();
+    println!("created container {short}");
+    // The container goes when `exercise` is done with it, whatever happened.
+    container.scoped(exercise)?;
+    println!("removed container {short}");
+    Ok(())
 }
 
 fn exercise(container: &Container) -> Result<(), Error> {

@@ -1,7 +1,6 @@
 //! An interactive exec, as in docker-py's documentation: a shell in a running container, commands sent to
 //! its stdin, its output read as it comes, and its exit code from the exec instance.
 
-use tug_sdk::containers::RemoveOptions;
 use tug_sdk::docker::{short_id, Container, Docker, Error, ExecOptions, RunOptions};
 use tug_sdk::types::StreamKind;
 use tug_sdk::{collect_output, frames, write_all};
@@ -19,19 +18,12 @@ fn run() -> Result<(), Error> {
         .command(["sleep", "60"])
         .label("org.example.plugin", "shell");
     let container = docker.containers().create(IMAGE, &options)?;
-    println!("created container {}", container.short_id());
-
-    let outcome = exercise(&container);
-    let removed = container.remove(RemoveOptions {
-        force: Some(true),
-        ..Default::default()
-    });
-    match &removed {
-        Ok(()) => println!("removed container {}", container.short_id()),
-        Err(e) => eprintln!("error: removing container {}: {e}", container.short_id()),
-    }
-    outcome?;
-    removed
+    let short = container.short_id().to_owned();
+    println!("created container {short}");
+    // The container goes when `exercise` is done with it, whatever happened.
+    container.scoped(exercise)?;
+    println!("removed container {short}");
+    Ok(())
 }
 
 fn exercise(container: &Container) -> Result<(), Error> {

@@ -520,6 +520,32 @@ impl Container {
         Ok(())
     }
 
+    /// Runs `body` with the container, then removes it (forced, with its anonymous volumes) whatever
+    /// `body` returned: a container that exists only for a piece of work. `body`'s error wins over the
+    /// removal's.
+    ///
+    /// ```no_run
+    /// # use tug_sdk::docker::{Docker, RunOptions};
+    /// let docker = Docker::from_env()?;
+    /// let container = docker.containers().create("busybox", &RunOptions::new().command(["sleep", "9"]))?;
+    /// let top = container.scoped(|c| {
+    ///     c.start()?;
+    ///     c.top(Default::default())
+    /// })?;
+    /// # Ok::<(), tug_sdk::docker::Error>(())
+    /// ```
+    pub fn scoped<T>(self, body: impl FnOnce(&Container) -> Result<T>) -> Result<T> {
+        let outcome = body(&self);
+        let removed = self.remove(containers::RemoveOptions {
+            force: Some(true),
+            v: Some(true),
+            ..Default::default()
+        });
+        let value = outcome?;
+        removed?;
+        Ok(value)
+    }
+
     /// `containers.start`.
     pub fn start(&self) -> Result<()> {
         Ok(containers::start(self.engine(), &self.id, &Default::default())?)
