@@ -1,13 +1,19 @@
 //! The Rust SDK for tug plugins.
 //!
 //! A tug plugin is an ordinary WASI 0.2 command: a Rust binary with a `fn main()`, built with
-//! `cargo build --target wasm32-wasip2`, and run with `tug run plugin.wasm`. This crate gives it the
-//! `tug:engine` contract (`wit/` in the tug repository) as typed Rust: one module per WIT interface, named
-//! as in the WIT ([`containers`], [`container_streams`], [`images`], …), plus helpers for the stream
-//! handles ([`read_to_end`], [`documents`], [`frames`], [`collect_output`], [`upload_all`], …).
+//! `cargo build --target wasm32-wasip2`, and run with `tug run plugin.wasm`. The crate has three layers
+//! (`docs/sdk-rust.md` in the tug repository walks through a first plugin):
 //!
-//! Engine API documents (create bodies, inspect results, progress messages) travel as JSON text
-//! ([`types::Json`]); parse them with `serde_json`. Every function returns [`types::Error`].
+//! - [`docker`]: docker-py's collections and models — `Docker::from_env()?.containers().run(…)`,
+//!   `container.logs(…)`, `image.tag(…)` — with one error enum and iterators for streams. Start here.
+//! - [`models`]: every Engine API document as a Rust type, generated from the Engine API specs; unknown
+//!   fields and enum values are kept, so documents survive a round trip.
+//! - the `tug:engine` contract itself (`wit/`): one module per WIT interface, named as in the WIT
+//!   ([`containers`], [`container_streams`], [`images`], …), with helpers for the stream handles
+//!   ([`read_to_end`], [`documents`], [`frames`], [`collect_output`], [`upload_all`], …). Documents travel
+//!   as JSON text ([`types::Json`]) and every function returns [`types::Error`].
+//!
+//! [`archive`] makes tars and build contexts. The contract, used directly:
 //!
 //! ```no_run
 //! use serde_json::{json, Value};
