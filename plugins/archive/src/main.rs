@@ -16,15 +16,16 @@ fn main() {
 }
 
 fn run() -> Result<(), Error> {
-    let docker = Docker::from_env()?;
-    let options = RunOptions::new()
-        .command(["true"])
-        .label("org.example.plugin", "archive");
-    let container = docker.containers().create(IMAGE, &options)?;
-    let short = container.short_id().to_owned();
-    println!("created container {short}");
-    // The container goes when `exercise` is done with it, whatever happened.
-    container.scoped(exercise)?;
+    // A container that never runs: its filesystem takes and gives archives all the same. It is removed
+    // when the work is done, whatever happened.
+    let short = Docker::from_env()?
+        .containers()
+        .create(IMAGE, &RunOptions::new().label("org.example.plugin", "archive"))?
+        .scoped(|container| {
+            println!("created container {}", container.short_id());
+            exercise(container)?;
+            Ok(container.short_id().to_owned())
+        })?;
     println!("removed container {short}");
     Ok(())
 }

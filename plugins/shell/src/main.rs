@@ -14,22 +14,26 @@ fn main() {
 
 fn run() -> Result<(), Error> {
     let docker = Docker::from_env()?;
-    let options = RunOptions::new()
-        .command(["sleep", "60"])
-        .label("org.example.plugin", "shell");
-    let container = docker.containers().create(IMAGE, &options)?;
+    // `run` with `detach`: created and started, then handed back.
+    let container = docker
+        .containers()
+        .run(
+            IMAGE,
+            RunOptions::new()
+                .command(["sleep", "60"])
+                .label("org.example.plugin", "shell")
+                .detach(true),
+        )?
+        .into_container()
+        .ok_or_else(|| Error::InvalidArgument("a detached run returned no container".into()))?;
     let short = container.short_id().to_owned();
-    println!("created container {short}");
-    // The container goes when `exercise` is done with it, whatever happened.
+    println!("started `sleep 60` in container {short}");
     container.scoped(exercise)?;
     println!("removed container {short}");
     Ok(())
 }
 
 fn exercise(container: &Container) -> Result<(), Error> {
-    container.start()?;
-    println!("started `sleep 60`");
-
     let (exec_id, socket) = container.exec_socket(&["sh"], ExecOptions::default())?;
     println!("created exec instance {} (sh)", short_id(&exec_id));
     let stdin = socket.stdin()?;
