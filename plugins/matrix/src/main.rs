@@ -8,9 +8,8 @@
 
 use std::time::Instant;
 
-use tug_sdk::docker::{Container, Docker, Error, Logs, RunOptions};
+use tug_sdk::docker::{ready, Container, Docker, Error, Logs, RunOptions};
 use tug_sdk::types::StreamKind;
-use tug_sdk::wasip2::io::poll;
 use tug_sdk::{container_streams, containers};
 
 /// One cell of the matrix.
@@ -128,18 +127,9 @@ fn follow(jobs: &mut [Job]) -> Result<(), Error> {
         if open.is_empty() {
             return Ok(());
         }
-        let pollables: Vec<_> = open
-            .iter()
-            .map(|&i| jobs[i].logs.as_ref().map(Logs::subscribe))
-            .collect::<Option<_>>()
-            .unwrap_or_default();
-        let refs: Vec<&poll::Pollable> = pollables.iter().collect();
-        let ready = poll::poll(&refs);
-        // A pollable must be gone before the stream it watches is dropped.
-        drop(refs);
-        drop(pollables);
-        for ready in ready {
-            let job = &mut jobs[open[ready as usize]];
+        let streams: Vec<&Logs> = open.iter().filter_map(|&i| jobs[i].logs.as_ref()).collect();
+        for i in ready(&streams) {
+            let job = &mut jobs[open[i]];
             let next = job.logs.as_mut().and_then(Iterator::next);
             match next {
                 Some(frame) => {

@@ -92,6 +92,56 @@ impl<T: DeserializeOwned> Iterator for Docs<T> {
     }
 }
 
+/// Something whose next item can be waited for: [`Logs`] and [`Docs`].
+pub trait Waitable {
+    /// A pollable, ready when the next item (or the end) can be read without waiting.
+    fn pollable(&self) -> Pollable;
+}
+
+impl Waitable for Logs {
+    fn pollable(&self) -> Pollable {
+        self.subscribe()
+    }
+}
+
+impl<T: DeserializeOwned> Waitable for Docs<T> {
+    fn pollable(&self) -> Pollable {
+        self.subscribe()
+    }
+}
+
+/// Waits until at least one of `streams` has its next item (or its end) ready, and returns the indices
+/// of those that do, in order. The pollables it makes are gone when it returns, so any of the streams
+/// may then be read to its end and dropped.
+///
+/// ```no_run
+/// # use tug_sdk::docker::{ready, Logs};
+/// # fn follow(mut logs: Vec<Option<Logs>>) -> Result<(), tug_sdk::docker::Error> {
+/// while logs.iter().any(Option::is_some) {
+///     let open: Vec<usize> = (0..logs.len()).filter(|&i| logs[i].is_some()).collect();
+///     let streams: Vec<&Logs> = open.iter().filter_map(|&i| logs[i].as_ref()).collect();
+///     for i in ready(&streams) {
+///         let slot = &mut logs[open[i]];
+///         match slot.as_mut().and_then(Iterator::next) {
+///             Some(frame) => print!("{}", String::from_utf8_lossy(&frame?.data)),
+///             None => *slot = None,
+///         }
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+pub fn ready<S: Waitable + ?Sized>(streams: &[&S]) -> Vec<usize> {
+    if streams.is_empty() {
+        return Vec::new();
+    }
+    let pollables: Vec<Pollable> = streams.iter().map(|s| s.pollable()).collect();
+    let refs: Vec<&Pollable> = pollables.iter().collect();
+    wasip2::io::poll::poll(&refs)
+        .into_iter()
+        .map(|i| i as usize)
+        .collect()
+}
+
 /// The error a progress document reports (`{"errorDetail": {"code": …, "message": …}, "error": …}` at
 /// its top level), if it reports one.
 pub(crate) fn stream_error(doc: &str) -> Option<Error> {
