@@ -381,7 +381,8 @@ impl Containers {
     /// stderr when it exits non-zero.
     pub fn run(&self, image: &str, options: RunOptions) -> Result<Ran> {
         let container = match self.create(image, &options) {
-            Err(Error::NotFound(_)) => {
+            // Only a missing image is pulled (docker-py's `ImageNotFound`); a missing network is not.
+            Err(Error::NotFound(m)) if m.contains("No such image") => {
                 self.docker
                     .images()
                     .pull(image, Default::default(), options.auth.clone())?;
