@@ -176,4 +176,23 @@ fn matrix_runs_every_image_and_fails_when_one_does() {
         command.as_ref(),
     ]);
     run.assert_success().assert_stdout_line("ok");
+
+    // An image the policy does not allow: the object layer's error is the policy's denial, one line
+    // naming the rule and the field, and nothing is started.
+    let run = tug_run([
+        plugin("matrix").as_os_str(),
+        "--".as_ref(),
+        "--image".as_ref(),
+        "alpine:3".as_ref(),
+        "--".as_ref(),
+        "true".as_ref(),
+    ]);
+    assert_eq!(run.code(), Some(1), "{}", run.report());
+    assert!(
+        run.stderr.contains(
+            "error: denied by rule images (field Image): image alpine:3 is not one policy untrusted allows"
+        ),
+        "{}",
+        run.report()
+    );
 }
