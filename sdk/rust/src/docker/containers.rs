@@ -333,16 +333,8 @@ impl Containers {
     /// `containers.list`, each container then inspected (docker-py's `list()`); a container removed in
     /// between is left out.
     pub fn list(&self, options: containers::ListOptions) -> Result<Vec<Container>> {
-        let mut out = Vec::new();
-        for summary in self.list_summaries(options)? {
-            let Some(id) = summary.id else { continue };
-            match self.get(&id) {
-                Ok(c) => out.push(c),
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(out)
+        let summaries = self.list_summaries(options)?;
+        super::get_each(summaries.into_iter().map(|s| s.id), |id| self.get(id))
     }
 
     /// The container with this ID, ID prefix or name (`containers.inspect`).

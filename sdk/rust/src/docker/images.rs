@@ -64,16 +64,8 @@ impl Images {
     /// `images.list`, each image then inspected (docker-py's `list()`); an image removed in between
     /// is left out.
     pub fn list(&self, options: images::ListOptions) -> Result<Vec<Image>> {
-        let mut out = Vec::new();
-        for summary in self.list_summaries(options)? {
-            let Some(id) = summary.id else { continue };
-            match self.get(&id) {
-                Ok(image) => out.push(image),
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(out)
+        let summaries = self.list_summaries(options)?;
+        super::get_each(summaries.into_iter().map(|s| s.id), |id| self.get(id))
     }
 
     /// The image with this name, ID or ID prefix (`images.inspect`).

@@ -207,6 +207,23 @@ pub(crate) fn to_json<T: Serialize>(what: &str, value: &T) -> Result<String> {
         .map_err(|e| Error::InvalidArgument(format!("{what}: the document cannot be written as JSON: {e}")))
 }
 
+/// Each of `ids` got with `get`, leaving out those removed between a listing and the inspect (docker-py's
+/// `list()` does the same); `None` ids are skipped.
+pub(crate) fn get_each<T>(
+    ids: impl IntoIterator<Item = Option<String>>,
+    get: impl Fn(&str) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    for id in ids.into_iter().flatten() {
+        match get(&id) {
+            Ok(model) => out.push(model),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
 /// The `Id` (or `ID`) of a creation's answer.
 pub(crate) fn id_of(what: &str, json: &str) -> Result<String> {
     let v: serde_json::Value = parse(what, json)?;

@@ -36,16 +36,8 @@ impl Networks {
 
     /// `networks.list`, each network then inspected; a network removed in between is left out.
     pub fn list(&self, options: networks::ListOptions) -> Result<Vec<Network>> {
-        let mut out = Vec::new();
-        for summary in self.list_summaries(options)? {
-            let Some(id) = summary.id else { continue };
-            match self.get(&id) {
-                Ok(n) => out.push(n),
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(out)
+        let summaries = self.list_summaries(options)?;
+        super::get_each(summaries.into_iter().map(|s| s.id), |id| self.get(id))
     }
 
     /// The network with this ID, ID prefix or name (`networks.inspect`).
