@@ -12,7 +12,7 @@ use tokio::{
 };
 use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
 
-use crate::engine::{BodyReader, Frame, FrameReader, JsonStream, PendingResponse, Result as EngineResult};
+use crate::engine::{decode::stdcopy::HEADER, BodyReader, Frame, FrameReader, JsonStream, PendingResponse, Result as EngineResult};
 
 /// The most a plugin may write into an upload or stdin stream in one `write`.
 const MAX_WRITE: usize = 256 * 1024;
@@ -229,6 +229,49 @@ impl Frames {
             Some(p) => p,
             None => self.reader.next_frame(max).await,
         }
+    }
+
+    /// The frames that have arrived, in the engine's multiplexed format (raw bytes with a TTY), at most
+    /// `max` bytes in all; waits for the first. An error after some frames is kept for the next call.
+    pub async fn next_multiplexed(&mut self, max: usize) -> EngineResult<Option<Vec<u8>>> {
+        let tty = self.tty();
+        let header = if tty { 0 } else { HEADER };
+        let max = max.max(header + 1);
+        let Some(first) = self.next(max - header).await? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(max.min(first.data.len() + header + READ_AHEAD));
+        let push = |out: &mut Vec<u8>, f: &Frame| {
+            if !tty {
+                out.extend_from_slice(&[f.stream.id(), 0, 0, 0]);
+                out.extend_from_slice(&(f.data.len() as u32).to_be_bytes());
+            }
+            out.extend_from_slice(&f.data);
+        };
+        push(&mut out, &first);
+        while out.len() + header < max {
+            let room = max - out.len() - header;
+            let more = match self.peeked.take() {
+                Some(Ok(Some(f))) => {
+                    self.peeked = Some(Ok(Some(f)));
+                    self.next(room).await
+                }
+                Some(end) => {
+                    self.peeked = Some(end);
+                    break;
+                }
+                None => self.reader.buffered_frame(room),
+            };
+            match more {
+                Ok(Some(f)) => push(&mut out, &f),
+                Ok(None) => break,
+                Err(e) => {
+                    self.peeked = Some(Err(e));
+                    break;
+                }
+            }
+        }
+        Ok(Some(out))
     }
 
     /// Reads ahead one frame unless one is waiting.
@@ -641,5 +684,64 @@ mod tests {
                 ("docker.io/tug-test/c:1".to_owned(), Some("sha256:cc".to_owned())),
             ]
         );
+    }
+
+    fn wire(id: u8, data: &[u8]) -> Vec<u8> {
+        let mut v = vec![id, 0, 0, 0];
+        v.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        v.extend_from_slice(data);
+        v
+    }
+
+    /// `read-multiplexed` hands out what arrived in the engine's own format: with room, the bytes as they
+    /// came; with little room, frames split into pieces that each carry a header, and never more than
+    /// asked for; with a TTY, the raw bytes.
+    #[test]
+    fn multiplexed_reads_keep_the_wire_format() {
+        let mut input = Vec::new();
+        for i in 0..50u8 {
+            input.extend(wire(1 + i % 2, format!("line {i}\n").as_bytes()));
+        }
+        input.extend(wire(1, &[7u8; 100]));
+        let read = |max: usize, tty: bool| {
+            let mut frames = Frames::new(Box::new(std::io::Cursor::new(input.clone())), tty);
+            block_on(async move {
+                let mut calls = Vec::new();
+                while let Some(chunk) = frames.next_multiplexed(max).await.unwrap() {
+                    assert!(!chunk.is_empty() && chunk.len() <= max.max(HEADER + 1));
+                    calls.push(chunk);
+                }
+                calls
+            })
+        };
+        let whole = read(1 << 20, false);
+        assert_eq!(whole.concat(), input);
+        assert!(whole.len() <= 2, "{} calls", whole.len());
+        // 20 bytes a call: a header and at most 12 payload bytes; the pieces add up per stream.
+        let small = read(20, false);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        for chunk in &small {
+            let mut rest = &chunk[..];
+            while !rest.is_empty() {
+                let len = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
+                let to = if rest[0] == 1 { &mut out } else { &mut err };
+                to.extend_from_slice(&rest[HEADER..HEADER + len]);
+                rest = &rest[HEADER + len..];
+            }
+        }
+        let want = |id: u8| -> Vec<u8> {
+            let mut v = Vec::new();
+            for i in 0..50u8 {
+                if 1 + i % 2 == id {
+                    v.extend(format!("line {i}\n").as_bytes());
+                }
+            }
+            if id == 1 {
+                v.extend([7u8; 100]);
+            }
+            v
+        };
+        assert_eq!((out, err), (want(1), want(2)));
+        assert_eq!(read(1 << 20, true).concat(), input);
     }
 }

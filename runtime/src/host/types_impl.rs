@@ -68,6 +68,15 @@ impl types::HostFrameReader for HostState {
             .into_host()
     }
 
+    async fn read_multiplexed(
+        &mut self,
+        this: Resource<res::HostFrameReader>,
+        max_bytes: u32,
+    ) -> HostResult<Option<Vec<u8>>> {
+        let r = self.table.get_mut(&this)?;
+        r.0.next_multiplexed(max_bytes as usize).await.into_host()
+    }
+
     async fn subscribe(
         &mut self,
         this: Resource<res::HostFrameReader>,

@@ -22,6 +22,16 @@ pub enum StreamKind {
 }
 
 impl StreamKind {
+    /// The stream's number in a frame header.
+    pub fn id(self) -> u8 {
+        match self {
+            StreamKind::Stdin => 0,
+            StreamKind::Stdout => 1,
+            StreamKind::Stderr => 2,
+            StreamKind::System => 3,
+        }
+    }
+
     fn from_id(id: u8) -> Option<Self> {
         Some(match id {
             0 => StreamKind::Stdin,
@@ -42,7 +52,8 @@ pub struct Frame {
     pub data: Bytes,
 }
 
-const HEADER: usize = 8;
+/// The length of a frame header in the multiplexed format.
+pub const HEADER: usize = 8;
 
 /// Reads frames from a multiplexed (or, with a TTY, raw) byte stream.
 ///
@@ -103,6 +114,11 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             self.eof = true;
         }
         Ok(())
+    }
+
+    /// A frame (or a piece of one) of at most `max` bytes that is already read, without reading more.
+    pub fn buffered_frame(&mut self, max: usize) -> Result<Option<Frame>> {
+        self.try_frame(max.max(1))
     }
 
     fn try_frame(&mut self, max: usize) -> Result<Option<Frame>> {
