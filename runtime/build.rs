@@ -232,13 +232,13 @@ fn main() {
     embed(Path::new(&dir));
 }
 
-/// `embedded.rs`: the files `tug build` writes out for a guest toolchain — the WIT contract (`wit/`) and
-/// the Python SDK (`sdk/python/`) — as `(path relative to the repository, contents)`, so the binary builds
+/// `embedded.rs`: the files `tug build` writes out for a guest toolchain — the WIT contract (`wit/`), the
+/// Python SDK (`sdk/python/`) and the JavaScript SDK (`sdk/js/`, its modules; not its toolchain) — as `(path relative to the repository, contents)`, so the binary builds
 /// plugins wherever it is installed.
 fn embed(manifest: &Path) {
     let root = manifest.join("..");
     let mut files = Vec::new();
-    for (dir, ext) in [("wit", "wit"), ("sdk/python", "py")] {
+    for (dir, ext) in [("wit", "wit"), ("sdk/python", "py"), ("sdk/js", "js")] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
         collect(&root, &root.join(dir), ext, &mut files);
     }
@@ -261,7 +261,7 @@ fn collect(root: &Path, dir: &Path, ext: &str, files: &mut Vec<(String, String)>
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || name == "__pycache__" {
+        if name.starts_with('.') || name == "__pycache__" || name == "node_modules" || name == "toolchain" {
             continue;
         }
         if path.is_dir() {

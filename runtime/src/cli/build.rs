@@ -1,23 +1,29 @@
-//! `tug build SCRIPT.py -o PLUGIN.wasm`: turns a plain Python script into a tug plugin with
-//! componentize-py, tug's WIT and the Python SDK (both carried in this binary), the pinned packages the
-//! setup script installed (docker-py and its dependencies), and `--requirements` for more; then
-//! precompiles the component into the compile cache. A build of unchanged inputs is a cache hit.
+//! `tug build SOURCE -o PLUGIN.wasm`: turns a plain script into a tug plugin, with the guest toolchain of
+//! its language, tug's WIT and that language's SDK (both carried in this binary); then precompiles the
+//! component into the compile cache. A build of unchanged inputs is a cache hit (`builds/KEY.wasm` in the
+//! compile cache's directory), so the output is the same file as the first build's.
 //!
-//! The toolchain lives in `$TUG_TOOLS_DIR`, else `$XDG_DATA_HOME/tug/tools`, else
-//! `~/.local/share/tug/tools` (what `scripts/setup` fills): `componentize-py/` (the package, pinned by
-//! `sdk/python/toolchain.txt`) and `python-site/` (pure-Python wheels, pinned by
-//! `sdk/python/requirements.txt`). The host's `python3` (or `$TUG_PYTHON`) runs componentize-py.
+//! - `.py`: componentize-py with the pinned packages the setup script installed (docker-py and its
+//!   dependencies) and `--requirements` for more ([`python`]).
+//! - `.js`, `.mjs`, `.ts`, `.mts`: esbuild (which strips TypeScript and bundles the script with what it
+//!   imports, `dockerode` being tug's SDK) and componentize-js ([`js`]).
+//!
+//! The toolchains live in `$TUG_TOOLS_DIR`, else `$XDG_DATA_HOME/tug/tools`, else
+//! `~/.local/share/tug/tools` (what `scripts/setup` fills). Every failure is one line that names the
+//! source, and the file and line at fault when the toolchain says them.
 
 use std::{
     path::{Path, PathBuf},
-    process::{Command, ExitCode},
+    process::ExitCode,
     time::Instant,
 };
 
 use anyhow::{bail, Context};
-use sha2::{Digest, Sha256};
 
 use crate::host::{cache::CompileCache, PluginHost};
+
+mod js;
+mod python;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -26,12 +32,13 @@ mod embedded {
 /// `tug build …`.
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
-    /// The plugin's source: a Python script (`.py`) whose top-level statements run at `tug run` time.
+    /// The plugin's source: a Python script (`.py`), or a JavaScript (`.js`, `.mjs`) or TypeScript
+    /// (`.ts`, `.mts`) module; its top-level code runs at `tug run` time.
     pub source: PathBuf,
     /// The component to write (default: the source with `.wasm`).
     #[arg(short, long, value_name = "PLUGIN.wasm")]
     pub output: Option<PathBuf>,
-    /// A pip requirements file of extra pure-Python packages to bundle.
+    /// Python only: a pip requirements file of extra pure-Python packages to bundle.
     #[arg(long, value_name = "FILE")]
     pub requirements: Option<PathBuf>,
     /// Build even if an identical build is cached.
@@ -47,94 +54,56 @@ pub fn tools_dir() -> Option<PathBuf> {
         .or_else(|| var("HOME").map(|d| d.join(".local/share/tug/tools")))
 }
 
+/// The tools directory as an absolute path (the tools run from build directories of their own).
+fn tools() -> anyhow::Result<PathBuf> {
+    let tools = tools_dir().context("no tools directory: set TUG_TOOLS_DIR, XDG_DATA_HOME or HOME")?;
+    std::path::absolute(&tools).with_context(|| format!("tools directory {}", tools.display()))
+}
+
+/// A build whose inputs are read and hashed: `key` names it in the build cache, `make` produces the
+/// component (a temporary file, removed when dropped).
+struct Prepared {
+    key: String,
+    make: Box<dyn FnOnce() -> anyhow::Result<tempfile::TempPath>>,
+}
+
 /// Builds the plugin; see the module documentation.
 pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let source = &args.source;
     let shown = source.display();
-    if source.extension().is_none_or(|e| e != "py") {
-        bail!(
-            "build {shown}: not a Python script (.py); Rust plugins build with cargo --target wasm32-wasip2"
-        );
-    }
-    // Read once: what is hashed is what is built.
-    let script = std::fs::read_to_string(source).with_context(|| format!("build {shown}"))?;
-    let file_name = source
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "script.py".to_owned());
+    let ext = source
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let started = Instant::now();
+    let prepared = match ext.as_str() {
+        "py" => python::prepare(&args)?,
+        "js" | "mjs" | "ts" | "mts" => {
+            if let Some(r) = &args.requirements {
+                bail!(
+                    "build {shown}: --requirements {} is for Python scripts; a JavaScript plugin \
+                     imports its npm packages from a node_modules directory beside it",
+                    r.display()
+                );
+            }
+            js::prepare(&args)?
+        }
+        _ => bail!(
+            "build {shown}: not a Python (.py), JavaScript (.js, .mjs) or TypeScript (.ts, .mts) \
+             source; Rust plugins build with cargo --target wasm32-wasip2"
+        ),
+    };
     let output = args
         .output
         .clone()
         .unwrap_or_else(|| source.with_extension("wasm"));
-    let tools = tools_dir().context("no tools directory: set TUG_TOOLS_DIR, XDG_DATA_HOME or HOME")?;
-    // Absolute: the tools are used from a build directory of their own.
-    let tools =
-        std::path::absolute(&tools).with_context(|| format!("tools directory {}", tools.display()))?;
-    let componentize = tools.join("componentize-py");
-    let site = tools.join("python-site");
-    for (dir, what) in [
-        (&componentize, "componentize-py"),
-        (&site, "the pinned Python packages"),
-    ] {
-        if !dir.is_dir() {
-            bail!(
-                "build {shown}: {what} not installed in {}: run scripts/setup (or set TUG_TOOLS_DIR)",
-                dir.display()
-            );
-        }
-    }
-    // The modules next to the script that it imports: hashed and bundled like the script.
-    let local = local_modules(&componentize, source).with_context(|| format!("build {shown}"))?;
-    let requirements = match &args.requirements {
-        Some(r) => {
-            Some(std::fs::read_to_string(r).with_context(|| format!("--requirements {}", r.display()))?)
-        }
-        None => None,
-    };
-
-    // The key of this build: every input, each with its length (so no two sets of inputs run together).
-    let mut h = Sha256::new();
-    let mut part = |bytes: &[u8]| {
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
-    part(b"tug build 3");
-    part(file_name.as_bytes());
-    part(script.as_bytes());
-    part(requirements.as_deref().unwrap_or("").as_bytes());
-    for (rel, bytes) in &local {
-        part(rel.as_bytes());
-        part(bytes);
-    }
-    for (path, text) in embedded::EMBEDDED {
-        part(path.as_bytes());
-        part(text.as_bytes());
-    }
-    for dir in [&componentize, &site] {
-        let mut names: Vec<String> = std::fs::read_dir(dir)?
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".dist-info"))
-            .collect();
-        names.sort();
-        part(names.join(",").as_bytes());
-    }
-    let key = hex::encode(h.finalize());
-    let cached = CompileCache::default_dir().map(|d| d.join("builds").join(format!("{key}.wasm")));
-
-    let started = Instant::now();
+    let cached = CompileCache::default_dir().map(|d| d.join("builds").join(format!("{}.wasm", prepared.key)));
     let hit = !args.no_cache && cached.as_ref().is_some_and(|c| c.is_file());
     if hit {
         let c = cached.as_ref().expect("checked");
         copy_into_place(c, &output)?;
     } else {
-        let input = Script {
-            shown: &shown.to_string(),
-            file_name: &file_name,
-            text: &script,
-            local: &local,
-        };
-        let built = componentize_script(&input, &componentize, &site, requirements.is_some(), &args)?;
+        let built = (prepared.make)()?;
         if let Some(c) = &cached {
             if let Some(parent) = c.parent() {
                 let _ = std::fs::create_dir_all(parent);
@@ -179,13 +148,27 @@ fn copy_into_place(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the host Python with `PYTHONPATH` = the componentize-py package.
-fn python(componentize: &Path) -> Command {
-    let python = std::env::var_os("TUG_PYTHON").unwrap_or_else(|| "python3".into());
-    let mut c = Command::new(python);
-    c.env("PYTHONPATH", componentize)
-        .env("PYTHONDONTWRITEBYTECODE", "1");
-    c
+/// Writes the embedded files whose repository path starts with one of `prefixes` under `dir`.
+fn write_embedded(dir: &Path, prefixes: &[&str]) -> anyhow::Result<()> {
+    for (path, text) in embedded::EMBEDDED {
+        if !prefixes.iter().any(|p| path.starts_with(p)) {
+            continue;
+        }
+        let dest = dir.join(path);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&dest, text)?;
+    }
+    Ok(())
+}
+
+/// The embedded files under `prefixes`, as (path, contents), for hashing.
+fn embedded_under<'a>(prefixes: &'a [&str]) -> impl Iterator<Item = (&'static str, &'static str)> + 'a {
+    embedded::EMBEDDED
+        .iter()
+        .copied()
+        .filter(move |(path, _)| prefixes.iter().any(|p| path.starts_with(p)))
 }
 
 /// The last line of a tool's error output worth showing (its own summary, or the exception).
@@ -200,149 +183,4 @@ fn last_words(stderr: &[u8]) -> String {
         .or(lines.last())
         .map(|l| l.to_string())
         .unwrap_or_else(|| "no message".to_owned())
-}
-
-/// The script being built: how messages show it, its file name, and the text that was hashed, with the
-/// modules next to it that it imports (path relative to its directory, contents).
-struct Script<'a> {
-    shown: &'a str,
-    file_name: &'a str,
-    text: &'a str,
-    local: &'a [(String, Vec<u8>)],
-}
-
-/// The modules in the script's directory that it imports, directly or through each other
-/// (`prepare.py --local`), each read once: what is hashed is what is bundled.
-fn local_modules(componentize: &Path, source: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let dir = match source.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let prepare = embedded::EMBEDDED
-        .iter()
-        .find(|(p, _)| *p == "sdk/python/tug_build/prepare.py")
-        .map(|(_, text)| *text)
-        .context("prepare.py is not embedded")?;
-    let scan = tempfile::tempdir().context("a scratch directory")?;
-    let prepare_path = scan.path().join("prepare.py");
-    std::fs::write(&prepare_path, prepare)?;
-    let out = python(componentize)
-        .arg(&prepare_path)
-        .arg("--local")
-        .arg(source)
-        .arg(&dir)
-        .output()
-        .context("running python3 (set TUG_PYTHON to another interpreter)")?;
-    if !out.status.success() {
-        bail!("{}", last_words(&out.stderr));
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|rel| {
-            let bytes = std::fs::read(dir.join(rel)).with_context(|| format!("reading {rel}"))?;
-            Ok((rel.to_owned(), bytes))
-        })
-        .collect()
-}
-
-fn componentize_script(
-    script: &Script<'_>,
-    componentize: &Path,
-    site: &Path,
-    has_requirements: bool,
-    args: &BuildArgs,
-) -> anyhow::Result<tempfile::TempPath> {
-    let shown = script.shown;
-    // Removed when this returns, however it returns.
-    let work_dir = tempfile::tempdir().context("a build directory")?;
-    let work = work_dir.path().to_owned();
-    let write = |rel: &str, text: &str| -> anyhow::Result<()> {
-        let path = work.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&path, text)?;
-        Ok(())
-    };
-    for (path, text) in embedded::EMBEDDED {
-        write(path, text)?;
-    }
-    let app = work.join("app");
-    std::fs::create_dir_all(&app)?;
-    for (rel, bytes) in script.local {
-        let path = app.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&path, bytes)?;
-    }
-    // Syntax and imports, with the host's Python: one line naming file and line on a syntax error.
-    let copy = work.join("script.py");
-    std::fs::write(&copy, script.text)?;
-    let prepared = python(componentize)
-        .arg(work.join("sdk/python/tug_build/prepare.py"))
-        .arg(&copy)
-        .arg(script.file_name)
-        .arg(&app)
-        .output()
-        .context("running python3 (set TUG_PYTHON to another interpreter)")?;
-    if !prepared.status.success() {
-        bail!("build {shown}: {}", last_words(&prepared.stderr));
-    }
-    let mut paths = vec![app.clone(), work.join("sdk/python"), site.to_owned()];
-    if has_requirements {
-        let req = work.join("requirements");
-        let requirements = args.requirements.as_ref().expect("has requirements");
-        let pip = python(componentize)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--target",
-            ])
-            .arg(&req)
-            .args([
-                "--only-binary=:all:",
-                "--platform",
-                "any",
-                "--python-version",
-                "3.14",
-                "--implementation",
-                "py",
-                "--abi",
-                "none",
-                "-r",
-            ])
-            .arg(requirements)
-            .output()
-            .context("running pip")?;
-        if !pip.status.success() {
-            bail!(
-                "build {shown}: --requirements {}: {} (only pure-Python wheels can be bundled)",
-                requirements.display(),
-                last_words(&pip.stderr)
-            );
-        }
-        paths.push(req);
-    }
-    let out = work.join("plugin.wasm");
-    let mut c = python(componentize);
-    c.current_dir(&work)
-        .args(["-c", "import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())"])
-        .args(["-d", "wit", "-w", "tug:engine/plugin", "componentize"]);
-    for p in &paths {
-        c.arg("-p").arg(p);
-    }
-    c.args(["tug_entry", "-o"]).arg(&out);
-    let run = c.output().context("running componentize-py")?;
-    if !run.status.success() || !out.is_file() {
-        bail!("build {shown}: {}", last_words(&run.stderr));
-    }
-    // The work directory goes; the component is copied out first (and goes when the caller drops it).
-    let kept = tempfile::NamedTempFile::new()?.into_temp_path();
-    std::fs::copy(&out, &kept)?;
-    Ok(kept)
 }

@@ -1,0 +1,230 @@
+//! JavaScript and TypeScript: esbuild bundles the module with everything it imports (TypeScript stripped,
+//! `dockerode` and `tug-sdk` resolved to tug's SDK, npm packages from the `node_modules` beside it), and
+//! componentize-js makes the component against tug's WIT.
+//!
+//! componentize-js runs a module's top-level code at build time (it snapshots the engine), so the bundle's
+//! entry imports the script dynamically from the `run` export: its top-level code, with top-level
+//! `await`, runs at `tug run` time, and the SDK's `runMain` reports its exit code and uncaught errors as
+//! Node would. The build cache's key is the bundle itself (what componentize-js reads), the toolchain's
+//! lockfile and the WIT.
+//!
+//! In the tools directory: `js/node_modules` (esbuild, componentize-js, jco; pinned by
+//! `sdk/js/toolchain/package-lock.json`). The host's `node` (or `$TUG_NODE`) runs componentize-js.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{bail, Context};
+use sha2::{Digest, Sha256};
+
+use super::{embedded_under, last_words, tools, write_embedded, BuildArgs, Prepared};
+
+/// What `tug build` writes out (and hashes, with the bundle) for a JavaScript build.
+const EMBEDDED: &[&str] = &["wit/", "sdk/js/"];
+
+/// Bundles the script and hashes what componentize-js will read.
+pub(super) fn prepare(args: &BuildArgs) -> anyhow::Result<Prepared> {
+    let source = &args.source;
+    let shown = source.display().to_string();
+    let abs = std::fs::canonicalize(source).with_context(|| format!("build {shown}"))?;
+    let dir = abs
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    let js = tools()?.join("js");
+    let componentize = js.join("node_modules/@bytecodealliance/componentize-js/src/cli.js");
+    let esbuild = esbuild(&js);
+    if !componentize.is_file() || esbuild.is_none() {
+        bail!(
+            "build {shown}: the JavaScript toolchain is not installed in {}: run scripts/setup (or set \
+             TUG_TOOLS_DIR)",
+            js.display()
+        );
+    }
+    let esbuild = esbuild.expect("checked");
+
+    // Removed when the build is over, however it ends (the closure below owns it).
+    let work_dir = tempfile::tempdir().context("a build directory")?;
+    let work = work_dir.path().to_owned();
+    // The SDK and the WIT where the bundle can name them the same way every time (esbuild writes each
+    // module's path into the bundle, which is the build's key).
+    let stable = sdk_dir(&work)?;
+    let sdk = stable.join("sdk/js");
+    let script = serde_json::to_string(&abs.to_string_lossy()).expect("a string");
+    let main = serde_json::to_string(&sdk.join("lib/main.js").to_string_lossy()).expect("a string");
+    let entry = format!(
+        "import {{ runMain }} from {main};\n\
+         export const run = {{ async run() {{ await runMain(() => import({script})); }} }};\n"
+    );
+    let bundle = work.join("bundle.js");
+    let alias = |name: &str| format!("--alias:{name}={}", sdk.join("index.js").display());
+    // Run from the script's directory: esbuild names files relative to it in messages and stack traces.
+    let mut child = Command::new(&esbuild)
+        .current_dir(&dir)
+        .args([
+            "--bundle",
+            "--sourcefile=tug-entry.js",
+            "--format=esm",
+            "--platform=neutral",
+            "--main-fields=module,main",
+            "--target=es2022",
+            "--external:tug:*",
+            "--external:wasi:*",
+            "--log-level=error",
+            "--color=false",
+        ])
+        .arg(alias("dockerode"))
+        .arg(alias("tug-sdk"))
+        .arg(format!("--inject:{}", sdk.join("lib/globals.js").display()))
+        .arg(format!("--outfile={}", bundle.display()))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running {}", esbuild.display()))?;
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("piped");
+        stdin.write_all(entry.as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        bail!("build {shown}: {}", esbuild_error(&out.stderr));
+    }
+    let text = std::fs::read(&bundle).context("reading the bundle")?;
+
+    // The key: the bundle, the toolchain and the WIT, each with its length.
+    let mut h = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    part(b"tug build js 1");
+    part(&text);
+    part(&std::fs::read(js.join("package-lock.json")).unwrap_or_default());
+    for (path, text) in embedded_under(&["wit/"]) {
+        part(path.as_bytes());
+        part(text.as_bytes());
+    }
+    let key = hex::encode(h.finalize());
+    Ok(Prepared {
+        key,
+        make: Box::new(move || {
+            let _work_dir = work_dir;
+            let out = work.join("plugin.wasm");
+            let node = std::env::var_os("TUG_NODE").unwrap_or_else(|| "node".into());
+            let run = Command::new(node)
+                .current_dir(&work)
+                .arg(&componentize)
+                .arg(&bundle)
+                .arg("--wit")
+                .arg(stable.join("wit"))
+                .args(["--world-name", "plugin", "-d", "http", "fetch-event", "-o"])
+                .arg(&out)
+                .output()
+                .context("running node (set TUG_NODE to another one)")?;
+            if !run.status.success() || !out.is_file() {
+                bail!("build {shown}: componentize-js: {}", last_words(&run.stderr));
+            }
+            let kept = tempfile::NamedTempFile::new()?.into_temp_path();
+            std::fs::copy(&out, &kept)?;
+            Ok(kept)
+        }),
+    })
+}
+
+/// The SDK and the WIT written out once per content, under the compile cache's `js-sdk/HASH/` (else
+/// under `work`): a directory that is complete when it exists (written aside, then renamed).
+fn sdk_dir(work: &Path) -> anyhow::Result<PathBuf> {
+    let mut h = Sha256::new();
+    for (path, text) in embedded_under(EMBEDDED) {
+        h.update((path.len() as u64).to_le_bytes());
+        h.update(path.as_bytes());
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    let hash = hex::encode(h.finalize());
+    let Some(root) = crate::host::cache::CompileCache::default_dir().map(|d| d.join("js-sdk")) else {
+        write_embedded(work, EMBEDDED)?;
+        return Ok(work.to_owned());
+    };
+    let dir = root.join(&hash[..16]);
+    if dir.is_dir() {
+        return Ok(dir);
+    }
+    std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    let aside = tempfile::tempdir_in(&root).with_context(|| format!("writing into {}", root.display()))?;
+    write_embedded(aside.path(), EMBEDDED)?;
+    match std::fs::rename(aside.path(), &dir) {
+        Ok(()) => {
+            // Renamed: nothing left for the guard to remove.
+            let _ = aside.keep();
+        }
+        // Another build put the same content there first.
+        Err(_) if dir.is_dir() => {}
+        Err(e) => return Err(e).with_context(|| format!("writing {}", dir.display())),
+    }
+    Ok(dir)
+}
+
+/// esbuild's own binary (the platform package), or its launcher.
+fn esbuild(js: &Path) -> Option<PathBuf> {
+    let scoped = js.join("node_modules/@esbuild");
+    let native = std::fs::read_dir(&scoped).ok().and_then(|entries| {
+        entries
+            .flatten()
+            .map(|e| e.path().join("bin/esbuild"))
+            .find(|p| p.is_file())
+    });
+    native.or_else(|| Some(js.join("node_modules/.bin/esbuild")).filter(|p| p.is_file()))
+}
+
+/// esbuild's first error as one line: `FILE:LINE:COL: message`, and how many more there are.
+fn esbuild_error(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    let errors = lines.iter().filter(|l| l.contains("[ERROR]")).count();
+    let Some(at) = lines.iter().position(|l| l.contains("[ERROR]")) else {
+        return last_words(stderr);
+    };
+    let message = lines[at]
+        .split_once("[ERROR]")
+        .map(|(_, m)| m.trim())
+        .unwrap_or(lines[at]);
+    let location = lines[at + 1..]
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| !l.is_empty())
+        .filter(|l| l.ends_with(':') && l.matches(':').count() >= 3)
+        .map(|l| l.trim_end_matches(':'));
+    let more = match errors {
+        0 | 1 => String::new(),
+        2 => " (and 1 more error)".to_owned(),
+        n => format!(" (and {} more errors)", n - 1),
+    };
+    match location {
+        Some(loc) => format!("{loc}: {message}{more}"),
+        None => format!("{message}{more}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esbuild_error;
+
+    #[test]
+    fn esbuild_errors_become_one_line_with_file_and_line() {
+        let said = "✘ [ERROR] Unexpected \";\"\n\n    bad/app.ts:1:18:\n      1 │ const x: number = ;\n        ╵                   ^\n\n";
+        assert_eq!(
+            esbuild_error(said.as_bytes()),
+            "bad/app.ts:1:18: Unexpected \";\""
+        );
+        let two = "✘ [ERROR] Could not resolve \"left-pad\"\n\n    app.js:2:17:\n\n✘ [ERROR] Could not resolve \"x\"\n\n    app.js:3:1:\n";
+        assert_eq!(
+            esbuild_error(two.as_bytes()),
+            "app.js:2:17: Could not resolve \"left-pad\" (and 1 more error)"
+        );
+    }
+}
