@@ -158,11 +158,10 @@ export class FrameStream extends HandleStream {
     return this._tty;
   }
 
-  /** The next chunk in wire format, or undefined at the end. */
-  async _chunk() {
-    if (this._h === null) return undefined;
-    if (this._wait) { await waitReady(this); if (this._h === null) return undefined; }
+  /** The next chunk in wire format without waiting for readiness, or undefined at the end. */
+  _chunkSync() {
     const h = this._h;
+    if (h === null) return undefined;
     if (this._rm) {
       const c = guard(this._fn, () => h.readMultiplexed(MAX_FRAME));
       if (c === undefined) { this._end(); return undefined; }
@@ -178,6 +177,24 @@ export class FrameStream extends HandleStream {
     return out;
   }
 
+  /** The next chunk in wire format, or undefined at the end. */
+  async _chunk() {
+    if (this._h === null) return undefined;
+    if (this._wait) { await waitReady(this); if (this._h === null) return undefined; }
+    return this._chunkSync();
+  }
+
+  /** Reads the whole stream into one Buffer (wire format); without waiting when not followed. */
+  async collect() {
+    if (this._wait) return super.collect();
+    const parts = [];
+    try {
+      this.tty; // asked before the handle goes
+      for (let c; (c = this._chunkSync()) !== undefined;) parts.push(c);
+    } finally { this._close(); }
+    return Buffer.concat(parts);
+  }
+
   async *_rawChunks() {
     try {
       for (let c; (c = await this._chunk()) !== undefined;) yield Buffer._wrap(c);
@@ -186,49 +203,98 @@ export class FrameStream extends HandleStream {
   /** Buffers in the Engine API's wire format (multiplexed unless `tty`). */
   raw() { return this._rawChunks(); }
 
-  /** Demultiplexed frames. */
-  async *frames() {
+  /** Reads what is there without waiting for readiness: a wire-format chunk (readMultiplexed), a Frame
+   * (next), or undefined at the end. */
+  _readSync() {
+    const h = this._h;
+    if (h === null) return undefined;
+    if (this._rm) {
+      const c = guard(this._fn, () => h.readMultiplexed(MAX_FRAME));
+      if (c === undefined) this._end();
+      return c;
+    }
+    const f = guard(this._fn, () => h.next(MAX_FRAME));
+    if (f === undefined) { this._end(); return undefined; }
+    const d = f.data;
+    Object.setPrototypeOf(d, Frame.prototype);
+    d.stream = f.stream;
+    return d;
+  }
+
+  /**
+   * Demultiplexed frames. A hand-written iterator rather than an async generator: when data is ready,
+   * `next()` reads synchronously and returns a settled promise, which costs the interpreter much less per
+   * frame than a generator's resumption.
+   */
+  frames() {
+    const self = this;
     const tty = this.tty;
-    try {
-      if (!this._rm) {
-        // One WIT call per frame: the frame's own bytes, no copy.
-        for (;;) {
-          if (this._h === null) return;
-          if (this._wait) { await waitReady(this); if (this._h === null) return; }
-          const h = this._h;
-          const f = guard(this._fn, () => h.next(MAX_FRAME));
-          if (f === undefined) { this._end(); return; }
-          const d = f.data;
-          Object.setPrototypeOf(d, Frame.prototype);
-          d.stream = f.stream;
-          yield d;
-        }
+    let queue = null, qi = 0, rest = null;
+    const DONE = { value: undefined, done: true };
+    // Frames of one wire-format chunk into `queue`.
+    const parse = (c) => {
+      queue = []; qi = 0;
+      if (tty) {
+        const fr = new Frame(c.buffer, c.byteOffset, c.byteLength);
+        fr.stream = 'stdout';
+        queue.push(fr);
+        return;
       }
-      let rest = null;
-      for (let c; (c = await this._chunk()) !== undefined;) {
-        if (tty) {
-          const fr = new Frame(c.buffer, c.byteOffset, c.byteLength);
-          fr.stream = 'stdout';
-          yield fr;
-          continue;
-        }
-        if (rest !== null) {
-          const j = new Uint8Array(rest.length + c.length); j.set(rest); j.set(c, rest.length);
-          c = j; rest = null;
-        }
-        const buf = c.buffer, base = c.byteOffset, n = c.length;
-        let off = 0;
-        while (off + 8 <= n) {
-          const len = ((c[off + 4] << 24) >>> 0) + ((c[off + 5] << 16) | (c[off + 6] << 8) | c[off + 7]);
-          if (off + 8 + len > n) break;
-          const fr = new Frame(buf, base + off + 8, len);
-          fr.stream = KINDS[c[off]] ?? 'stdout';
-          off += 8 + len;
-          yield fr;
-        }
-        if (off < n) rest = c.subarray(off);
+      if (rest !== null) {
+        const j = new Uint8Array(rest.length + c.length); j.set(rest); j.set(c, rest.length);
+        c = j; rest = null;
       }
-    } finally { this._close(); }
+      const buf = c.buffer, base = c.byteOffset, n = c.length;
+      let off = 0;
+      while (off + 8 <= n) {
+        const len = ((c[off + 4] << 24) >>> 0) + ((c[off + 5] << 16) | (c[off + 6] << 8) | c[off + 7]);
+        if (off + 8 + len > n) break;
+        const fr = new Frame(buf, base + off + 8, len);
+        fr.stream = KINDS[c[off]] ?? 'stdout';
+        queue.push(fr);
+        off += 8 + len;
+      }
+      if (off < n) rest = c.subarray(off);
+    };
+    // The next frame without waiting, or DONE; with `readMultiplexed` a chunk may hold no whole frame.
+    const step = () => {
+      for (;;) {
+        if (queue !== null && qi < queue.length) return { value: queue[qi++], done: false };
+        const x = self._readSync();
+        if (x === undefined) return DONE;
+        if (!self._rm) return { value: x, done: false };
+        parse(x);
+      }
+    };
+    const slow = async () => {
+      try {
+        await waitReady(self);
+      } catch (e) { self._close(); throw e; }
+      if (self._h === null) return DONE;
+      return next();
+    };
+    const next = () => {
+      try {
+        if (queue !== null && qi < queue.length) return Promise.resolve({ value: queue[qi++], done: false });
+        if (self._h === null) return Promise.resolve(DONE);
+        if (self._wait) {
+          const p = self._poll ??= self._h.subscribe();
+          if (!p.ready()) return slow();
+        }
+        const r = step();
+        if (r.done) self._close();
+        return Promise.resolve(r);
+      } catch (e) {
+        self._close();
+        return Promise.reject(e);
+      }
+    };
+    return {
+      next,
+      return() { self._close(); return Promise.resolve(DONE); },
+      throw(e) { self._close(); return Promise.reject(e); },
+      [Symbol.asyncIterator]() { return this; },
+    };
   }
   [Symbol.asyncIterator]() { return this.frames(); }
 
