@@ -12,7 +12,10 @@ use tokio::{
 };
 use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
 
-use crate::engine::{decode::stdcopy::HEADER, BodyReader, Frame, FrameReader, JsonStream, PendingResponse, Result as EngineResult};
+use crate::engine::{
+    decode::stdcopy::HEADER, BodyReader, Frame, FrameReader, JsonStream, PendingResponse,
+    Result as EngineResult,
+};
 
 /// The most a plugin may write into an upload or stdin stream in one `write`.
 const MAX_WRITE: usize = 256 * 1024;
@@ -260,7 +263,7 @@ impl Frames {
                     self.peeked = Some(end);
                     break;
                 }
-                None => self.reader.buffered_frame(room),
+                None => self.reader.ready_frame(room),
             };
             match more {
                 Ok(Some(f)) => push(&mut out, &f),

@@ -2,6 +2,8 @@
 //! header — stream id (0 stdin, 1 stdout, 2 stderr, 3 system), three zero bytes, a big-endian u32 length —
 //! followed by that many bytes. A process with a TTY has no framing: every byte is stdout.
 
+use std::future::Future as _;
+
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -116,9 +118,26 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         Ok(())
     }
 
-    /// A frame (or a piece of one) of at most `max` bytes that is already read, without reading more.
-    pub fn buffered_frame(&mut self, max: usize) -> Result<Option<Frame>> {
-        self.try_frame(max.max(1))
+    /// A frame (or a piece of one) of at most `max` bytes that has arrived, without waiting: from what
+    /// is read already, else from what the source can give at once. `None` when nothing is there yet
+    /// (or at the end: `next_frame` tells the two apart).
+    pub fn ready_frame(&mut self, max: usize) -> Result<Option<Frame>> {
+        let max = max.max(1);
+        loop {
+            if let Some(frame) = self.try_frame(max)? {
+                return Ok(Some(frame));
+            }
+            if self.eof {
+                return Ok(None);
+            }
+            // One poll of a read, with a waker that is never woken: `read_buf` takes nothing when it is
+            // pending, so dropping it then loses no byte.
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            match std::pin::pin!(self.fill()).as_mut().poll(&mut cx) {
+                std::task::Poll::Ready(r) => r?,
+                std::task::Poll::Pending => return Ok(None),
+            }
+        }
     }
 
     fn try_frame(&mut self, max: usize) -> Result<Option<Frame>> {
