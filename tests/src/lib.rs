@@ -109,16 +109,35 @@ pub fn plugin(name: &str) -> PathBuf {
 /// The Python plugin `plugins/python/NAME.py` built with `tug build` into `target/python/NAME.wasm`,
 /// once per test binary (tug's build cache makes a rebuild of unchanged inputs a copy).
 pub fn python_plugin(name: &str) -> PathBuf {
+    script_plugin(&format!("plugins/python/{name}.py"), "python")
+}
+
+/// The JavaScript or TypeScript plugin `plugins/js/FILE` (`tour.ts`) built with `tug build` into
+/// `target/js/FILE.wasm`, once per test binary.
+pub fn js_plugin(file: &str) -> PathBuf {
+    script_plugin(&format!("plugins/js/{file}"), "js")
+}
+
+/// `tug build` of the script at `rel` (from the workspace root) into `target/OUT_DIR/`, once per test
+/// binary; a failed build fails the test with tug's message.
+fn script_plugin(rel: &str, out_dir: &str) -> PathBuf {
     static BUILT: OnceLock<std::sync::Mutex<std::collections::BTreeMap<String, PathBuf>>> = OnceLock::new();
     let map = BUILT.get_or_init(Default::default);
     let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(p) = map.get(name) {
+    if let Some(p) = map.get(rel) {
         return p.clone();
     }
-    let out_dir = workspace_root().join("target/python");
+    let out_dir = workspace_root().join("target").join(out_dir);
     std::fs::create_dir_all(&out_dir).unwrap();
+    let source = workspace_root().join(rel);
+    let stem = source.file_stem().unwrap().to_string_lossy().into_owned();
+    let ext = source.extension().unwrap().to_string_lossy().into_owned();
+    let name = if ext == "py" {
+        stem
+    } else {
+        format!("{stem}-{ext}")
+    };
     let out = out_dir.join(format!("{name}.wasm"));
-    let source = workspace_root().join(format!("plugins/python/{name}.py"));
     let build = Command::new(tug())
         .arg("build")
         .arg(&source)
@@ -132,7 +151,7 @@ pub fn python_plugin(name: &str) -> PathBuf {
         source.display(),
         String::from_utf8_lossy(&build.stderr)
     );
-    map.insert(name.to_owned(), out.clone());
+    map.insert(rel.to_owned(), out.clone());
     out
 }
 

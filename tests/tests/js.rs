@@ -1,0 +1,199 @@
+//! JavaScript and TypeScript plugins: modules built with `tug build` (esbuild, componentize-js, tug's WIT
+//! and the dockerode-shaped SDK `sdk/js`) and run against the real daemon — a plain script behaves as
+//! under `node`, and the dockerode-style tours (`plugins/js/tour.js`, `tour.ts`) run a whole workflow
+//! under `untrusted` and `ci`.
+
+use std::{path::Path, process::Command};
+
+use tug_e2e::{js_plugin, tug, tug_run, unique, workspace_root, Run};
+
+fn build_error(source: &Path) -> (Option<i32>, String) {
+    let out = Command::new(tug()).arg("build").arg(source).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A script's argv, exit codes and uncaught errors are Node's; its top-level `await` runs at `tug run`
+/// time; a second build of the same inputs is a cache hit with the same bytes; a syntax error, an import
+/// that cannot be resolved and a source of no known language are one line naming file and line.
+#[test]
+fn a_script_runs_as_node_runs_it() {
+    let wasm = js_plugin("script.js");
+    let plugin = wasm.display().to_string();
+    tug_run([&plugin, "--", "a", "b"])
+        .assert_success()
+        .assert_stdout_line(r#"argv ["a","b"]"#)
+        .assert_stdout_line("done");
+    for (args, code, out, err) in [
+        (vec!["exit", "7"], 7, None, None),
+        (vec!["exit", "0"], 0, None, None),
+        (vec!["code", "3"], 3, Some("done"), None),
+        (vec!["throw"], 1, None, Some("Uncaught Error: thrown on purpose")),
+        (
+            vec!["reject"],
+            1,
+            None,
+            Some("Uncaught TypeError: rejected on purpose"),
+        ),
+        (vec!["await"], 0, Some("awaited"), None),
+    ] {
+        let mut argv = vec![plugin.as_str(), "--"];
+        argv.extend(args.iter().copied());
+        let run = tug_run(&argv);
+        assert_eq!(run.code(), Some(code), "{args:?}\n{}", run.report());
+        if let Some(out) = out {
+            run.assert_stdout_line(out);
+        }
+        if let Some(err) = err {
+            assert!(run.stderr.contains(err), "{args:?}\n{}", run.report());
+        }
+        assert!(!run.stdout.contains("not reached"), "{args:?}\n{}", run.report());
+    }
+
+    // The same inputs again: the build cache answers, with the same bytes.
+    let again = wasm.with_file_name("script-again.wasm");
+    let out = Command::new(tug())
+        .arg("build")
+        .arg(workspace_root().join("plugins/js/script.js"))
+        .arg("-o")
+        .arg(&again)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && said.contains("(cached build)"), "{said}");
+    assert_eq!(std::fs::read(&wasm).unwrap(), std::fs::read(&again).unwrap());
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.ts");
+    std::fs::write(&bad, "const a: number = 1;\nconst b: number = ;\n").unwrap();
+    let (code, said) = build_error(&bad);
+    assert_eq!(code, Some(125), "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.contains("bad.ts:2:18: Unexpected \";\""), "{said}");
+    let missing = dir.path().join("missing.js");
+    std::fs::write(
+        &missing,
+        "import Docker from 'dockerode';\nimport pad from 'left-pad';\n",
+    )
+    .unwrap();
+    let (code, said) = build_error(&missing);
+    assert_eq!(code, Some(125), "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.contains("missing.js:2:16: Could not resolve \"left-pad\""),
+        "{said}"
+    );
+    let other = dir.path().join("app.rb");
+    std::fs::write(&other, "puts 1\n").unwrap();
+    let (code, said) = build_error(&other);
+    assert_eq!(code, Some(125), "{said}");
+    assert!(said.contains("app.rb: not a Python (.py), JavaScript"), "{said}");
+    assert!(!dir.path().join("bad.wasm").exists() && !dir.path().join("missing.wasm").exists());
+}
+
+/// What a tour left behind with `suffix` in its name: images, networks, volumes (empty when clean).
+fn leftovers(suffix: &str) -> Vec<String> {
+    let mut left = Vec::new();
+    for (what, args) in [
+        ("image", vec!["images", "--format", "{{.Repository}}:{{.Tag}}"]),
+        ("network", vec!["network", "ls", "--format", "{{.Name}}"]),
+        ("volume", vec!["volume", "ls", "--format", "{{.Name}}"]),
+        ("container", vec!["ps", "-a", "--format", "{{.Names}}"]),
+    ] {
+        let out = Command::new("docker").args(&args).output().unwrap();
+        left.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| l.contains(suffix))
+                .map(|l| format!("{what} {l}")),
+        );
+    }
+    left
+}
+
+fn tour(file: &str, policy: &str) -> (Run, String) {
+    let wasm = js_plugin(file);
+    let suffix = format!("t{}", unique());
+    let run = tug_run(["--policy", policy, &wasm.display().to_string(), "--", &suffix]);
+    (run, suffix)
+}
+
+/// The dockerode-style tour under `ci`: run (exit code, output), logs followed and demultiplexed, exec
+/// with stdin, an archive round trip, a build from an in-memory context with progress (and a failing
+/// build as a `ProgressError`), push to and pull from the local registry, a network and a volume, a
+/// denial caught as `DeniedError` naming rule and field, dockerode's 404 error — each step checked inside
+/// the plugin; nothing left behind.
+#[test]
+fn the_dockerode_tour_runs_under_ci() {
+    let (run, suffix) = tour("tour.js", "ci");
+    run.assert_success();
+    for step in [
+        "ok ping api 1.41",
+        "ok run exit 7",
+        "ok logs",
+        "ok exec exit 3",
+        "ok archive",
+        "ok build",
+        "ok registry sha256:",
+        "ok netvol",
+        "denied containers.privileged HostConfig.Privileged",
+        "ok denied",
+        "ok errors (HTTP code 404) no such container - No such container: tug-js-missing-",
+        "tour done",
+    ] {
+        run.assert_stdout_line(step);
+    }
+    assert!(!run.stdout.contains("FAIL"), "{}", run.report());
+    assert_eq!(leftovers(&suffix), Vec::<String>::new(), "{}", run.report());
+}
+
+/// The same tour under `untrusted`: what the profile allows runs; the build and the registry push come
+/// back as `DeniedError`s naming the rule (the tour reports them as skipped), the privileged container as
+/// the denial the tour expects.
+#[test]
+fn the_dockerode_tour_runs_under_untrusted() {
+    let (run, suffix) = tour("tour.js", "untrusted");
+    run.assert_success();
+    for step in [
+        "ok run exit 7",
+        "ok logs",
+        "ok exec exit 3",
+        "ok archive",
+        "skip build: denied operations.build",
+        "skip registry: denied operations.images",
+        "ok netvol",
+        "denied containers.privileged HostConfig.Privileged",
+        "tour done",
+    ] {
+        run.assert_stdout_line(step);
+    }
+    assert!(!run.stdout.contains("FAIL"), "{}", run.report());
+    assert_eq!(leftovers(&suffix), Vec::<String>::new(), "{}", run.report());
+}
+
+/// The TypeScript tour (type-checked against the SDK's declarations in `sdk/js`): system, a lifecycle
+/// with its events, logs, exec, export, images, the callback style, a bind mount refused as
+/// `DeniedError` — under `untrusted`.
+#[test]
+fn the_typescript_tour_runs_under_untrusted() {
+    let (run, suffix) = tour("tour.ts", "untrusted");
+    run.assert_success();
+    for step in [
+        "ok system engine default api 1.41",
+        "ok lifecycle",
+        "ok logs 2 frames",
+        "ok exec exit 1",
+        "ok export",
+        "ok images",
+        "ok callbacks",
+        "denied containers.binds HostConfig.Binds[0]",
+        "ok errors",
+        "tour.ts done",
+    ] {
+        run.assert_stdout_line(step);
+    }
+    assert!(!run.stdout.contains("FAIL"), "{}", run.report());
+    assert_eq!(leftovers(&suffix), Vec::<String>::new(), "{}", run.report());
+}
