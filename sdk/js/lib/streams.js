@@ -177,13 +177,6 @@ export class FrameStream extends HandleStream {
     return out;
   }
 
-  /** The next chunk in wire format, or undefined at the end. */
-  async _chunk() {
-    if (this._h === null) return undefined;
-    if (this._wait) { await waitReady(this); if (this._h === null) return undefined; }
-    return this._chunkSync();
-  }
-
   /** Reads the whole stream into one Buffer (wire format); without waiting when not followed. */
   async collect() {
     if (this._wait) return super.collect();
@@ -195,13 +188,44 @@ export class FrameStream extends HandleStream {
     return Buffer.concat(parts);
   }
 
-  async *_rawChunks() {
-    try {
-      for (let c; (c = await this._chunk()) !== undefined;) yield Buffer._wrap(c);
-    } finally { this._close(); }
+  _rawChunks() { return this.raw(); }
+  /**
+   * Buffers in the Engine API's wire format (multiplexed unless `tty`), each holding every frame that had
+   * arrived (`read-multiplexed`). A hand-written iterator, as `frames()`: a settled promise per chunk
+   * that is ready.
+   */
+  raw() {
+    const self = this;
+    const DONE = { value: undefined, done: true };
+    const slow = async () => {
+      try {
+        await waitReady(self);
+      } catch (e) { self._close(); throw e; }
+      if (self._h === null) return DONE;
+      return next();
+    };
+    const next = () => {
+      try {
+        if (self._h === null) return Promise.resolve(DONE);
+        if (self._wait) {
+          const p = self._poll ??= self._h.subscribe();
+          if (!p.ready()) return slow();
+        }
+        const c = self._chunkSync();
+        if (c === undefined) { self._close(); return Promise.resolve(DONE); }
+        return Promise.resolve({ value: Buffer._wrap(c), done: false });
+      } catch (e) {
+        self._close();
+        return Promise.reject(e);
+      }
+    };
+    return {
+      next,
+      return() { self._close(); return Promise.resolve(DONE); },
+      throw(e) { self._close(); return Promise.reject(e); },
+      [Symbol.asyncIterator]() { return this; },
+    };
   }
-  /** Buffers in the Engine API's wire format (multiplexed unless `tty`). */
-  raw() { return this._rawChunks(); }
 
   /** Reads what is there without waiting for readiness: a wire-format chunk (readMultiplexed), a Frame
    * (next), or undefined at the end. */
