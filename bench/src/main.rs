@@ -2,16 +2,17 @@
 //! `docs/benchmarks.svg` (see the method section of that file).
 //!
 //! ```text
-//! cargo run --release -p tug-bench [-- --only p1,p2,p3,p4,p5,p6] [--reps N] [--quick] [--out DIR]
+//! cargo run --release -p tug-bench [-- --only p1,p2,p3,p4,p5,p6,p7] [--reps N] [--quick] [--out DIR]
 //! ```
 //!
 //! Needs the daemon on /var/run/docker.sock and the image `tug-test/busybox:latest` (`scripts/setup`),
 //! `curl`, `docker`, `python3` (docker-py is installed into `target/bench-venv`), and the wasm32-wasip2
 //! target. `tug-bench density N pooling|ondemand [WASM CACHE ARGS…]` is the child process of P5 and P6.
 //! `tug-bench rusage CMD ARGS…` measures a process for P6. P6 (Python plugins) also needs the Python
-//! toolchain `scripts/setup` installs for `tug build`.
+//! toolchain `scripts/setup` installs for `tug build`; P7 (JavaScript plugins) the Node toolchain.
 
 mod external;
+mod js;
 mod native;
 mod plugin;
 mod python;
@@ -191,6 +192,9 @@ async fn bench(o: Options) -> anyhow::Result<()> {
         }
         if wants(&o, "p6") {
             python::p6(&o, &runner, &wasm, &client, &py, &mut r).await?;
+        }
+        if wants(&o, "p7") {
+            js::p7(&o, &runner, &wasm, &client, &mut r).await?;
         }
         anyhow::Ok(())
     }

@@ -28,7 +28,7 @@ use crate::{
 };
 
 /// One finished process: wall-clock, `wait4`'s rusage, exit code and what it said on stderr.
-struct Ran {
+pub(crate) struct Ran {
     wall_ns: u64,
     /// Peak RSS, bytes: the largest of the process and its waited-for children.
     rss: u64,
@@ -122,16 +122,16 @@ fn measured(program: &Path, args: &[&std::ffi::OsStr], env: &[(&str, &Path)]) ->
     })
 }
 
-/// The release `tug` binary, run with a compile cache and a state directory of P6's own.
-struct Tug {
-    exe: PathBuf,
-    cache: PathBuf,
+/// The release `tug` binary, run with a compile cache and a state directory of its own.
+pub(crate) struct Tug {
+    pub(crate) exe: PathBuf,
+    pub(crate) cache: PathBuf,
     state: PathBuf,
 }
 
 impl Tug {
     /// Builds `target/release/tug` (cargo waits if another build holds the target directory).
-    fn build(root: &Path, dir: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn build(root: &Path, dir: &Path) -> anyhow::Result<Self> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
             .current_dir(root)
@@ -149,7 +149,7 @@ impl Tug {
     }
 
     /// `tug ARGS…`, measured; an error unless it exits with 0.
-    fn run(&self, args: &[&std::ffi::OsStr]) -> anyhow::Result<Ran> {
+    pub(crate) fn run(&self, args: &[&std::ffi::OsStr]) -> anyhow::Result<Ran> {
         let env = [
             ("TUG_CACHE_DIR", self.cache.as_path()),
             ("TUG_STATE_DIR", self.state.as_path()),
@@ -167,7 +167,8 @@ impl Tug {
     }
 }
 
-fn record(rows: &mut Vec<Process>, what: &str, ran: &[Ran]) {
+/// Adds the runs of one command as a row.
+pub(crate) fn record(rows: &mut Vec<Process>, what: &str, ran: &[Ran]) {
     rows.push(Process {
         what: what.into(),
         wall: ran.iter().map(|r| r.wall_ns).collect(),
@@ -176,7 +177,8 @@ fn record(rows: &mut Vec<Process>, what: &str, ran: &[Ran]) {
     });
 }
 
-fn loadavg() -> String {
+/// The load average (1, 5, 15 min).
+pub(crate) fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "?".into())

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+pub mod js;
 pub mod python;
 
 /// Per-call latencies of one client (P1).
@@ -89,6 +90,8 @@ pub struct Results {
     pub p5: Vec<Density>,
     /// P6: Python plugins.
     pub p6: python::PyResults,
+    /// P7: JavaScript plugins.
+    pub p7: js::JsResults,
     /// Extra paragraphs (profiles, breakdowns), appended under their heading.
     pub notes: Vec<(String, String)>,
 }
@@ -229,6 +232,7 @@ impl Results {
             });
         }
         self.p6.targets(&mut t);
+        self.p7.targets(&mut t);
         t
     }
 }
@@ -392,6 +396,7 @@ pub fn markdown(r: &Results, command: &str) -> String {
         );
     }
     python::markdown(w, &r.p6);
+    js::markdown(w, &r.p7);
     let analysis =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("analysis.md"))
             .unwrap_or_default();
