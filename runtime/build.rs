@@ -233,12 +233,19 @@ fn main() {
 }
 
 /// `embedded.rs`: the files `tug build` writes out for a guest toolchain — the WIT contract (`wit/`), the
-/// Python SDK (`sdk/python/`) and the JavaScript SDK (`sdk/js/`, its modules; not its toolchain) — as `(path relative to the repository, contents)`, so the binary builds
+/// Python SDK (`sdk/python/`) and the JavaScript SDK (`sdk/js/`, its modules and declarations; not its
+/// toolchain) — as `(path relative to the repository, contents)`, so the binary builds
 /// plugins wherever it is installed.
 fn embed(manifest: &Path) {
     let root = manifest.join("..");
     let mut files = Vec::new();
-    for (dir, ext) in [("wit", "wit"), ("sdk/python", "py"), ("sdk/js", "js")] {
+    // `.ts`: the SDK's declarations (`index.d.ts`, `globals.d.ts`, `types/`), for the type check.
+    for (dir, ext) in [
+        ("wit", "wit"),
+        ("sdk/python", "py"),
+        ("sdk/js", "js"),
+        ("sdk/js", "ts"),
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
         collect(&root, &root.join(dir), ext, &mut files);
     }

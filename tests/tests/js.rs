@@ -16,8 +16,9 @@ fn build_error(source: &Path) -> (Option<i32>, String) {
 }
 
 /// A script's argv, exit codes and uncaught errors are Node's; its top-level `await` runs at `tug run`
-/// time; a second build of the same inputs is a cache hit with the same bytes; a syntax error, an import
-/// that cannot be resolved and a source of no known language are one line naming file and line.
+/// time; a second build of the same inputs is a cache hit with the same bytes; a syntax error, a type
+/// error, an import that cannot be resolved and a source of no known language are one line naming file
+/// and line.
 #[test]
 fn a_script_runs_as_node_runs_it() {
     let wasm = js_plugin("script.js");
@@ -66,12 +67,43 @@ fn a_script_runs_as_node_runs_it() {
     assert_eq!(std::fs::read(&wasm).unwrap(), std::fs::read(&again).unwrap());
 
     let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("bad.ts");
-    std::fs::write(&bad, "const a: number = 1;\nconst b: number = ;\n").unwrap();
+    let bad = dir.path().join("bad.js");
+    std::fs::write(&bad, "const a = 1;\nconst b = ;\n").unwrap();
     let (code, said) = build_error(&bad);
     assert_eq!(code, Some(125), "{said}");
     assert_eq!(said.lines().count(), 1, "{said}");
-    assert!(said.contains("bad.ts:2:18: Unexpected \";\""), "{said}");
+    assert!(said.contains("bad.js:2:10: Unexpected \";\""), "{said}");
+    // TypeScript's syntax errors come from the type check; without it, from esbuild.
+    let bad_ts = dir.path().join("bad_ts.ts");
+    std::fs::write(&bad_ts, "const a: number = 1;\nconst b: number = ;\n").unwrap();
+    let (code, said) = build_error(&bad_ts);
+    assert_eq!(code, Some(125), "{said}");
+    assert!(
+        said.contains("bad_ts.ts:2:19: TS1109 Expression expected."),
+        "{said}"
+    );
+    let out = Command::new(tug())
+        .args(["build", "--no-typecheck"])
+        .arg(&bad_ts)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("bad_ts.ts:2:18: Unexpected \";\""), "{said}");
+    // TypeScript is type-checked (strict) against the SDK's declarations before it is bundled.
+    let typed = dir.path().join("typed.ts");
+    std::fs::write(
+        &typed,
+        "import Docker from 'dockerode';\nconst c = new Docker().getContainer('x');\n\
+         await c.top({ ps_args: 5 });\n",
+    )
+    .unwrap();
+    let (code, said) = build_error(&typed);
+    assert_eq!(code, Some(125), "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.contains("typed.ts:3:15: TS2322 Type 'number' is not assignable to type 'string'."),
+        "{said}"
+    );
     let missing = dir.path().join("missing.js");
     std::fs::write(
         &missing,

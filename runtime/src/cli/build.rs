@@ -6,7 +6,8 @@
 //! - `.py`: componentize-py with the pinned packages the setup script installed (docker-py and its
 //!   dependencies) and `--requirements` for more ([`python`]).
 //! - `.js`, `.mjs`, `.ts`, `.mts`: esbuild (which strips TypeScript and bundles the script with what it
-//!   imports, `dockerode` being tug's SDK) and componentize-js ([`js`]).
+//!   imports, `dockerode` being tug's SDK) and componentize-js ([`js`]); TypeScript is type-checked
+//!   first with the toolchain's `tsc`.
 //!
 //! The toolchains live in `$TUG_TOOLS_DIR`, else `$XDG_DATA_HOME/tug/tools`, else
 //! `~/.local/share/tug/tools` (what `scripts/setup` fills). Every failure is one line that names the
@@ -44,6 +45,9 @@ pub struct BuildArgs {
     /// Build even if an identical build is cached.
     #[arg(long)]
     pub no_cache: bool,
+    /// TypeScript only: skip the type check (`tsc --noEmit`, strict, against the SDK's declarations).
+    #[arg(long)]
+    pub no_typecheck: bool,
 }
 
 /// Where the guest toolchains are.

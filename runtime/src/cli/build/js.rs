@@ -45,6 +45,11 @@ pub(super) fn prepare(args: &BuildArgs) -> anyhow::Result<Prepared> {
     }
     let esbuild = esbuild.expect("checked");
 
+    let typescript = matches!(abs.extension().and_then(|e| e.to_str()), Some("ts" | "mts"));
+    if typescript && !args.no_typecheck {
+        typecheck(&js, &abs, &dir).with_context(|| format!("build {shown}"))?;
+    }
+
     // Removed when the build is over, however it ends (the closure below owns it).
     let work_dir = tempfile::tempdir().context("a build directory")?;
     let work = work_dir.path().to_owned();
@@ -169,6 +174,73 @@ fn sdk_dir(work: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// `tsc --noEmit` of the script, strict, with `dockerode` and `tug-sdk` typed by the SDK's declarations
+/// (written out as the build writes the SDK); the first error as one line `FILE:LINE:COL: TSnnnn message`.
+fn typecheck(js: &Path, script: &Path, dir: &Path) -> anyhow::Result<()> {
+    let tsc = js.join("node_modules/typescript/bin/tsc");
+    if !tsc.is_file() {
+        bail!(
+            "the TypeScript compiler is not installed in {}: run scripts/setup, or build with \
+             --no-typecheck",
+            js.display()
+        );
+    }
+    let scratch = tempfile::tempdir().context("a build directory")?;
+    write_embedded(scratch.path(), &["sdk/js/"])?;
+    let sdk = scratch.path().join("sdk/js");
+    let index = sdk.join("index.d.ts").to_string_lossy().into_owned();
+    let config = serde_json::json!({
+        "compilerOptions": {
+            "target": "es2022",
+            "module": "esnext",
+            "moduleResolution": "bundler",
+            "lib": ["es2022", "esnext.disposable", "dom"],
+            "types": [],
+            "strict": true,
+            "noEmit": true,
+            "skipLibCheck": true,
+            "allowImportingTsExtensions": true,
+            "paths": { "dockerode": [&index], "tug-sdk": [&index] },
+        },
+        "files": [sdk.join("globals.d.ts"), script.to_path_buf()],
+    });
+    let tsconfig = scratch.path().join("tsconfig.json");
+    std::fs::write(&tsconfig, config.to_string())?;
+    let node = std::env::var_os("TUG_NODE").unwrap_or_else(|| "node".into());
+    let out = Command::new(node)
+        .current_dir(dir)
+        .arg(&tsc)
+        .arg("-p")
+        .arg(&tsconfig)
+        .arg("--pretty")
+        .arg("false")
+        .output()
+        .context("running node (set TUG_NODE to another one)")?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    bail!("{}", tsc_error(&text).unwrap_or_else(|| last_words(&out.stderr)))
+}
+
+/// tsc's first error (`app.ts(3,7): error TS2322: …`) as `app.ts:3:7: TS2322 …`, and how many more.
+fn tsc_error(text: &str) -> Option<String> {
+    let errors: Vec<&str> = text.lines().filter(|l| l.contains("): error TS")).collect();
+    let first = errors.first()?;
+    let (place, rest) = first.split_once("): error ")?;
+    let (file, at) = place.rsplit_once('(')?;
+    let (code, message) = rest.split_once(": ").unwrap_or((rest, ""));
+    let more = match errors.len() {
+        1 => String::new(),
+        2 => " (and 1 more error)".to_owned(),
+        n => format!(" (and {} more errors)", n - 1),
+    };
+    Some(format!(
+        "{file}:{}: {code} {message}{more} (--no-typecheck skips the type check)",
+        at.replace(',', ":")
+    ))
+}
+
 /// esbuild's own binary (the platform package), or its launcher.
 fn esbuild(js: &Path) -> Option<PathBuf> {
     let scoped = js.join("node_modules/@esbuild");
@@ -212,7 +284,19 @@ fn esbuild_error(stderr: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::esbuild_error;
+    use super::{esbuild_error, tsc_error};
+
+    #[test]
+    fn tsc_errors_become_one_line_with_file_and_line() {
+        let said = "app.ts(3,7): error TS2322: Type 'number' is not assignable to type 'string'.\n\
+                    app.ts(9,1): error TS2304: Cannot find name 'x'.\n";
+        assert_eq!(
+            tsc_error(said).unwrap(),
+            "app.ts:3:7: TS2322 Type 'number' is not assignable to type 'string'. (and 1 more error) \
+             (--no-typecheck skips the type check)"
+        );
+        assert_eq!(tsc_error("nothing\n"), None);
+    }
 
     #[test]
     fn esbuild_errors_become_one_line_with_file_and_line() {
