@@ -229,3 +229,49 @@ fn the_typescript_tour_runs_under_untrusted() {
     assert!(!run.stdout.contains("FAIL"), "{}", run.report());
     assert_eq!(leftovers(&suffix), Vec::<String>::new(), "{}", run.report());
 }
+
+/// The SDK's WIT table (`sdk/js/lib/_wit.js`) and the WIT's TypeScript declarations (`sdk/js/types`, from
+/// `jco guest-types`) are what the current WIT generates.
+#[test]
+fn the_js_wit_table_and_declarations_are_the_wits() {
+    let root = workspace_root();
+    let check = Command::new("python3")
+        .arg(root.join("scripts/gen_js_sdk.py"))
+        .arg("--check")
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "sdk/js/lib/_wit.js is not what scripts/gen_js_sdk.py generates: {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let jco = tug::cli::build::tools_dir()
+        .expect("a tools directory")
+        .join("js/node_modules/@bytecodealliance/jco/dist/jco.js");
+    let out = tempfile::tempdir().unwrap();
+    let generated = Command::new("node")
+        .arg(&jco)
+        .args(["guest-types", "wit", "--world-name", "plugin", "-o"])
+        .arg(out.path())
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "jco guest-types: {}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let diff = Command::new("diff")
+        .arg("-r")
+        .arg(out.path())
+        .arg(root.join("sdk/js/types"))
+        .output()
+        .unwrap();
+    assert!(
+        diff.status.success(),
+        "sdk/js/types is stale: rerun `jco guest-types wit --world-name plugin -o sdk/js/types`\n{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+}
