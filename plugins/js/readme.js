@@ -367,9 +367,8 @@ await example('run-callback', async () => {
     // docker.run('ubuntu', ['bash', '-c', 'uname -a'], process.stdout, function (err, data, container) {
     //   console.log(data.StatusCode);
     // });
-    // CHANGED: busybox and `sh`; the callback gets `(err, [data, container])` (tug's SDK passes the
-    // promise's value), not `(err, data, container)`; errors reported; the container kept for removal.
-    docker.run(IMAGE, ['sh', '-c', 'uname -a'], process.stdout, function (err, [data, container] = []) {
+    // CHANGED: busybox and `sh`; errors reported; the container kept for removal.
+    docker.run(IMAGE, ['sh', '-c', 'uname -a'], process.stdout, function (err, data, container) {
       if (err) return reject(err);
       keep(container);
       console.log(data.StatusCode);
@@ -413,7 +412,7 @@ await example('run-split', async () => {
     //   console.log(data.StatusCode);
     // });
     // CHANGED: as in `run-callback`; the command also writes to stderr.
-    docker.run(IMAGE, ['sh', '-c', 'uname -a; echo to stderr >&2'], [process.stdout, process.stderr], {Tty:false}, function (err, [data, container] = []) {
+    docker.run(IMAGE, ['sh', '-c', 'uname -a; echo to stderr >&2'], [process.stdout, process.stderr], {Tty:false}, function (err, data, container) {
       if (err) return reject(err);
       keep(container);
       console.log(data.StatusCode);
@@ -423,13 +422,33 @@ await example('run-split', async () => {
   if (code !== 0) throw new Error(`exit ${code}`);
 });
 
-// docker.run('ubuntu', ['bash', '-c', 'uname -a'], [process.stdout, process.stderr], {Tty:false}, function (err, data, container) {
-//   //...
-// }).on('container', function (container) {
-//   //...
-// });
-skip('run-events', "docker.run with a callback returns undefined, not dockerode's EventEmitter "
-  + '(no container, stream, start, data events); use the promise form');
+// ### Equivalent of `docker run`: the emitter of the callback form
+await example('run-events', async () => {
+  const seen = [];
+  await new Promise((resolve, reject) => {
+    // docker.run('ubuntu', ['bash', '-c', 'uname -a'], [process.stdout, process.stderr], {Tty:false}, function (err, data, container) {
+    //   //...
+    // }).on('container', function (container) {
+    //   //...
+    // });
+    // CHANGED: busybox and `sh`; the callback settles the example; every event recorded.
+    docker.run(IMAGE, ['sh', '-c', 'uname -a'], [process.stdout, process.stderr], {Tty:false}, function (err, data, container) {
+      if (err) return reject(err);
+      keep(container);
+      resolve(data);
+    }).on('container', function (container) {
+      seen.push(`container ${container.id.slice(0, 12)}`);
+    }).on('stream', function () {
+      seen.push('stream');
+    }).on('start', function () {
+      seen.push('start');
+    }).on('data', function (data) {
+      seen.push(`data ${data.StatusCode}`);
+    });
+  });
+  const events = seen.map((e) => e.split(' ')[0]).join(',');
+  if (events !== 'container,stream,start,data') throw new Error(`events ${seen.join(', ')}`);
+});
 
 // ### Equivalent of `docker run`: auto-remove and a network
 await example('run-autoremove-network', async () => {
@@ -441,9 +460,8 @@ await example('run-autoremove-network', async () => {
     // docker.run('some-python-image', ['python', 'main.py', arg], process.stdout, {name: 'my-python-container', HostConfig: { AutoRemove: true, NetworkMode: 'my_network'}}, function(err, data, container) {
     //   // Do stuff
     // });
-    // CHANGED: busybox's `echo` for python; the names made unique to this run; the callback as in
-    // `run-callback`.
-    docker.run(IMAGE, ['echo', 'main.py', arg], process.stdout, {name: `my-python-container-${suffix}`, HostConfig: { AutoRemove: true, NetworkMode: `my_network-${suffix}`}}, function(err, [data, container] = []) {
+    // CHANGED: busybox's `echo` for python; the names made unique to this run; errors reported.
+    docker.run(IMAGE, ['echo', 'main.py', arg], process.stdout, {name: `my-python-container-${suffix}`, HostConfig: { AutoRemove: true, NetworkMode: `my_network-${suffix}`}}, function(err, data, container) {
       // Do stuff
       if (err) return reject(err);
       resolve(data);

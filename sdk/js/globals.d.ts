@@ -46,6 +46,10 @@ export type BufferEncoding = 'utf8' | 'utf-8' | 'base64' | 'base64url' | 'hex' |
 export interface WritableOut {
   readonly fd: number;
   readonly isTTY: false;
+  /** A plugin's output is not a terminal: undefined. */
+  readonly rows?: number;
+  /** A plugin's output is not a terminal: undefined. */
+  readonly columns?: number;
   write(chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean;
 }
 

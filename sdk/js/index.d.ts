@@ -279,6 +279,15 @@ export interface DockerOptions {
   [dockerodeOption: string]: any;
 }
 
+/** The emitter of `docker.run`'s callback form. */
+export interface RunEmitter {
+  on(event: 'container' | 'start', fn: (container: Container) => void): RunEmitter;
+  on(event: 'stream', fn: (stream: AttachStream) => void): RunEmitter;
+  on(event: 'data', fn: (data: { StatusCode: number }) => void): RunEmitter;
+  once(event: string, fn: (...args: any[]) => void): RunEmitter;
+  off(event: string, fn: (...args: any[]) => void): RunEmitter;
+}
+
 export class Docker {
   constructor(opts?: DockerOptions);
   /** A Docker on the engine the host configured under `name`. */
@@ -301,10 +310,22 @@ export class Docker {
   pruneContainers(opts?: { filters?: Filters }): Promise<EngineObject>;
   run(image: string, cmd: string[] | string, streamo: Sink | [Sink | null, Sink | null] | null,
       createOptions?: ContainerCreateOptions, startOptions?: EngineObject): Promise<[{ StatusCode: number }, Container]>;
+  /** dockerode's callback form: `callback(err, data, container)`; returns an emitter of 'container',
+   * 'stream', 'start' and 'data'. */
+  run(image: string, cmd: string[] | string, streamo: Sink | [Sink | null, Sink | null] | null,
+      createOptions: ContainerCreateOptions, startOptions: EngineObject,
+      callback: (err: Error | null, data: { StatusCode: number } | null, container?: Container) => void): RunEmitter;
+  run(image: string, cmd: string[] | string, streamo: Sink | [Sink | null, Sink | null] | null,
+      createOptions: ContainerCreateOptions,
+      callback: (err: Error | null, data: { StatusCode: number } | null, container?: Container) => void): RunEmitter;
+  run(image: string, cmd: string[] | string, streamo: Sink | [Sink | null, Sink | null] | null,
+      callback: (err: Error | null, data: { StatusCode: number } | null, container?: Container) => void): RunEmitter;
 
   getExec(id: string): Exec;
 
   getImage(name: string): Image;
+  /** `docker save` of several images as one tar. */
+  getImages(names: string[] | { names: string[] }): Promise<ByteStream>;
   listImages(opts?: { all?: boolean; filters?: Filters; digests?: boolean }): Promise<EngineObject[]>;
   searchImages(opts: { term: string; limit?: number; filters?: Filters }): Promise<EngineObject[]>;
   pruneImages(opts?: { filters?: Filters }): Promise<EngineObject>;

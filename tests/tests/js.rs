@@ -275,3 +275,47 @@ fn the_js_wit_table_and_declarations_are_the_wits() {
         String::from_utf8_lossy(&diff.stdout)
     );
 }
+
+/// dockerode's README as a plugin (`plugins/js/readme.js`: each snippet quoted above its adaptation):
+/// every example runs under `ci` but `container.defaultOptions`, which the SDK does not offer — the
+/// callback and promise forms, `run`'s emitter, `demuxStream`, the hijacked exec, a build and pulls with
+/// `followProgress`; under `untrusted`, the build and the registry examples come back as denials.
+#[test]
+fn dockerodes_readme_runs_as_a_plugin() {
+    let wasm = js_plugin("readme.js");
+    for (policy, oks, skipped) in [
+        ("ci", 20, vec!["skip default-options"]),
+        (
+            "untrusted",
+            14,
+            vec![
+                "skip default-options",
+                "skip build-image: denied operations.build",
+                "skip push-for-pull: denied operations.images",
+            ],
+        ),
+    ] {
+        let suffix = format!("r{}", unique());
+        let run = tug_run(["--policy", policy, &wasm.display().to_string(), "--", &suffix]);
+        run.assert_success();
+        for step in [
+            "ok getting-started",
+            "ok manipulating-a-container",
+            "ok promises",
+            "ok attach-demux",
+            "ok exec-hijack",
+            "ok run-callback",
+            "ok run-events",
+            "ok demux-stream",
+        ] {
+            run.assert_stdout_line(step);
+        }
+        for s in skipped {
+            run.assert_stdout_line(s);
+        }
+        let ok = run.stdout.lines().filter(|l| l.contains("] ok ")).count();
+        assert_eq!(ok, oks, "{policy}\n{}", run.report());
+        assert!(!run.stdout.contains("FAIL"), "{}", run.report());
+        assert_eq!(leftovers(&suffix), Vec::<String>::new(), "{}", run.report());
+    }
+}

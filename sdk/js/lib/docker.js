@@ -317,6 +317,29 @@ function splitRepoTag(ref, defaultLatest = true) {
   return [ref, defaultLatest ? 'latest' : undefined];
 }
 
+/** The emitter dockerode's `run` returns in its callback form. */
+class Hub {
+  constructor() { this._l = new Map(); }
+  on(event, fn) {
+    if (!this._l.has(event)) this._l.set(event, []);
+    this._l.get(event).push(fn);
+    return this;
+  }
+  once(event, fn) {
+    const w = (...a) => { this.off(event, w); fn(...a); };
+    return this.on(event, w);
+  }
+  off(event, fn) {
+    const l = this._l.get(event);
+    if (l) this._l.set(event, l.filter((f) => f !== fn));
+    return this;
+  }
+  emit(event, ...args) {
+    for (const f of this._l.get(event) ?? []) f(...args);
+    return this._l.has(event);
+  }
+}
+
 export class Docker {
   /** Options of dockerode (socketPath, host, …) are ignored: a tug plugin reaches the engine `tug run` was
    * given. `{engine: name}` picks another engine the host configured (as `Docker.open(name)`). */
@@ -364,14 +387,34 @@ export class Docker {
    * null), waits for it to exit, and resolves `[waitResult, container]`. The container is not removed
    * unless `createOptions.HostConfig.AutoRemove`.
    */
-  async run(image, cmd, streamo, createOptions = {}, startOptions = {}) {
+  run(image, cmd, streamo, createOptions, startOptions, callback) {
+    if (typeof createOptions === 'function') { callback = createOptions; createOptions = undefined; }
+    else if (typeof startOptions === 'function') { callback = startOptions; startOptions = undefined; }
+    if (typeof callback !== 'function') return this._run(image, cmd, streamo, createOptions, startOptions, null);
+    // dockerode's callback form: `callback(err, data, container)`, and an emitter of 'container', 'stream',
+    // 'start' and 'data' as the run goes.
+    const hub = new Hub();
+    _track(this._run(image, cmd, streamo, createOptions, startOptions, hub)
+      .then(([data, container]) => callback(null, data, container), (e) => callback(e, null, e.container)));
+    return hub;
+  }
+
+  async _run(image, cmd, streamo, createOptions = {}, startOptions = {}, hub) {
     const opts = {
       Hostname: '', User: '', AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: true,
       OpenStdin: false, StdinOnce: false, Env: null, Cmd: cmd, Image: image, Volumes: {}, VolumesFrom: [],
       ...createOptions,
     };
     const container = await this.createContainer(opts);
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    hub?.emit('container', container);
+    let stream;
+    try {
+      stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    } catch (e) {
+      e.container = container;
+      throw e;
+    }
+    hub?.emit('stream', stream);
     const pump = (async () => {
       if (Array.isArray(streamo)) {
         for await (const f of stream.frames()) {
@@ -387,10 +430,13 @@ export class Docker {
     } catch (e) {
       stream.destroy();
       await pump.catch(() => {});
+      e.container = container;
       throw e;
     }
+    hub?.emit('start', container);
     await pump;
     const data = await container.wait();
+    hub?.emit('data', data);
     return [data, container];
   }
 
@@ -399,6 +445,11 @@ export class Docker {
 
   // --- images ---
   getImage(name) { return new Image(this, name); }
+  /** `docker save` of several images (`names`, or `{names}`) as one tar: a ByteStream. */
+  async getImages(opts) {
+    const names = Array.isArray(opts) ? opts : [].concat(opts?.names ?? []);
+    return new ByteStream(this._call('image-streams.save-all', names.map(String)), 'image-streams.save-all');
+  }
   async listImages(opts = {}) { return this._call('images.list', opts); }
   async searchImages(opts = {}) { return this._call('images.search', String(opts.term), opts); }
   async pruneImages(opts = {}) { return this._call('images.prune', opts); }
