@@ -49,8 +49,9 @@ pub enum Command {
     /// Talk to the engine directly, without a plugin.
     #[command(subcommand)]
     Engine(EngineCommand),
-    /// Build a plugin from a Python script (componentize-py with tug's WIT and SDK, docker-py bundled),
-    /// and precompile it into the compile cache.
+    /// Build a plugin from a Python script (componentize-py with tug's WIT and SDK, docker-py bundled) or
+    /// a JavaScript or TypeScript module (esbuild and componentize-js, tug's dockerode-shaped SDK as
+    /// `dockerode`; TypeScript type-checked first), and precompile it into the compile cache.
     Build(build::BuildArgs),
     /// Compile plugins ahead of time into the compile cache (`tug run` then maps them instead of
     /// compiling; it also caches what it compiles, unless --no-cache).
