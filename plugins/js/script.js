@@ -1,5 +1,8 @@
 // The runtime contract of a JavaScript plugin: arguments, exit codes, uncaught errors, top-level await.
-// `tug run script.wasm -- <mode> [N]`; prints `argv [...]` first.
+// `tug run script.wasm -- <mode> [N]`; prints `argv [...]` first. `handles N`: streams opened and released
+// N times over.
+import Docker from 'dockerode';
+
 console.log(`argv ${JSON.stringify(process.argv.slice(2))}`);
 
 const [mode, n] = process.argv.slice(2);
@@ -21,6 +24,30 @@ switch (mode) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     console.log('awaited');
     break;
+  case 'handles': {
+    // N rounds of streams ended early or read to the end: a followed log broken off after one frame, an
+    // unfollowed log, an archive destroyed half read. Each holds handles (reader, pollable, stream); one
+    // left open per round would pass the sandbox's limit of 1000 open handles long before the end.
+    const docker = new Docker();
+    const c = await docker.createContainer({ Image: 'tug-test/busybox:latest', Cmd: ['sh', '-c', 'echo one; echo two >&2'] });
+    await c.start();
+    await c.wait();
+    let frames = 0;
+    for (let i = 0; i < Number(n); i++) {
+      for await (const f of await c.logs({ follow: true, stdout: true, stderr: true })) {
+        frames += f.length > 0 ? 1 : 0;
+        break;
+      }
+      await c.logs({ stdout: true, stderr: true });
+      const archive = await c.getArchive({ path: '/etc/passwd' });
+      for await (const chunk of archive) {
+        if (chunk.length > 0) break;
+      }
+    }
+    await c.remove();
+    console.log(`handles ${n} rounds ${frames} frames`);
+    break;
+  }
   default:
     console.log('done');
 }

@@ -5,7 +5,7 @@
 
 use std::{path::Path, process::Command};
 
-use tug_e2e::{js_plugin, tug, tug_run, unique, workspace_root, Run};
+use tug_e2e::{attack::policy, js_plugin, tug, tug_run, unique, workspace_root, Run};
 
 fn build_error(source: &Path) -> (Option<i32>, String) {
     let out = Command::new(tug()).arg("build").arg(source).output().unwrap();
@@ -318,4 +318,30 @@ fn dockerodes_readme_runs_as_a_plugin() {
         assert!(!run.stdout.contains("FAIL"), "{}", run.report());
         assert_eq!(leftovers(&suffix), Vec::<String>::new(), "{}", run.report());
     }
+}
+
+/// The SDK releases every handle it opens: 80 rounds of a followed log broken off after a frame, a log
+/// read to the end and an archive destroyed half read pass under a policy that allows 60 open handles at
+/// once (each round holds at least three while it runs; one kept per round would pass the limit — a
+/// plugin that keeps one frame-reader per round is stopped there, with 137).
+#[test]
+fn the_sdk_releases_its_handles() {
+    let wasm = js_plugin("script.js");
+    let dir = tempfile::tempdir().unwrap();
+    let tight = policy(
+        dir.path(),
+        "untrusted",
+        "untrusted-60-handles",
+        &[("handles = 1000", "handles = 60")],
+    );
+    let run = tug_run([
+        "--policy",
+        &tight.display().to_string(),
+        &wasm.display().to_string(),
+        "--",
+        "handles",
+        "80",
+    ]);
+    run.assert_success()
+        .assert_stdout_line("handles 80 rounds 80 frames");
 }
