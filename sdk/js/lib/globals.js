@@ -182,5 +182,8 @@ export function _pending() {
   return false;
 }
 
+/** Whether any timer is armed (referenced or not): then a stream must not block the event loop. */
+export function _timersArmed() { return liveTimers.size > 0; }
+
 /** Waits a few milliseconds on a native timer (not tracked). */
 export function _sleepNative(ms) { return new Promise((r) => nativeSetTimeout(r, ms)); }

@@ -10,7 +10,7 @@
 import { poll } from 'wasi:io/poll@0.2.12';
 import { subscribeDuration } from 'wasi:clocks/monotonic-clock@0.2.12';
 import { Buffer, toBytes } from './buffer.js';
-import { _track, _sleepNative } from './globals.js';
+import { _track, _sleepNative, _timersArmed } from './globals.js';
 import { guard } from './wit.js';
 import { fromComponentError, isComponentError, TransportError } from './errors.js';
 
@@ -31,14 +31,32 @@ function dispose(h) {
   if (h) { try { h[Symbol.dispose](); } catch { /* already gone */ } }
 }
 
-/** Waits until `s._h` has something to read, yielding to the event loop meanwhile. */
+let waiting = 0; // streams in waitReady now
+
+/**
+ * Waits until `s._h` has something to read, yielding to the event loop meanwhile. After one turn of the
+ * event loop (every microtask has run), when no timer is armed and no other stream is waiting, nothing
+ * else can become runnable but through this stream's data: it blocks in `poll` on the handle alone, which
+ * spares a timer and a turn of the loop per wait (logs are read as fast as they come). Otherwise it polls
+ * with a 10 ms timeout and lets timers and other tasks run between polls.
+ */
 async function waitReady(s) {
   const p = s._poll ??= s._h.subscribe();
-  while (!p.ready()) {
-    await _sleepNative(0);
-    if (s._h === null) return;
-    const t = subscribeDuration(10_000_000n);
-    try { poll([p, t]); } finally { t[Symbol.dispose](); }
+  if (p.ready()) return;
+  waiting += 1;
+  try {
+    while (s._h !== null && !p.ready()) {
+      await _sleepNative(0);
+      if (s._h === null) return;
+      if (waiting === 1 && !_timersArmed()) {
+        poll([p]);
+        return;
+      }
+      const t = subscribeDuration(10_000_000n);
+      try { poll([p, t]); } finally { t[Symbol.dispose](); }
+    }
+  } finally {
+    waiting -= 1;
   }
 }
 

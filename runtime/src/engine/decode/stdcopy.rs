@@ -118,25 +118,71 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         Ok(())
     }
 
-    /// A frame (or a piece of one) of at most `max` bytes that has arrived, without waiting: from what
-    /// is read already, else from what the source can give at once. `None` when nothing is there yet
-    /// (or at the end: `next_frame` tells the two apart).
-    pub fn ready_frame(&mut self, max: usize) -> Result<Option<Frame>> {
-        let max = max.max(1);
+    /// One read of what the source can give at once; `false` when it has nothing yet. (One poll with a
+    /// waker that is never woken: `read_buf` takes nothing when it is pending, so no byte is lost.)
+    fn fill_now(&mut self) -> Result<bool> {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match std::pin::pin!(self.fill()).as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(r) => r.map(|()| true),
+            std::task::Poll::Pending => Ok(false),
+        }
+    }
+
+    /// Appends to `out`, up to `max` bytes in all, what has arrived, in the multiplexed format (raw with a
+    /// TTY), without waiting: whole frames as they came — no frame is split into pieces of its own unless
+    /// it does not fit or has not all arrived, and then each piece goes behind a header of its own (as a
+    /// frame whose header `next_frame` consumed). Frame boundaries are tracked, so `next_frame` can follow.
+    pub fn ready_wire(&mut self, out: &mut Vec<u8>, max: usize) -> Result<()> {
+        while self.buf.len() < max.saturating_sub(out.len()) && !self.eof && self.fill_now()? {}
+        if self.tty {
+            let n = self.buf.len().min(max.saturating_sub(out.len()));
+            out.extend_from_slice(&self.buf.split_to(n));
+            return Ok(());
+        }
         loop {
-            if let Some(frame) = self.try_frame(max)? {
-                return Ok(Some(frame));
+            let room = max.saturating_sub(out.len());
+            if room <= HEADER || self.buf.is_empty() {
+                return Ok(());
             }
-            if self.eof {
-                return Ok(None);
+            if let Some((stream, left)) = self.current {
+                let n = left.min(self.buf.len()).min(room - HEADER);
+                out.extend_from_slice(&[stream.id(), 0, 0, 0]);
+                out.extend_from_slice(&(n as u32).to_be_bytes());
+                out.extend_from_slice(&self.buf[..n]);
+                self.buf.advance(n);
+                self.current = (left > n).then_some((stream, left - n));
+                continue;
             }
-            // One poll of a read, with a waker that is never woken: `read_buf` takes nothing when it is
-            // pending, so dropping it then loses no byte.
-            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-            match std::pin::pin!(self.fill()).as_mut().poll(&mut cx) {
-                std::task::Poll::Ready(r) => r?,
-                std::task::Poll::Pending => return Ok(None),
+            // Whole frames, as they are, up to the last one that fits.
+            let (mut pos, limit) = (0, room.min(self.buf.len()));
+            while pos + HEADER <= limit {
+                if StreamKind::from_id(self.buf[pos]).is_none() {
+                    break;
+                }
+                let b = &self.buf[pos + 4..pos + HEADER];
+                let end = pos + HEADER + u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+                if end > limit {
+                    break;
+                }
+                pos = end;
             }
+            if pos > 0 {
+                out.extend_from_slice(&self.buf[..pos]);
+                self.buf.advance(pos);
+                continue;
+            }
+            // The next frame does not fit whole, or has not all arrived: its header becomes `current` and
+            // what fits of it follows behind a header of its own (an unknown stream is an error here).
+            if self.buf.len() <= HEADER {
+                return Ok(());
+            }
+            let stream = StreamKind::from_id(self.buf[0]).ok_or_else(|| Error::Decode {
+                context: "multiplexed stream".into(),
+                message: format!("unknown stream id {} in a frame header", self.buf[0]),
+            })?;
+            let len = u32::from_be_bytes([self.buf[4], self.buf[5], self.buf[6], self.buf[7]]) as usize;
+            self.buf.advance(HEADER);
+            self.current = (len > 0).then_some((stream, len));
         }
     }
 
