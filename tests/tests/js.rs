@@ -238,7 +238,7 @@ fn the_js_wit_table_and_declarations_are_the_wits() {
     let check = Command::new("python3")
         .arg(root.join("scripts/gen_js_sdk.py"))
         .arg("--check")
-        .current_dir(&root)
+        .current_dir(root)
         .output()
         .unwrap();
     assert!(
@@ -255,7 +255,7 @@ fn the_js_wit_table_and_declarations_are_the_wits() {
         .arg(&jco)
         .args(["guest-types", "wit", "--world-name", "plugin", "-o"])
         .arg(out.path())
-        .current_dir(&root)
+        .current_dir(root)
         .output()
         .unwrap();
     assert!(
