@@ -15,7 +15,7 @@ use tug::{
 use crate::{
     external,
     plugin::{self, Runner},
-    python::{loadavg, record, Tug},
+    python::{loadavg, record, tug_runs, Tug},
     report::{
         js::{JS_DEMUX, JS_RAW},
         Results, Throughput,
@@ -67,37 +67,8 @@ pub async fn p7(
     }
 
     // `tug run` processes: the trivial plugin cached and not, the Rust plugin's `noop` for comparison.
-    let (warm, cold) = if quick { (5, 1) } else { (20, 3) };
-    let cases: [(&str, Vec<&std::ffi::OsStr>, bool, usize); 3] = [
-        (
-            "JavaScript trivial plugin, cached: `tug run dockerode_startup.wasm`",
-            vec!["run".as_ref(), startup.as_ref()],
-            true,
-            warm,
-        ),
-        (
-            "JavaScript trivial plugin, no cache: `tug run --no-cache dockerode_startup.wasm`",
-            vec!["run".as_ref(), "--no-cache".as_ref(), startup.as_ref()],
-            false,
-            cold,
-        ),
-        (
-            "Rust bench plugin, cached: `tug run bench.wasm -- noop` (tug's own start and end)",
-            vec!["run".as_ref(), rust_wasm.as_ref(), "--".as_ref(), "noop".as_ref()],
-            true,
-            warm,
-        ),
-    ];
-    for (what, args, cached, n) in cases {
-        eprintln!("P7: {what} × {n}");
-        if cached {
-            tug.run(&args)?; // fills the cache if needed, and the page cache
-        }
-        let ran = (0..n)
-            .map(|_| tug.run(&args))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        record(&mut r.p7.runs, what, &ran);
-    }
+    r.p7.runs
+        .extend(tug_runs(quick, &tug, "JavaScript", &startup, rust_wasm)?);
 
     let host = PluginHost::with_options(HostOptions {
         cache: CacheMode::Dir(tug.cache.clone()),

@@ -250,7 +250,8 @@ pub async fn p6(
     let _ = std::fs::remove_dir_all(&scratch);
 
     cold_in_process(o, &startup, &tug.cache, client, r).await?;
-    r.p6.runs.extend(tug_runs(quick, &tug, &startup, rust_wasm)?);
+    r.p6.runs
+        .extend(tug_runs(quick, &tug, "Python", &startup, rust_wasm)?);
 
     // Sizes (the Rust plugin's artifact is in this cache since its `tug run`).
     let host = PluginHost::with_options(HostOptions {
@@ -383,25 +384,32 @@ async fn cold_in_process(
     Ok(())
 }
 
-/// `tug run` of the trivial plugin (cached, then `--no-cache`) and of the Rust plugin's `noop` (cached),
-/// each a process of its own.
-fn tug_runs(quick: bool, tug: &Tug, startup: &Path, rust_wasm: &Path) -> anyhow::Result<Vec<Process>> {
+/// `tug run` of a trivial plugin (`language`: "Python", "JavaScript"; cached, then `--no-cache`) and of
+/// the Rust plugin's `noop` (cached), each a process of its own.
+pub(crate) fn tug_runs(
+    quick: bool,
+    tug: &Tug,
+    language: &str,
+    startup: &Path,
+    rust_wasm: &Path,
+) -> anyhow::Result<Vec<Process>> {
     let (warm, cold) = if quick { (5, 1) } else { (20, 3) };
-    let cases: [(&str, Vec<&std::ffi::OsStr>, bool, usize); 3] = [
+    let file = startup.file_name().unwrap_or_default().to_string_lossy();
+    let cases: [(String, Vec<&std::ffi::OsStr>, bool, usize); 3] = [
         (
-            "Python trivial plugin, cached: `tug run docker_py_startup.wasm`",
+            format!("{language} trivial plugin, cached: `tug run {file}`"),
             vec!["run".as_ref(), startup.as_ref()],
             true,
             warm,
         ),
         (
-            "Python trivial plugin, no cache: `tug run --no-cache docker_py_startup.wasm`",
+            format!("{language} trivial plugin, no cache: `tug run --no-cache {file}`"),
             vec!["run".as_ref(), "--no-cache".as_ref(), startup.as_ref()],
             false,
             cold,
         ),
         (
-            "Rust bench plugin, cached: `tug run bench.wasm -- noop` (tug's own start and end)",
+            "Rust bench plugin, cached: `tug run bench.wasm -- noop` (tug's own start and end)".into(),
             vec!["run".as_ref(), rust_wasm.as_ref(), "--".as_ref(), "noop".as_ref()],
             true,
             warm,
@@ -409,14 +417,14 @@ fn tug_runs(quick: bool, tug: &Tug, startup: &Path, rust_wasm: &Path) -> anyhow:
     ];
     let mut rows = Vec::new();
     for (what, args, cached, n) in cases {
-        eprintln!("P6: {what} × {n}");
+        eprintln!("{language}: {what} × {n}");
         if cached {
             tug.run(&args)?; // fills the cache if needed, and the page cache
         }
         let ran = (0..n)
             .map(|_| tug.run(&args))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        record(&mut rows, what, &ran);
+        record(&mut rows, &what, &ran);
     }
     Ok(rows)
 }

@@ -60,6 +60,47 @@ async function waitReady(s) {
   }
 }
 
+const DONE = Object.freeze({ value: undefined, done: true });
+
+/**
+ * An async iterator over stream `s` that costs one settled promise per item when data is ready (an async
+ * generator's resumption costs the interpreter much more): `buffered()` gives an item already at hand, or
+ * undefined; `step()` reads without waiting and gives `{value, done}`. It waits (`waitReady`) only when
+ * the handle is not ready, and releases the handles at the end, on `return()`, `throw()` or an error.
+ */
+function readyIterator(s, step, buffered = () => undefined) {
+  const slow = async () => {
+    try {
+      await waitReady(s);
+    } catch (e) { s._close(); throw e; }
+    if (s._h === null) return DONE;
+    return next();
+  };
+  const next = () => {
+    try {
+      const b = buffered();
+      if (b !== undefined) return Promise.resolve({ value: b, done: false });
+      if (s._h === null) return Promise.resolve(DONE);
+      if (s._wait) {
+        const p = s._poll ??= s._h.subscribe();
+        if (!p.ready()) return slow();
+      }
+      const r = step();
+      if (r.done) s._close();
+      return Promise.resolve(r);
+    } catch (e) {
+      s._close();
+      return Promise.reject(e);
+    }
+  };
+  return {
+    next,
+    return() { s._close(); return Promise.resolve(DONE); },
+    throw(e) { s._close(); return Promise.reject(e); },
+    [Symbol.asyncIterator]() { return this; },
+  };
+}
+
 /** Base of the SDK's streams: handle release, events, pipe. */
 class HandleStream {
   constructor(handle, fn) {
@@ -213,36 +254,10 @@ export class FrameStream extends HandleStream {
    * that is ready.
    */
   raw() {
-    const self = this;
-    const DONE = { value: undefined, done: true };
-    const slow = async () => {
-      try {
-        await waitReady(self);
-      } catch (e) { self._close(); throw e; }
-      if (self._h === null) return DONE;
-      return next();
-    };
-    const next = () => {
-      try {
-        if (self._h === null) return Promise.resolve(DONE);
-        if (self._wait) {
-          const p = self._poll ??= self._h.subscribe();
-          if (!p.ready()) return slow();
-        }
-        const c = self._chunkSync();
-        if (c === undefined) { self._close(); return Promise.resolve(DONE); }
-        return Promise.resolve({ value: Buffer._wrap(c), done: false });
-      } catch (e) {
-        self._close();
-        return Promise.reject(e);
-      }
-    };
-    return {
-      next,
-      return() { self._close(); return Promise.resolve(DONE); },
-      throw(e) { self._close(); return Promise.reject(e); },
-      [Symbol.asyncIterator]() { return this; },
-    };
+    return readyIterator(this, () => {
+      const c = this._chunkSync();
+      return c === undefined ? DONE : { value: Buffer._wrap(c), done: false };
+    });
   }
 
   /** Reads what is there without waiting for readiness: a wire-format chunk (readMultiplexed), a Frame
@@ -272,7 +287,6 @@ export class FrameStream extends HandleStream {
     const self = this;
     const tty = this.tty;
     let queue = null, qi = 0, rest = null;
-    const DONE = { value: undefined, done: true };
     // Frames of one wire-format chunk into `queue`.
     const parse = (c) => {
       queue = []; qi = 0;
@@ -308,35 +322,7 @@ export class FrameStream extends HandleStream {
         parse(x);
       }
     };
-    const slow = async () => {
-      try {
-        await waitReady(self);
-      } catch (e) { self._close(); throw e; }
-      if (self._h === null) return DONE;
-      return next();
-    };
-    const next = () => {
-      try {
-        if (queue !== null && qi < queue.length) return Promise.resolve({ value: queue[qi++], done: false });
-        if (self._h === null) return Promise.resolve(DONE);
-        if (self._wait) {
-          const p = self._poll ??= self._h.subscribe();
-          if (!p.ready()) return slow();
-        }
-        const r = step();
-        if (r.done) self._close();
-        return Promise.resolve(r);
-      } catch (e) {
-        self._close();
-        return Promise.reject(e);
-      }
-    };
-    return {
-      next,
-      return() { self._close(); return Promise.resolve(DONE); },
-      throw(e) { self._close(); return Promise.reject(e); },
-      [Symbol.asyncIterator]() { return this; },
-    };
+    return readyIterator(self, step, () => (queue !== null && qi < queue.length ? queue[qi++] : undefined));
   }
   [Symbol.asyncIterator]() { return this.frames(); }
 
