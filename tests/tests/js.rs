@@ -53,6 +53,23 @@ fn a_script_runs_as_node_runs_it() {
         assert!(!run.stdout.contains("not reached"), "{args:?}\n{}", run.report());
     }
 
+    // Stacks name the script's own lines (the bundle's source map), as Node's do, without tug's SDK.
+    let source = std::fs::read_to_string(workspace_root().join("plugins/js/script.js")).unwrap();
+    let line = |text: &str| 1 + source.lines().position(|l| l.contains(text)).unwrap();
+    for (mode, text, col) in [
+        ("throw", "thrown on purpose", 11),
+        ("reject", "rejected on purpose", 26),
+    ] {
+        let run = tug_run([&plugin, "--", mode]);
+        let at = format!("at <top level> (script.js:{}:{col})", line(text));
+        assert!(run.stderr.contains(&at), "{at}\n{}", run.report());
+        assert!(
+            !run.stderr.contains("bundle.js") && !run.stderr.contains("tug-sdk"),
+            "{}",
+            run.report()
+        );
+    }
+
     // The same inputs again: the build cache answers, with the same bytes.
     let again = wasm.with_file_name("script-again.wasm");
     let out = Command::new(tug())

@@ -140,7 +140,78 @@ export function fromComponentError(e, fn) {
   }
 }
 
-/** Node-like text for an uncaught error: `Uncaught Name: message`, then the stack as `    at …` lines. */
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+let decoded = null;
+
+/** The bundle's source map (`tug build` appends `globalThis.__tugSourceMap = {sources, mappings}`),
+ * decoded on first use: per generated line, its segments `[column, source, line, column]` (0-based). */
+function sourceMap() {
+  if (decoded !== null) return decoded;
+  const map = globalThis.__tugSourceMap;
+  decoded = { sources: map?.sources ?? [], lines: [] };
+  if (!map || typeof map.mappings !== 'string') return decoded;
+  let src = 0, line = 0, col = 0;
+  for (const text of map.mappings.split(';')) {
+    const segs = [];
+    let gen = 0;
+    for (const seg of text ? text.split(',') : []) {
+      const f = [];
+      let value = 0, shift = 0;
+      for (let i = 0; i < seg.length; i++) {
+        const d = B64.indexOf(seg[i]);
+        value += (d & 31) << shift;
+        if (d & 32) { shift += 5; continue; }
+        f.push(value & 1 ? -(value >>> 1) : value >>> 1);
+        value = 0; shift = 0;
+      }
+      gen += f[0];
+      if (f.length >= 4) {
+        src += f[1]; line += f[2]; col += f[3];
+        segs.push([gen, src, line, col]);
+      }
+    }
+    decoded.lines.push(segs);
+  }
+  return decoded;
+}
+
+/** `bundle.js:LINE:COL` (1-based, as the JS engine reports it) → `[source, line, column]` in the
+ * script's own files, or undefined. */
+function original(line, col) {
+  const m = sourceMap();
+  const segs = m.lines[line - 1];
+  if (!segs || segs.length === 0) return undefined;
+  let hit = segs[0];
+  for (const s of segs) { if (s[0] <= col - 1) hit = s; else break; }
+  return [m.sources[hit[1]], hit[2] + 1, hit[3] + 1];
+}
+
+/** A stack frame `name@file:line:col` as Node prints it, mapped to the script's own file and line; null
+ * for a frame inside tug's SDK or the component's glue (`tug build` names SDK files `tug-sdk/…`). */
+function frame(line) {
+  const m = /^(.*?)@(.*)$/.exec(line);
+  if (!m) return `    ${line}`;
+  let name = m[1] || '<anonymous>';
+  let where = m[2];
+  const at = /^(.*):(\d+):(\d+)$/.exec(where);
+  if (at && /(^|\/)bundle\.js$/.test(at[1])) {
+    const o = original(Number(at[2]), Number(at[3]));
+    // Not from a source file: esbuild's own module helpers.
+    if (!o) return null;
+    {
+      if (/^tug-(sdk|entry)/.test(o[0])) return null;
+      where = `${o[0]}:${o[1]}:${o[2]}`;
+      // esbuild's module wrappers are named by path (`script.js`, `src/app.ts/<`): the module's top level.
+      if (/\.[cm]?[jt]s(\/<)*$/.test(name)) name = '<top level>';
+    }
+  } else if (at && /\/sources\/initializer\.js$/.test(at[1])) {
+    return null;
+  }
+  return `    at ${name} (${where})`;
+}
+
+/** Node-like text for an uncaught error: `Uncaught Name: message`, then the stack as `    at …` lines,
+ * in the script's own files and lines (frames inside tug's SDK are left out). */
 export function formatUncaught(e) {
   if (isComponentError(e)) e = fromComponentError(e, 'a WIT call');
   if (e instanceof Error || (e && typeof e === 'object' && 'message' in e && 'stack' in e)) {
@@ -148,10 +219,14 @@ export function formatUncaught(e) {
     let out = `Uncaught ${name}: ${e.message}\n`;
     if (e instanceof DeniedError) out += `  denied: rule ${e.rule}, field ${e.field ?? '-'}: ${e.denialReason}\n`;
     const stack = typeof e.stack === 'string' ? e.stack.trim() : '';
-    for (const line of stack ? stack.split('\n') : []) {
-      const m = /^(.*?)@(.*)$/.exec(line);
-      out += m ? `    at ${m[1] || '<anonymous>'} (${m[2]})\n` : `    ${line}\n`;
+    const lines = stack ? stack.split('\n') : [];
+    let frames;
+    try {
+      frames = lines.map(frame).filter((f) => f !== null);
+    } catch {
+      frames = lines.map((l) => `    ${l}`);
     }
+    for (const f of frames) out += `${f}\n`;
     return out;
   }
   let text;

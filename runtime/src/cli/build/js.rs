@@ -79,6 +79,8 @@ pub(super) fn prepare(args: &BuildArgs) -> anyhow::Result<Prepared> {
             "--external:wasi:*",
             "--log-level=error",
             "--color=false",
+            "--sourcemap=external",
+            "--sources-content=false",
         ])
         .arg(alias("dockerode"))
         .arg(alias("tug-sdk"))
@@ -98,7 +100,13 @@ pub(super) fn prepare(args: &BuildArgs) -> anyhow::Result<Prepared> {
     if !out.status.success() {
         bail!("build {shown}: {}", esbuild_error(&out.stderr));
     }
-    let text = std::fs::read(&bundle).context("reading the bundle")?;
+    // The map goes into the bundle, its sources named as the script's directory sees them (the SDK's as
+    // `tug-sdk/…`), so that an uncaught error's stack names the script's own files and lines.
+    let map = std::fs::read(work.join("bundle.js.map")).context("reading the source map")?;
+    let map = script_map(&map, &work, &dir, &stable.join("sdk/js")).context("the source map")?;
+    let mut text = std::fs::read(&bundle).context("reading the bundle")?;
+    text.extend_from_slice(format!("\nglobalThis.__tugSourceMap = {map};\n").as_bytes());
+    std::fs::write(&bundle, &text)?;
 
     // The key: the bundle, the toolchain and the WIT, each with its length.
     let mut h = Sha256::new();
@@ -138,6 +146,52 @@ pub(super) fn prepare(args: &BuildArgs) -> anyhow::Result<Prepared> {
             Ok(kept)
         }),
     })
+}
+
+/// esbuild's source map (`bundle.js.map` in `work`) as the JSON the SDK reads: `sources` named relative to
+/// the script's directory `dir` (`app.ts`, `lib/util.ts`, `node_modules/x/index.js`), the SDK's files as
+/// `tug-sdk/…` and the entry as `tug-entry.js`; `mappings` as they are.
+fn script_map(map: &[u8], work: &Path, dir: &Path, sdk: &Path) -> anyhow::Result<String> {
+    let map: serde_json::Value = serde_json::from_slice(map)?;
+    let sources: Vec<String> = map["sources"]
+        .as_array()
+        .context("no sources")?
+        .iter()
+        .map(|s| {
+            let s = s.as_str().unwrap_or_default();
+            if s.contains("tug-entry.js") || s.starts_with('<') {
+                return "tug-entry.js".to_owned();
+            }
+            let abs = lexical(&work.join(s));
+            if let Ok(rel) = abs.strip_prefix(sdk) {
+                format!("tug-sdk/{}", rel.display())
+            } else if let Ok(rel) = abs.strip_prefix(dir) {
+                rel.display().to_string()
+            } else {
+                abs.display().to_string()
+            }
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "sources": sources,
+        "mappings": map["mappings"].as_str().context("no mappings")?,
+    })
+    .to_string())
+}
+
+/// `path` with its `.` and `..` resolved without the filesystem.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The SDK and the WIT written out once per content, under the compile cache's `js-sdk/HASH/` (else
