@@ -36,6 +36,10 @@ const UNGATED: &[(&str, &str)] = &[
         "reads a stream a permitted call opened",
     ),
     (
+        "types.frame-reader.read-multiplexed",
+        "reads a stream a permitted call opened",
+    ),
+    (
         "types.frame-reader.subscribe",
         "a pollable on a permitted call's stream",
     ),
