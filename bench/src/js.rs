@@ -9,13 +9,13 @@ use anyhow::Context;
 use serde_json::Value;
 use tug::{
     engine::Client,
-    host::{cache::CompileCache, CacheMode, HostOptions, PluginHost},
+    host::{CacheMode, HostOptions},
 };
 
 use crate::{
     external,
     plugin::{self, Runner},
-    python::{loadavg, record, tug_runs, Tug},
+    python::{loadavg, record, sizes, tug_runs, Tug},
     report::{
         js::{JS_DEMUX, JS_RAW},
         Results, Throughput,
@@ -70,26 +70,17 @@ pub async fn p7(
     r.p7.runs
         .extend(tug_runs(quick, &tug, "JavaScript", &startup, rust_wasm)?);
 
-    let host = PluginHost::with_options(HostOptions {
-        cache: CacheMode::Dir(tug.cache.clone()),
-        pooling: None,
-    })?;
-    for (what, wasm) in [
-        (
-            "trivial dockerode-style plugin (`dockerode_startup.js`)",
-            startup.as_path(),
-        ),
-        ("`dockerode_bench.js`", bench.as_path()),
-        ("Rust bench plugin (for comparison)", rust_wasm),
-    ] {
-        let bytes = std::fs::read(wasm)?;
-        let key = CompileCache::key(host.engine(), &bytes);
-        let artifact = host
-            .cache()
-            .and_then(|c| std::fs::metadata(c.path(&key)).ok())
-            .map(|m| m.len());
-        r.p7.sizes.push((what.into(), bytes.len() as u64, artifact));
-    }
+    r.p7.sizes = sizes(
+        &tug.cache,
+        &[
+            (
+                "trivial dockerode-style plugin (`dockerode_startup.js`)",
+                startup.as_path(),
+            ),
+            ("`dockerode_bench.js`", bench.as_path()),
+            ("Rust bench plugin (for comparison)", rust_wasm),
+        ],
+    )?;
 
     for n in if quick { vec![5] } else { vec![10, 50] } {
         eprintln!("P7: {n} idle JavaScript instances");

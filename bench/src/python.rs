@@ -254,26 +254,17 @@ pub async fn p6(
         .extend(tug_runs(quick, &tug, "Python", &startup, rust_wasm)?);
 
     // Sizes (the Rust plugin's artifact is in this cache since its `tug run`).
-    let host = PluginHost::with_options(HostOptions {
-        cache: CacheMode::Dir(tug.cache.clone()),
-        pooling: None,
-    })?;
-    for (what, wasm) in [
-        (
-            "trivial docker-py plugin (`docker_py_startup.py`)",
-            startup.as_path(),
-        ),
-        ("`docker_py_bench.py`", bench.as_path()),
-        ("Rust bench plugin (for comparison)", rust_wasm),
-    ] {
-        let bytes = std::fs::read(wasm)?;
-        let key = CompileCache::key(host.engine(), &bytes);
-        let artifact = host
-            .cache()
-            .and_then(|c| std::fs::metadata(c.path(&key)).ok())
-            .map(|m| m.len());
-        r.p6.sizes.push((what.into(), bytes.len() as u64, artifact));
-    }
+    r.p6.sizes = sizes(
+        &tug.cache,
+        &[
+            (
+                "trivial docker-py plugin (`docker_py_startup.py`)",
+                startup.as_path(),
+            ),
+            ("`docker_py_bench.py`", bench.as_path()),
+            ("Rust bench plugin (for comparison)", rust_wasm),
+        ],
+    )?;
 
     let pyrun = Runner::new(
         &bench,
@@ -310,6 +301,29 @@ pub async fn p6(
     lifecycles(o, &pyrun, rust, py, r).await?;
     r.p6.load.push(("at the end of P6".into(), loadavg()));
     Ok(())
+}
+
+/// (plugin, component bytes, compiled artifact bytes in the compile cache at `cache`) of each.
+pub(crate) fn sizes(
+    cache: &Path,
+    plugins: &[(&str, &Path)],
+) -> anyhow::Result<Vec<(String, u64, Option<u64>)>> {
+    let host = PluginHost::with_options(HostOptions {
+        cache: CacheMode::Dir(cache.to_owned()),
+        pooling: None,
+    })?;
+    plugins
+        .iter()
+        .map(|(what, wasm)| {
+            let bytes = std::fs::read(wasm)?;
+            let key = CompileCache::key(host.engine(), &bytes);
+            let artifact = host
+                .cache()
+                .and_then(|c| std::fs::metadata(c.path(&key)).ok())
+                .map(|m| m.len());
+            Ok(((*what).to_owned(), bytes.len() as u64, artifact))
+        })
+        .collect()
 }
 
 /// The trivial plugin loaded and run in-process, without and with the compile cache (as P4).

@@ -106,6 +106,15 @@ pub fn plugin(name: &str) -> PathBuf {
     path
 }
 
+/// `tug build SOURCE` (the output beside it): its exit code and what it said on stderr.
+pub fn tug_build(source: &Path) -> (Option<i32>, String) {
+    let out = Command::new(tug()).arg("build").arg(source).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// The Python plugin `plugins/python/NAME.py` built with `tug build` into `target/python/NAME.wasm`,
 /// once per test binary (tug's build cache makes a rebuild of unchanged inputs a copy).
 pub fn python_plugin(name: &str) -> PathBuf {

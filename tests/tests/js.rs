@@ -3,17 +3,9 @@
 //! under `node`, and the dockerode-style tours (`plugins/js/tour.js`, `tour.ts`) run a whole workflow
 //! under `untrusted` and `ci`.
 
-use std::{path::Path, process::Command};
+use std::process::Command;
 
-use tug_e2e::{attack::policy, js_plugin, tug, tug_run, unique, workspace_root, Run};
-
-fn build_error(source: &Path) -> (Option<i32>, String) {
-    let out = Command::new(tug()).arg("build").arg(source).output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use tug_e2e::{attack::policy, js_plugin, tug, tug_build, tug_run, unique, workspace_root, Run};
 
 /// A script's argv, exit codes and uncaught errors are Node's; its top-level `await` runs at `tug run`
 /// time; a second build of the same inputs is a cache hit with the same bytes; a syntax error, a type
@@ -86,14 +78,14 @@ fn a_script_runs_as_node_runs_it() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.js");
     std::fs::write(&bad, "const a = 1;\nconst b = ;\n").unwrap();
-    let (code, said) = build_error(&bad);
+    let (code, said) = tug_build(&bad);
     assert_eq!(code, Some(125), "{said}");
     assert_eq!(said.lines().count(), 1, "{said}");
     assert!(said.contains("bad.js:2:10: Unexpected \";\""), "{said}");
     // TypeScript's syntax errors come from the type check; without it, from esbuild.
     let bad_ts = dir.path().join("bad_ts.ts");
     std::fs::write(&bad_ts, "const a: number = 1;\nconst b: number = ;\n").unwrap();
-    let (code, said) = build_error(&bad_ts);
+    let (code, said) = tug_build(&bad_ts);
     assert_eq!(code, Some(125), "{said}");
     assert!(
         said.contains("bad_ts.ts:2:19: TS1109 Expression expected."),
@@ -114,7 +106,7 @@ fn a_script_runs_as_node_runs_it() {
          await c.top({ ps_args: 5 });\n",
     )
     .unwrap();
-    let (code, said) = build_error(&typed);
+    let (code, said) = tug_build(&typed);
     assert_eq!(code, Some(125), "{said}");
     assert_eq!(said.lines().count(), 1, "{said}");
     assert!(
@@ -127,7 +119,7 @@ fn a_script_runs_as_node_runs_it() {
         "import Docker from 'dockerode';\nimport pad from 'left-pad';\n",
     )
     .unwrap();
-    let (code, said) = build_error(&missing);
+    let (code, said) = tug_build(&missing);
     assert_eq!(code, Some(125), "{said}");
     assert_eq!(said.lines().count(), 1, "{said}");
     assert!(
@@ -136,7 +128,7 @@ fn a_script_runs_as_node_runs_it() {
     );
     let other = dir.path().join("app.rb");
     std::fs::write(&other, "puts 1\n").unwrap();
-    let (code, said) = build_error(&other);
+    let (code, said) = tug_build(&other);
     assert_eq!(code, Some(125), "{said}");
     assert!(said.contains("app.rb: not a Python (.py), JavaScript"), "{said}");
     assert!(!dir.path().join("bad.wasm").exists() && !dir.path().join("missing.wasm").exists());

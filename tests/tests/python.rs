@@ -2,23 +2,12 @@
 //! against the real daemon — a plain script behaves as under `python SCRIPT.py`, and an unchanged
 //! docker-py script (`plugins/python/docker_tour.py`) works under `untrusted` and `ci`.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::{path::PathBuf, process::Command};
 
-use tug_e2e::{docker, python_plugin, tug, tug_run, tug_run_with, workspace_root, TEST_IMAGE};
+use tug_e2e::{docker, python_plugin, tug, tug_build, tug_run, tug_run_with, workspace_root, TEST_IMAGE};
 
 fn built(name: &str) -> PathBuf {
     python_plugin(name)
-}
-
-fn build_error(source: &Path) -> (Option<i32>, String) {
-    let out = Command::new(tug()).arg("build").arg(source).output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// A script's argv, exit codes and tracebacks are CPython's; a second build of the same inputs is a
@@ -77,7 +66,7 @@ fn a_script_runs_as_python_runs_it() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.py");
     std::fs::write(&bad, "import os\nx = (1,\nprint(x)\n").unwrap();
-    let (code, said) = build_error(&bad);
+    let (code, said) = tug_build(&bad);
     assert_eq!(code, Some(125), "{said}");
     assert_eq!(said.lines().count(), 1, "{said}");
     assert!(
@@ -86,7 +75,7 @@ fn a_script_runs_as_python_runs_it() {
     );
     let missing = dir.path().join("missing.py");
     std::fs::write(&missing, "import json\nimport no_such_module_anywhere\n").unwrap();
-    let (code, said) = build_error(&missing);
+    let (code, said) = tug_build(&missing);
     assert_eq!(code, Some(125), "{said}");
     assert!(
         said.contains("missing.py:2: cannot import no_such_module_anywhere"),
@@ -382,7 +371,7 @@ fn a_scripts_own_modules_and_newer_syntax_are_built() {
 
     let bad = d.join("newer_bad.py");
     std::fs::write(&bad, format!("# {stamp}\ntype T = int\nx = (1,\n")).unwrap();
-    let (code, said) = build_error(&bad);
+    let (code, said) = tug_build(&bad);
     assert_eq!(code, Some(125), "{said}");
     assert_eq!(said.lines().count(), 1, "{said}");
     assert!(
