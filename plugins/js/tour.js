@@ -6,7 +6,7 @@
 //
 //   tug build plugins/js/tour.js && tug run --policy ci tour.wasm -- <unique-suffix>
 
-import Docker, { DeniedError, NotFoundError, tar } from 'dockerode';
+import Docker, { DeniedError, NotFoundError, demux, tar } from 'dockerode';
 
 const IMAGE = 'tug-test/busybox:latest';
 const suffix = (process.argv[2] || `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`)
@@ -95,6 +95,34 @@ await step('logs', async () => {
   check(only('stdout') === 'stdout:out1,stdout:out2,stdout:out3' && only('stderr') === 'stderr:err1,stderr:err2,stderr:err3',
     `frames ${frames.join(',')}`);
   await c.remove({ force: true });
+  // A TTY's logs are raw bytes, in 'data' events as in the Buffer; 3 MB of output in frames larger than a
+  // read comes whole, and `demux` of the not-followed Buffer has the same bytes.
+  const t = await create({ Cmd: ['sh', '-c', 'echo tty-one; echo tty-two'], Tty: true });
+  await t.start();
+  await t.wait();
+  const chunks = [];
+  const raw = await t.logs({ follow: true, stdout: true, stderr: true });
+  await new Promise((resolve, reject) => {
+    raw.on('data', (d) => chunks.push(d));
+    raw.on('end', resolve);
+    raw.on('error', reject);
+  });
+  const ttyText = Buffer.concat(chunks).toString();
+  check(ttyText === 'tty-one\r\ntty-two\r\n', `tty logs ${JSON.stringify(ttyText)}`);
+  check((await t.logs({ stdout: true })).toString() === ttyText, 'tty logs without follow');
+  await t.remove({ force: true });
+  const big = await create({ Cmd: ['sh', '-c', "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo done >&2"], Tty: false });
+  await big.start();
+  await big.wait();
+  let outBytes = 0, errText = '';
+  for await (const f of await big.logs({ follow: true, stdout: true, stderr: true })) {
+    if (f.stream === 'stderr') errText += f.toString();
+    else if (f.every((b) => b === 0x78 || b === 0x0a)) outBytes += f.length;
+  }
+  check(outBytes === 3000001 && errText === 'done\n', `3 MB of logs: ${outBytes} bytes, stderr ${JSON.stringify(errText)}`);
+  const { stdout: bigOut } = demux(await big.logs({ stdout: true, stderr: true }));
+  check(bigOut.length === 3000001, `3 MB of logs without follow: ${bigOut.length}`);
+  await big.remove({ force: true });
 });
 
 await step('exec', async () => {

@@ -40,6 +40,10 @@ const UNGATED: &[(&str, &str)] = &[
         "reads a stream a permitted call opened",
     ),
     (
+        "types.frame-reader.into-stream",
+        "reads a stream a permitted call opened",
+    ),
+    (
         "types.frame-reader.subscribe",
         "a pollable on a permitted call's stream",
     ),

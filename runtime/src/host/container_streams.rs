@@ -12,8 +12,9 @@ use super::{
     call::{Call, HostEngine, Reentry},
     containers::container_path,
     error::HostResult,
+    input_streams::BodyInputStream,
     query::QueryExt,
-    resources::{BodyInputStream, HostAttachedSocket, HostFrameReader, HostJsonStream, HostUpload},
+    resources::{HostAttachedSocket, HostFrameReader, HostJsonStream, HostUpload},
     state::HostState,
     system::path_stat,
 };

@@ -16,8 +16,9 @@ use super::{
     call::HostEngine,
     error::HostResult,
     images::repo_tag,
+    input_streams::BodyInputStream,
     query::{auth_json, pairs_json, registry_auth, QueryExt},
-    resources::{BodyInputStream, Confirm, HostJsonStream, HostProgressUpload, HostUpload, Watch},
+    resources::{Confirm, HostJsonStream, HostProgressUpload, HostUpload, Watch},
     state::HostState,
 };
 use crate::{

@@ -18,6 +18,7 @@ pub mod error;
 mod exec;
 mod image_streams;
 mod images;
+pub mod input_streams;
 pub mod linker;
 mod load;
 mod networks;

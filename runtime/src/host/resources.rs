@@ -10,7 +10,7 @@ use tokio::{
     sync::mpsc::{self, error::TrySendError},
     task::JoinHandle,
 };
-use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 
 use crate::engine::{
     decode::stdcopy::HEADER, BodyReader, Frame, FrameReader, JsonStream, PendingResponse,
@@ -19,8 +19,6 @@ use crate::engine::{
 
 /// The most a plugin may write into an upload or stdin stream in one `write`.
 const MAX_WRITE: usize = 256 * 1024;
-/// The most a read of a raw stream gathers from several chunks.
-const MAX_GATHER: usize = 256 * 1024;
 /// The frame size used when a pollable reads ahead.
 const READ_AHEAD: usize = 64 * 1024;
 
@@ -290,101 +288,6 @@ pub struct HostFrameReader(pub Frames);
 impl Pollable for HostFrameReader {
     async fn ready(&mut self) {
         self.0.ready().await
-    }
-}
-
-/// A `raw-stream` download (archive, export, image save) as a `wasi:io` `input-stream`: reads hand out the
-/// response body's chunks as hyper received them, split to the size asked for, with no task in between
-/// and no copy on the host's side (wasmtime-wasi's `AsyncReadStream` would read through a task into
-/// 64 KiB buffers of its own).
-pub struct BodyInputStream {
-    body: BodyReader,
-    /// Read ahead: the rest of a chunk.
-    chunk: Bytes,
-    /// How the body ended, once it did (an error is reported once, then `Closed`).
-    end: Option<Option<std::io::Error>>,
-}
-
-impl BodyInputStream {
-    /// Wraps a response body.
-    pub fn new(body: BodyReader) -> Self {
-        BodyInputStream {
-            body,
-            chunk: Bytes::new(),
-            end: None,
-        }
-    }
-
-    fn poll_fill(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        use std::task::Poll;
-        if !self.chunk.is_empty() || self.end.is_some() {
-            return Poll::Ready(());
-        }
-        match self.body.poll_chunk(cx) {
-            Poll::Ready(Ok(Some(chunk))) => self.chunk = chunk,
-            Poll::Ready(Ok(None)) => self.end = Some(None),
-            Poll::Ready(Err(e)) => self.end = Some(Some(e)),
-            Poll::Pending => return Poll::Pending,
-        }
-        Poll::Ready(())
-    }
-}
-
-impl InputStream for BodyInputStream {
-    fn read(&mut self, size: usize) -> StreamResult<Bytes> {
-        // Take what has arrived without waiting.
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        let _ = self.poll_fill(&mut cx);
-        let len = self.chunk.len();
-        if len >= size.min(MAX_GATHER) || (len > 0 && size <= len * 2) {
-            let n = size.min(self.chunk.len());
-            return Ok(self.chunk.split_to(n));
-        }
-        if !self.chunk.is_empty() {
-            // A big read and small chunks (the daemon sends 32 KiB ones): gather what has already
-            // arrived, up to the size asked for, into one buffer. wasmtime copies the bytes out of a
-            // chunk into a `Vec` anyway; gathering does that copy here, and the `Vec` is handed over
-            // without another, in one call instead of one per chunk.
-            let cap = size.min(MAX_GATHER);
-            let mut out = Vec::with_capacity(cap);
-            let first = std::mem::take(&mut self.chunk);
-            let n = first.len().min(cap);
-            out.extend_from_slice(&first[..n]);
-            self.chunk = first.slice(n..);
-            while out.len() < cap && self.chunk.is_empty() {
-                match self.body.poll_chunk(&mut cx) {
-                    std::task::Poll::Ready(Ok(Some(chunk))) => {
-                        let n = chunk.len().min(cap - out.len());
-                        out.extend_from_slice(&chunk[..n]);
-                        self.chunk = chunk.slice(n..);
-                    }
-                    std::task::Poll::Ready(Ok(None)) => {
-                        self.end = Some(None);
-                        break;
-                    }
-                    std::task::Poll::Ready(Err(e)) => {
-                        self.end = Some(Some(e));
-                        break;
-                    }
-                    std::task::Poll::Pending => break,
-                }
-            }
-            return Ok(Bytes::from(out));
-        }
-        match &mut self.end {
-            None => Ok(Bytes::new()),
-            Some(e) => match e.take() {
-                Some(e) => Err(StreamError::LastOperationFailed(e.into())),
-                None => Err(StreamError::Closed),
-            },
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl Pollable for BodyInputStream {
-    async fn ready(&mut self) {
-        std::future::poll_fn(|cx| self.poll_fill(cx)).await
     }
 }
 

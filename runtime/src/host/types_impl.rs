@@ -2,11 +2,12 @@
 
 use bytes::Bytes;
 use wasmtime::component::Resource;
-use wasmtime_wasi::p2::{subscribe, DynOutputStream, DynPollable};
+use wasmtime_wasi::p2::{subscribe, DynInputStream, DynOutputStream, DynPollable};
 
 use super::{
     bindings::types::{self, Error as WitError, Frame, StreamKind},
     error::{invalid, HostResult, IntoHost},
+    input_streams::WireInputStream,
     query::QueryExt,
     resources::{self as res, close, ChannelOutputStream},
     state::HostState,
@@ -75,6 +76,15 @@ impl types::HostFrameReader for HostState {
     ) -> HostResult<Option<Vec<u8>>> {
         let r = self.table.get_mut(&this)?;
         r.0.next_multiplexed(max_bytes as usize).await.into_host()
+    }
+
+    async fn into_stream(
+        &mut self,
+        this: Resource<res::HostFrameReader>,
+    ) -> wasmtime::Result<Resource<DynInputStream>> {
+        let reader = self.table.delete(this)?;
+        let stream: DynInputStream = Box::new(WireInputStream::new(reader.0));
+        Ok(self.table.push(stream)?)
     }
 
     async fn subscribe(

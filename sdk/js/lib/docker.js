@@ -47,8 +47,9 @@ function seconds(v) { return v instanceof Date ? Math.floor(v.getTime() / 1000) 
 /** Logs (container, service, task): a Buffer without `follow` (multiplexed unless the TTY is on, as
  * dockerode's), else a FrameStream. */
 async function logsOf(reader, fn, opts) {
-  if (opts.follow && opts.follow !== 'false' && opts.follow !== '0') return new FrameStream(reader, fn, { wait: true });
-  return new FrameStream(reader, fn, { wait: false }).collect();
+  const intoStream = INTERFACES.types.FrameReader.intoStream;
+  if (opts.follow && opts.follow !== 'false' && opts.follow !== '0') return new FrameStream(reader, fn, { wait: true, intoStream });
+  return new FrameStream(reader, fn, { wait: false, intoStream }).collect();
 }
 
 function splitSpec(opts, queryKeys) {

@@ -16,6 +16,7 @@ import { fromComponentError, isComponentError, TransportError } from './errors.j
 
 const MAX_FRAME = 1 << 20; // bytes asked of each frame-reader call
 const READ_CHUNK = 65536n; // bytes asked of each input-stream read
+const MAX_READ = BigInt(MAX_FRAME); // bytes asked of each read of a frame-reader's input-stream
 const WRITE_MAX = 4096; // wasi blocking-write-and-flush takes at most 4096 bytes per call
 const KINDS = ['stdin', 'stdout', 'stderr', 'system'];
 const KIND_BYTE = { stdin: 0, stdout: 1, stderr: 2, system: 3 };
@@ -205,11 +206,22 @@ class HandleStream {
  * before each frame unless `tty`), which is also what 'data' events and `pipe` carry, as in dockerode.
  */
 export class FrameStream extends HandleStream {
-  constructor(handle, fn, { wait = true } = {}) {
+  /**
+   * `handle` is a frame-reader or an attached-socket. `intoStream` (a frame-reader's `into-stream`) turns
+   * the reader into a wasi input-stream of the wire format at once: a JavaScript guest copies a stream
+   * read into its memory for about 1 ns a byte, and lifts a `list<u8>` result for about 20.
+   */
+  constructor(handle, fn, { wait = true, intoStream } = {}) {
     super(handle, fn);
     this._wait = wait;
     this._tty = undefined;
-    this._rm = typeof handle.readMultiplexed === 'function';
+    this._in = false; // reading an input-stream
+    if (intoStream) {
+      this._tty = guard(fn, () => handle.tty());
+      this._h = guard(fn, () => intoStream(handle));
+      this._in = true;
+    }
+    this._rm = this._in || typeof handle.readMultiplexed === 'function';
   }
   /** Whether the process has a TTY (then all output is raw 'stdout' bytes, without headers). */
   get tty() {
@@ -217,15 +229,26 @@ export class FrameStream extends HandleStream {
     return this._tty;
   }
 
+  /** A wire-format chunk (waiting for one if none has arrived), or undefined at the end. */
+  _wireSync(h) {
+    if (!this._in) {
+      const c = guard(this._fn, () => h.readMultiplexed(MAX_FRAME));
+      if (c === undefined) this._end();
+      return c;
+    }
+    try {
+      return h.blockingRead(MAX_READ);
+    } catch (e) {
+      if (isComponentError(e) && e.payload.tag === 'closed') { this._end(); return undefined; }
+      throw fromComponentError(e, this._fn);
+    }
+  }
+
   /** The next chunk in wire format without waiting for readiness, or undefined at the end. */
   _chunkSync() {
     const h = this._h;
     if (h === null) return undefined;
-    if (this._rm) {
-      const c = guard(this._fn, () => h.readMultiplexed(MAX_FRAME));
-      if (c === undefined) { this._end(); return undefined; }
-      return c;
-    }
+    if (this._rm) return this._wireSync(h);
     const f = guard(this._fn, () => h.next(MAX_FRAME));
     if (f === undefined) { this._end(); return undefined; }
     if (this.tty) return f.data;
@@ -260,16 +283,13 @@ export class FrameStream extends HandleStream {
     });
   }
 
-  /** Reads what is there without waiting for readiness: a wire-format chunk (readMultiplexed), a Frame
+  /** Reads what is there without waiting for readiness: a wire-format chunk (readMultiplexed, or the
+   * input-stream), a Frame
    * (next), or undefined at the end. */
   _readSync() {
     const h = this._h;
     if (h === null) return undefined;
-    if (this._rm) {
-      const c = guard(this._fn, () => h.readMultiplexed(MAX_FRAME));
-      if (c === undefined) this._end();
-      return c;
-    }
+    if (this._rm) return this._wireSync(h);
     const f = guard(this._fn, () => h.next(MAX_FRAME));
     if (f === undefined) { this._end(); return undefined; }
     const d = f.data;

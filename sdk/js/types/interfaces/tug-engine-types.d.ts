@@ -237,6 +237,12 @@ declare module 'tug:engine/types@0.1.0' {
     */
     readMultiplexed(maxBytes: number): Uint8Array | undefined;
     /**
+    * The rest of the output as an `input-stream` of bytes in the format `read-multiplexed` gives, from
+    * where this reader stopped. A read waits for nothing and hands out what has arrived; a frame is split
+    * (each piece behind a header of its own) only when a read has no room for it. Consumes the reader.
+    */
+    static intoStream(this_: FrameReader): InputStream;
+    /**
     * Ready when `next` will not wait.
     */
     subscribe(): Pollable;
