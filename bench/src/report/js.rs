@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::{find, python::Process, quantile, Density, Target, Throughput};
 
 /// The JavaScript plugin reading dockerode's logs stream (the engine's multiplexed bytes).
-pub const JS_RAW: &str = "JavaScript plugin, dockerode's stream (`read-multiplexed`)";
+pub const JS_RAW: &str = "JavaScript plugin, dockerode's stream (`into-stream`)";
 /// The JavaScript plugin iterating demultiplexed frames.
 pub const JS_DEMUX: &str = "JavaScript plugin, demultiplexed frames (`for await`)";
 
@@ -69,9 +69,10 @@ The JavaScript plugin is `bench/js/dockerode_bench.js`, dockerode-style code ove
 (`sdk/js`), built with `tug build` (esbuild, componentize-js 0.23 / StarlingMonkey, which interprets: \
 there is no JIT in the component) and run in-process by `PluginHost` under the `trusted` policy like the \
 Rust plugin; it times itself with `performance.now()` (in the sandbox: `wasi:clocks`). Logs: `logs ID` \
-reads dockerode's stream of `container.logs({follow: true})`, the engine's multiplexed bytes in large \
-chunks (`frame-reader.read-multiplexed`), as a dockerode user pipes it to `demuxStream`; `frames ID` \
-iterates the demultiplexed frames (`frame-reader.next`, one call per log line). curl and dockerode's \
+reads dockerode's stream of `container.logs({follow: true})`, the engine's multiplexed bytes as they \
+arrive, from the `input-stream` the SDK turns the logs' `frame-reader` into (`frame-reader.into-stream`), \
+as a dockerode user pipes it to `demuxStream`; `frames ID` iterates the same bytes split into frames in \
+JavaScript (`for await`, one item per log line). curl and dockerode's \
 stream count the bytes on the wire; 8 bytes per frame (the Rust plugin's frame count) come off theirs, \
 as in P2, so that MB/s compare payload. The clients take turns, in rounds of one read each, the best of \
 each. The trivial plugin `bench/js/dockerode_startup.js` is `await new Docker().version()` (one \
