@@ -84,7 +84,7 @@ impl Runner {
                 identity.run_id.clone(),
                 identity.labels(),
             )),
-            audit: None,
+            observers: Vec::new(),
             masker: Masker::new(Vec::<String>::new()),
         }
     }

@@ -43,7 +43,7 @@ async fn run(
                 wall_time: Some(wall),
                 ..RunLimits::default()
             },
-            audit: None,
+            observers: Vec::new(),
             masker: tug::policy::audit::Masker::new(Vec::<String>::new()),
             gate: Arc::new(Gate::new(
                 Arc::new(Policy::profile("untrusted").unwrap()),

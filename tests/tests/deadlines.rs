@@ -188,13 +188,13 @@ fn bad_values_are_one_line_and_125() {
     let help = Command::new(tug()).args(["run", "--help"]).output().unwrap();
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8_lossy(&help.stdout);
-    for said in ["--grace", "125", "124", "130", "10 s"] {
+    for said in ["--grace", "125", "124", "130", "69", "77", "10 s", "--json"] {
         assert!(text.contains(said), "--help says {said}\n{text}");
     }
 }
 
 /// Engines that cannot be reached — nothing listening, a closed port, a listener that never answers, one
-/// that answers garbage — are refused before the plugin starts: exit 125 and one line naming the engine,
+/// that answers garbage — are refused before the plugin starts: exit 69 and one line naming the engine,
 /// within the ping's budget (here `--timeout 5`). A policy may let the plugin start without one; then the
 /// error is said once, not once per kind of object.
 #[test]
@@ -235,7 +235,7 @@ fn an_engine_that_cannot_be_reached_is_refused_before_the_plugin_starts() {
         let t0 = Instant::now();
         let run = tug_run(["--engine", url, "--timeout", "5", &hello]);
         let took = t0.elapsed();
-        assert_eq!(run.code(), Some(125), "{url}\n{}", run.report());
+        assert_eq!(run.code(), Some(69), "{url}\n{}", run.report());
         assert_eq!(run.stderr.lines().count(), 1, "one line\n{}", run.report());
         assert!(
             run.stderr.contains(&format!("engine default ({url})")) && run.stderr.contains("not started"),

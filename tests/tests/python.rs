@@ -144,7 +144,7 @@ fn docker_py_builds_under_ci() {
     let run = tug_run(["--policy", "ci", &wasm, "--", "images"]);
     run.assert_success().assert_stdout_line("PASS build_save_load:");
     let denied = tug_run([&wasm, "--", "images"]);
-    assert_eq!(denied.code(), Some(1), "{}", denied.report());
+    assert_eq!(denied.code(), Some(77), "{}", denied.report());
     denied
         .assert_stdout_line("FAIL build_save_load: PolicyDenied: 403")
         .assert_stdout_line("rule `operations.build`");
@@ -222,7 +222,7 @@ fn docker_py_pushes_and_pulls_with_the_local_registry_under_ci() {
     let run = tug_run(["--policy", "ci", &wasm, "--", "registry"]);
     run.assert_success().assert_stdout_line("PASS push_pull:");
     let denied = tug_run([&wasm, "--", "registry"]);
-    assert_eq!(denied.code(), Some(1), "{}", denied.report());
+    assert_eq!(denied.code(), Some(77), "{}", denied.report());
     denied
         .assert_stdout_line("FAIL push_pull: PolicyDenied: 403")
         .assert_stdout_line("rule `operations.images`");
@@ -309,7 +309,7 @@ fn the_typed_python_layer_runs_under_untrusted_and_edits_registry_images_under_c
     let run = tug_run(["--policy", "ci", &wasm, "--", "registry", &base]);
     run.assert_success().assert_stdout_line("PASS registry: 'sha256:");
     let denied = tug_run([&wasm, "--", "registry", &base]);
-    assert_eq!(denied.code(), Some(1), "{}", denied.report());
+    assert_eq!(denied.code(), Some(77), "{}", denied.report());
     denied.assert_stdout_line("FAIL registry: PolicyDenied");
 }
 

@@ -186,7 +186,7 @@ fn under_untrusted_the_push_is_refused_naming_the_rule() {
     let base = push_base(&u, work.path());
     let new = format!("tug-pd/refused-{u}");
     let run = tug_run(args(&built(), &[], &base, &new, "-"));
-    assert_eq!(run.code(), Some(1), "{}", run.report());
+    assert_eq!(run.code(), Some(77), "{}", run.report());
     run.assert_stdout_line("PASS pull_lazy:")
         .assert_stdout_line("PASS edit:");
     let refused = line(&run, "FAIL push:");

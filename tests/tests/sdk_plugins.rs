@@ -187,7 +187,7 @@ fn matrix_runs_every_image_and_fails_when_one_does() {
         "--".as_ref(),
         "true".as_ref(),
     ]);
-    assert_eq!(run.code(), Some(1), "{}", run.report());
+    assert_eq!(run.code(), Some(77), "{}", run.report());
     assert!(
         run.stderr.contains(
             "error: denied by rule images (field Image): image alpine:3 is not one policy untrusted allows"

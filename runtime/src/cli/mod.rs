@@ -11,6 +11,7 @@ use crate::engine::{Client, EngineConfig, Request};
 pub mod build;
 pub mod compile;
 pub mod image;
+pub mod report;
 pub mod run;
 
 pub use run::RunArgs;
@@ -34,9 +35,14 @@ pub enum Command {
     /// Run a plugin (a WASI 0.2 component) against the engine; tug exits with the plugin's exit code.
     ///
     /// Exit codes of tug itself: 125 when the plugin cannot be run (a bad flag or value, a bad policy, no
-    /// such file, not a component, an import tug does not provide, an engine that cannot be reached), 134
-    /// when the plugin traps, 124 when it runs out of time, 137 when it exceeds a memory, CPU or handle
-    /// limit, 130 when tug is interrupted (SIGINT or SIGTERM).
+    /// such file, not a component, an import tug does not provide), 69 when the engine cannot be reached,
+    /// 77 when the plugin failed (exited non-zero) after the policy denied it a call, 134 when the plugin
+    /// traps, 124 when it runs out of time, 137 when it exceeds a memory, CPU or handle limit, 130 when
+    /// tug is interrupted (SIGINT or SIGTERM); otherwise the plugin's own exit code.
+    ///
+    /// Output: progress bars on a terminal (pulls, pushes, builds, loads, archive transfers), never in
+    /// the plugin's stdout; `--json` events; `--summary`; under GitHub Actions, annotations and the step
+    /// summary. See docs/cli.md.
     ///
     /// Budgets: reaching the engine (/_ping) and the sweep of what killed runs left take at most 10 s each
     /// (the ping also at most --timeout); the plugin at most --timeout (or the policy's wall_time); the

@@ -19,17 +19,19 @@ use std::{
 use anyhow::{bail, Context};
 use tokio::sync::watch;
 
+use super::report::{JsonTo, Outcome, Report, ReportOptions};
 use crate::{
     engine::{Client, InFlight},
-    host::{Outcome, RunLimits, RunRequest, DEFAULT_ENGINE},
-    policy::{cleanup, run_records::RunRecord, units::Seconds},
+    host::{Outcome as HostOutcome, RunLimits, RunRequest, DEFAULT_ENGINE},
+    policy::{audit::Masker, cleanup, run_records::RunRecord, units::Seconds},
 };
 
-/// One of tug's own lines on its stderr, queued after the plugin's output (`host::output::say`): a reader
-/// that does not read cannot hold tug on its last words.
+/// One of tug's own lines, through the run's report (text on stderr, queued after the plugin's output
+/// so a reader that does not read cannot hold tug on its last words; or a `message` event): `say!(report,
+/// level, format…)`.
 macro_rules! say {
-    ($($t:tt)*) => {
-        crate::host::output::say(&format!($($t)*))
+    ($report:expr, $level:literal, $($t:tt)*) => {
+        $report.say($level, &format!($($t)*))
     };
 }
 
@@ -82,6 +84,17 @@ pub struct RunArgs {
     /// Neither use nor fill the compile cache: compile the plugin now.
     #[arg(long)]
     pub no_cache: bool,
+    /// One JSON event per line (run start, each call with its decision, objects made and removed,
+    /// limits, exit; see docs/cli.md) to FILE, or to stderr without FILE — where tug's own messages
+    /// become events too and progress bars are off.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-")]
+    pub json: Option<std::path::PathBuf>,
+    /// At the end, a short table on stderr: calls by area, denials, objects made and removed.
+    #[arg(long)]
+    pub summary: bool,
+    /// No progress bars, no summary table, no notes: only errors (and the plugin's own output).
+    #[arg(long, short)]
+    pub quiet: bool,
     /// Arguments for the plugin (after `--`).
     #[arg(last = true)]
     pub args: Vec<String>,
@@ -194,42 +207,61 @@ enum Cleanup {
 /// Runs a plugin: see the module documentation. tug's last words wait at most [`LAST_WORDS`] for a
 /// stalled reader.
 pub async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
-    let code = phases(client, args).await;
-    crate::host::output::drain(Some(LAST_WORDS)).await;
-    code
-}
-
-async fn phases(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
-    let signals = Signals::install()?;
-    let mut policy =
-        crate::policy::Policy::load(&args.policy).map_err(|e| anyhow::anyhow!("--policy: {e}"))?;
-    for dir in &args.dirs {
-        policy.preopens.push(preopen(dir)?);
-    }
-    let host = crate::host::PluginHost::with_options(crate::host::HostOptions {
-        cache: if args.no_cache {
-            crate::host::CacheMode::Off
-        } else {
-            crate::host::CacheMode::Default
-        },
-        ..Default::default()
-    })?;
-    let plugin = host.load(&args.plugin)?;
     let name = args
         .plugin
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "plugin".to_owned());
+    let identity = cleanup::RunIdentity::new(&name, args.keep);
+    let (env, masker) = environment(&args)?;
+    let json = args.json.as_ref().map(|p| match p.as_os_str() == "-" {
+        true => JsonTo::Stderr,
+        false => JsonTo::File(p.clone()),
+    });
+    let options = ReportOptions::from_env(json, args.summary, args.quiet);
+    let report = Report::new(&name, &identity.run_id, masker.clone(), options)?;
+    let end = match phases(client, args, &report, identity, env, masker).await {
+        Ok(end) => end,
+        Err(e) => {
+            let message = format!("tug: plugin {name}: {e:#}");
+            report.say("error", &message);
+            End {
+                outcome: Outcome::Invalid,
+                plugin_code: None,
+                message: Some(message),
+            }
+        }
+    };
+    report.finish(end.outcome, end.plugin_code, end.message.as_deref());
+    crate::host::output::drain(Some(LAST_WORDS)).await;
+    Ok(ExitCode::from(end.outcome.code()))
+}
+
+/// How a run ended: its outcome (the exit code), the plugin's own code, and what tug said about it.
+struct End {
+    outcome: Outcome,
+    plugin_code: Option<i32>,
+    message: Option<String>,
+}
+
+impl End {
+    fn said(report: &Report, outcome: Outcome, level: &'static str, message: String) -> End {
+        report.say(level, &message);
+        End {
+            outcome,
+            plugin_code: None,
+            message: Some(message),
+        }
+    }
+}
+
+/// The plugin's environment (`--env`, the policy's pass-through is added later, `--secret`,
+/// `--secret-env`) and the masker of its secrets.
+fn environment(args: &RunArgs) -> anyhow::Result<(Vec<(String, String)>, Masker)> {
     let mut env = Vec::new();
     for kv in &args.env {
         let (k, v) = key_value("--env", kv, false)?;
         env.push((k.to_owned(), v.to_owned()));
-    }
-    // Host variables the policy passes through.
-    for key in &policy.env {
-        if let Ok(v) = std::env::var(key) {
-            env.push((key.clone(), v));
-        }
     }
     let mut secrets = Vec::new();
     for kv in &args.secrets {
@@ -247,14 +279,46 @@ async fn phases(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
         env.push((key.clone(), v.clone()));
         secrets.push(v);
     }
-    let masker = crate::policy::audit::Masker::new(&secrets);
-    let audit = match &args.audit {
-        Some(path) => Some(Arc::new(
+    Ok((env, Masker::new(&secrets)))
+}
+
+async fn phases(
+    client: Client,
+    args: RunArgs,
+    report: &Arc<Report>,
+    identity: cleanup::RunIdentity,
+    mut env: Vec<(String, String)>,
+    masker: Masker,
+) -> anyhow::Result<End> {
+    let signals = Signals::install()?;
+    let mut policy =
+        crate::policy::Policy::load(&args.policy).map_err(|e| anyhow::anyhow!("--policy: {e}"))?;
+    for dir in &args.dirs {
+        policy.preopens.push(preopen(dir)?);
+    }
+    let host = crate::host::PluginHost::with_options(crate::host::HostOptions {
+        cache: if args.no_cache {
+            crate::host::CacheMode::Off
+        } else {
+            crate::host::CacheMode::Default
+        },
+        ..Default::default()
+    })?;
+    let plugin = host.load(&args.plugin)?;
+    let name = identity.plugin.clone();
+    // Host variables the policy passes through.
+    for key in &policy.env {
+        if let Ok(v) = std::env::var(key) {
+            env.push((key.clone(), v));
+        }
+    }
+    let mut observers: Vec<Arc<dyn crate::host::observe::Observer>> = vec![report.clone()];
+    if let Some(path) = &args.audit {
+        observers.push(Arc::new(
             crate::policy::audit::AuditLog::open(path, masker.clone())
                 .with_context(|| format!("--audit {}", path.display()))?,
-        )),
-        None => None,
-    };
+        ));
+    }
     let (wall_time, wall_source) = match args.timeout {
         Some(s) => (Some(s.0), "--timeout".to_owned()),
         None => (
@@ -270,8 +334,9 @@ async fn phases(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     let pinged = tokio::select! {
         r = tokio::time::timeout(ping_budget, client.ping()) => r,
         () = signals.reached(1) => {
-            say!("tug: interrupted while reaching {engine}; plugin {name} was not started");
-            return Ok(ExitCode::from(130));
+            return Ok(End::said(report, Outcome::Interrupted, "error", format!(
+                "tug: interrupted while reaching {engine}; plugin {name} was not started"
+            )));
         }
     };
     let unreachable = match pinged {
@@ -281,16 +346,21 @@ async fn phases(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     if let Some(why) = &unreachable {
         if policy.require_engine {
-            say!("tug: {engine} cannot be reached: {why}; plugin {name} was not started");
-            return Ok(ExitCode::from(125));
+            return Ok(End::said(
+                report,
+                Outcome::Unreachable,
+                "error",
+                format!("tug: {engine} cannot be reached: {why}; plugin {name} was not started"),
+            ));
         }
         say!(
+            report,
+            "warning",
             "tug: {engine} cannot be reached: {why}; policy {} lets plugin {name} start without it",
             policy.name
         );
     }
 
-    let identity = cleanup::RunIdentity::new(&name, args.keep);
     // Recorded before the run makes anything: if tug is killed, a later tug sweeps what it made.
     let record = RunRecord::begin(&identity);
     if unreachable.is_none() {
@@ -298,23 +368,27 @@ async fn phases(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
         tokio::select! {
             r = tokio::time::timeout(START_BUDGET, cleanup::sweep_orphans(&client)) => match r {
                 Ok(swept) if !swept.removed.is_empty() || !swept.failed.is_empty() => {
-                    say!("tug: swept what earlier runs left behind on {engine}: {swept}");
+                    say!(report, "note", "tug: swept what earlier runs left behind on {engine}: {swept}");
                 }
                 Ok(_) => {}
                 Err(_) => say!(
+                    report,
+                    "warning",
                     "tug: the sweep of what earlier runs left on {engine} did not finish within \
                      {START_BUDGET:?}; a later run sweeps the rest"
                 ),
             },
             () = signals.reached(1) => {
                 record.finish();
-                say!("tug: interrupted during the start-up sweep of {engine}; plugin {name} was not started");
-                return Ok(ExitCode::from(130));
+                return Ok(End::said(report, Outcome::Interrupted, "error", format!(
+                    "tug: interrupted during the start-up sweep of {engine}; plugin {name} was not started"
+                )));
             }
         }
     }
 
     // The run: every changing request of the plugin is counted, so the cleanup can wait for it.
+    report.start(&policy.name, &engine);
     let in_flight = InFlight::new();
     let limits = RunLimits {
         wall_time,
@@ -334,7 +408,7 @@ async fn phases(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
             .collect(),
         limits,
         gate: gate.clone(),
-        audit,
+        observers,
         masker,
     };
     let started = Instant::now();
@@ -344,7 +418,7 @@ async fn phases(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
 
     // What the plugin wrote reaches the reader, unless it does not read.
     let drain_limit = match &outcome {
-        Ok(Outcome::TimedOut(_) | Outcome::Interrupted) => Some(STOPPED_DRAIN),
+        Ok(HostOutcome::TimedOut(_) | HostOutcome::Interrupted) => Some(STOPPED_DRAIN),
         _ => wall_time.map(|w| w.saturating_sub(started.elapsed()).max(STOPPED_DRAIN)),
     };
     tokio::select! {
@@ -359,6 +433,7 @@ async fn phases(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
         let who = Who {
             plugin: &name,
             engine: &engine,
+            report,
         };
         let skip = signals.reached(more);
         clean_up(&client, &gate, &in_flight, grace, skip, who, record).await
@@ -367,43 +442,84 @@ async fn phases(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(e) => {
-            say!("tug: plugin {name}: {e:#}");
-            return Ok(ExitCode::from(125));
+            return Ok(End::said(
+                report,
+                Outcome::Invalid,
+                "error",
+                format!("tug: plugin {name}: {e:#}"),
+            ));
         }
     };
     Ok(match outcome {
-        Outcome::Exited(code) => ExitCode::from(code.clamp(0, 255) as u8),
-        Outcome::Interrupted => {
-            match cleaned {
-                Cleanup::Done if identity.keep => {
-                    say!("tug: plugin {name} interrupted; what it created was kept (--keep)")
+        HostOutcome::Exited(code) => {
+            let code = code.clamp(0, 255) as u8;
+            if code != 0 && report.any_denied() {
+                // A run whose plugin failed after the policy refused it something.
+                let mut end = End::said(
+                    report,
+                    Outcome::Denied,
+                    "error",
+                    format!(
+                        "tug: plugin {name} failed (exit {code}) after the policy denied it a call; \
+                     the denials are in the audit (--audit, --json, --summary)"
+                    ),
+                );
+                end.plugin_code = Some(code.into());
+                end
+            } else {
+                End {
+                    outcome: Outcome::Exited(code),
+                    plugin_code: Some(code.into()),
+                    message: None,
                 }
-                Cleanup::Done => say!("tug: plugin {name} interrupted; what it created was removed"),
-                Cleanup::Left => say!("tug: plugin {name} interrupted"),
             }
-            ExitCode::from(130)
         }
-        Outcome::LimitExceeded(message) => {
-            say!("tug: {message}");
-            ExitCode::from(137)
+        HostOutcome::Interrupted => {
+            let message = match cleaned {
+                Cleanup::Done if identity.keep => {
+                    format!("tug: plugin {name} interrupted; what it created was kept (--keep)")
+                }
+                Cleanup::Done => format!("tug: plugin {name} interrupted; what it created was removed"),
+                Cleanup::Left => format!("tug: plugin {name} interrupted"),
+            };
+            End::said(report, Outcome::Interrupted, "error", message)
         }
-        Outcome::Trapped(message) => {
-            say!("tug: {message}");
-            ExitCode::from(134)
+        HostOutcome::LimitExceeded(message) => {
+            report.limit(limit_of(&message), &message);
+            End::said(report, Outcome::Limit, "error", format!("tug: {message}"))
         }
-        Outcome::TimedOut(limit) => {
-            say!(
-                "tug: plugin {name} ran out of time: the wall-clock limit of {limit:?} passed ({wall_source})"
+        HostOutcome::Trapped(message) => {
+            End::said(report, Outcome::Trapped, "error", format!("tug: {message}"))
+        }
+        HostOutcome::TimedOut(limit) => {
+            let message = format!(
+                "plugin {name} ran out of time: the wall-clock limit of {limit:?} passed ({wall_source})"
             );
-            ExitCode::from(124)
+            report.limit("wall_time", &message);
+            End::said(report, Outcome::Timeout, "error", format!("tug: {message}"))
         }
     })
+}
+
+/// Which limit a limit message names (`memory`, `cpu_time`, `handles`), for the `limit` event.
+fn limit_of(message: &str) -> &'static str {
+    let m = message.to_ascii_lowercase();
+    if m.contains("memory") {
+        "memory"
+    } else if m.contains("cpu") {
+        "cpu_time"
+    } else if m.contains("handle") {
+        "handles"
+    } else {
+        "limit"
+    }
 }
 
 /// Who a cleanup's messages name.
 struct Who<'a> {
     plugin: &'a str,
     engine: &'a str,
+    report: &'a Report,
 }
 
 /// Removes what the run made, within `grace`: first waits for the run's requests still on their way (a
@@ -418,7 +534,11 @@ async fn clean_up(
     who: Who<'_>,
     record: RunRecord,
 ) -> Cleanup {
-    let Who { plugin: name, engine } = who;
+    let Who {
+        plugin: name,
+        engine,
+        report: run_report,
+    } = who;
     let run = &gate.run_id;
     let left = format!(
         "what is left of run {run} keeps its label tug.run={run}, and the next tug run on this host removes it"
@@ -438,6 +558,11 @@ async fn clean_up(
         report.failed.extend(names.failed);
         (settled, report)
     };
+    let work = async {
+        let (settled, report) = work.await;
+        run_report.cleanup(&report);
+        (settled, report)
+    };
     tokio::select! {
         r = tokio::time::timeout(grace, work) => match r {
             Ok((true, report)) if report.failed.is_empty() => {
@@ -448,7 +573,7 @@ async fn clean_up(
                 let waiting = if settled { String::new() } else {
                     format!("{} request(s) still unanswered; ", in_flight.now())
                 };
-                say!("tug: cleanup after plugin {name} on {engine}: {waiting}{report}; {left}");
+                say!(run_report, "warning", "tug: cleanup after plugin {name} on {engine}: {waiting}{report}; {left}");
                 Cleanup::Left
             }
             Err(_) => {
@@ -457,6 +582,8 @@ async fn clean_up(
                     n => format!(" ({n} request(s) still unanswered)"),
                 };
                 say!(
+                    run_report,
+                    "warning",
                     "tug: cleanup after plugin {name} did not finish within {grace:?} (--grace): {engine} is \
                      slow or does not answer{waiting}; {left}"
                 );
@@ -464,7 +591,7 @@ async fn clean_up(
             }
         },
         () = skip => {
-            say!("tug: interrupted again: cleanup after plugin {name} on {engine} skipped; {left}");
+            say!(run_report, "warning", "tug: interrupted again: cleanup after plugin {name} on {engine} skipped; {left}");
             Cleanup::Left
         }
     }

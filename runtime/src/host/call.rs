@@ -29,7 +29,7 @@ use super::{
 use crate::{
     engine::{BodyReader, Client, Download, JsonStream, Request, Upload},
     policy::{
-        audit::{AuditEntry, AuditLog, Decision},
+        audit::{AuditEntry, Decision},
         operations::{Op, Target},
         ownership::Resolved,
         Gate,
@@ -130,7 +130,7 @@ pub type CallBody<'a, T> = Pin<Box<dyn Future<Output = Result<T, WitError>> + Se
 pub struct Call {
     op: Op,
     gate: Arc<Gate>,
-    audit: Option<Arc<AuditLog>>,
+    observers: super::observe::Observers,
     plugin: Arc<str>,
     target: Option<String>,
     start: Instant,
@@ -173,6 +173,11 @@ impl Call {
     /// Names the object the call is about, for its audit line.
     pub fn target(&mut self, target: &str) {
         self.target = Some(target.to_owned());
+    }
+
+    /// The taps of the observers that watch this call's stream (progress shown from it), if any.
+    pub fn tap(&self) -> Option<super::observe::Tap> {
+        super::observe::Tap::of(&self.observers, self.op, self.target.as_deref())
     }
 
     /// Records the size of the answer, for the audit line.
@@ -243,7 +248,7 @@ impl Call {
         Call {
             op: self.op,
             gate: self.gate.clone(),
-            audit: self.audit.clone(),
+            observers: self.observers.clone(),
             plugin: self.plugin.clone(),
             target: self.target.clone(),
             start: self.start,
@@ -259,7 +264,9 @@ impl Call {
             return;
         }
         self.recorded = true;
-        let Some(log) = &self.audit else { return };
+        if self.observers.is_empty() {
+            return;
+        }
         let message = match error {
             Some(e) => Some(format!("{e:?}")),
             None if cancelled => Some("cancelled: the run ended before the call finished".to_owned()),
@@ -284,8 +291,8 @@ impl Call {
             bytes: self.bytes,
             error: if denied { None } else { message.as_deref() },
         };
-        if let Err(e) = log.record(&entry) {
-            tracing::warn!("writing the audit log {}: {e}", log.path().display());
+        for o in self.observers.iter() {
+            o.call(&entry);
         }
     }
 
@@ -323,7 +330,7 @@ impl HostState {
         Call {
             op,
             gate: self.gate.clone(),
-            audit: self.audit.clone(),
+            observers: self.observers.clone(),
             plugin: self.plugin.clone(),
             target: None,
             start: Instant::now(),

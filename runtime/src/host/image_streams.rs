@@ -228,7 +228,7 @@ impl image_streams::Host for HostState {
                         }
                         None => Watch::None,
                     };
-                    Ok(HostJsonStream::watched(stream, watch))
+                    Ok(HostJsonStream::watched(stream, watch).tapped(call.tap()))
                 })
             })
             .await;
@@ -302,7 +302,7 @@ impl image_streams::Host for HostState {
                     let req = Request::post(image_path(&repo, "/push"))
                         .opt("tag", Some(tag))
                         .header(http::HeaderName::from_static("x-registry-auth"), auth);
-                    Ok(HostJsonStream::new(call.json_stream(req).await?))
+                    Ok(HostJsonStream::new(call.json_stream(req).await?).tapped(call.tap()))
                 })
             })
             .await;
@@ -319,7 +319,7 @@ impl image_streams::Host for HostState {
                     let resolved = call.resolve(&name).await?;
                     let target = forward_name(&name, &resolved);
                     let dl = call.download(Request::get(image_path(&target, "/get"))).await?;
-                    Ok(Box::new(BodyInputStream::new(dl.body)) as DynInputStream)
+                    Ok(Box::new(BodyInputStream::new(dl.body).tapped(call.tap())) as DynInputStream)
                 })
             })
             .await;
@@ -346,7 +346,7 @@ impl image_streams::Host for HostState {
                     let dl = call
                         .download(Request::get("/images/get").each("names", Some(&targets)))
                         .await?;
-                    Ok(Box::new(BodyInputStream::new(dl.body)) as DynInputStream)
+                    Ok(Box::new(BodyInputStream::new(dl.body).tapped(call.tap())) as DynInputStream)
                 })
             })
             .await;

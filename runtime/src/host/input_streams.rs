@@ -7,7 +7,7 @@ use std::future::Future as _;
 use bytes::Bytes;
 use wasmtime_wasi::p2::{InputStream, Pollable, StreamError, StreamResult};
 
-use super::resources::Frames;
+use super::{observe::Tap, resources::Frames};
 use crate::engine::{decode::stdcopy::HEADER, BodyReader};
 
 /// The most one read hands out.
@@ -23,6 +23,8 @@ pub struct BodyInputStream {
     chunk: Bytes,
     /// How the body ended, once it did (an error is reported once, then `Closed`).
     end: Option<Option<std::io::Error>>,
+    /// Told how many bytes each read hands out; dropped at the end.
+    tap: Option<Tap>,
 }
 
 impl BodyInputStream {
@@ -32,7 +34,14 @@ impl BodyInputStream {
             body,
             chunk: Bytes::new(),
             end: None,
+            tap: None,
         }
+    }
+
+    /// The same, telling `tap` how many bytes each read hands out.
+    pub fn tapped(mut self, tap: Option<Tap>) -> Self {
+        self.tap = tap;
+        self
     }
 
     fn poll_fill(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
@@ -52,6 +61,18 @@ impl BodyInputStream {
 
 impl InputStream for BodyInputStream {
     fn read(&mut self, size: usize) -> StreamResult<Bytes> {
+        let read = self.read_now(size);
+        match (&mut self.tap, &read) {
+            (Some(tap), Ok(b)) => tap.bytes(b.len() as u64),
+            (Some(_), Err(_)) => self.tap = None,
+            (None, _) => {}
+        }
+        read
+    }
+}
+
+impl BodyInputStream {
+    fn read_now(&mut self, size: usize) -> StreamResult<Bytes> {
         // Take what has arrived without waiting.
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         let _ = self.poll_fill(&mut cx);

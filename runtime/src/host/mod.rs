@@ -23,6 +23,7 @@ pub mod linker;
 mod load;
 mod networks;
 mod nodes;
+pub mod observe;
 pub mod output;
 mod plugin_streams;
 mod plugins;

@@ -34,6 +34,17 @@ const QUEUE_LIMIT: usize = 1 << 20;
 /// The most a plugin may write at once (what `check-write` offers).
 const WRITE_CHUNK: usize = 64 * 1024;
 
+/// What wraps each write to tug's stdout and stderr (progress bars take themselves off the terminal
+/// for it and redraw after).
+pub type Suspend = Box<dyn Fn(&mut dyn FnMut()) + Send + Sync>;
+
+static SUSPEND: std::sync::RwLock<Option<Suspend>> = std::sync::RwLock::new(None);
+
+/// Wraps every later write to tug's stdout and stderr in `suspend` (`None`: writes go straight out).
+pub fn suspend_with(suspend: Option<Suspend>) {
+    *SUSPEND.write().unwrap_or_else(|p| p.into_inner()) = suspend;
+}
+
 /// Which of tug's streams a plugin stream goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -85,8 +96,14 @@ impl Sink {
         let mut out = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
         let mut broken = false;
         while let Ok(bytes) = rx.recv() {
-            if !broken && out.write_all(&bytes).is_err() {
-                broken = true;
+            let mut write = || {
+                if !broken && out.write_all(&bytes).is_err() {
+                    broken = true;
+                }
+            };
+            match &*SUSPEND.read().unwrap_or_else(|p| p.into_inner()) {
+                Some(suspend) => suspend(&mut write),
+                None => write(),
             }
             self.queued.fetch_sub(bytes.len(), Ordering::AcqRel);
             self.wake();

@@ -51,7 +51,7 @@ impl plugin_streams::Host for HostState {
                         .opt("name", o.name)
                         .header(header, value)
                         .json_bytes(body);
-                    Ok(HostJsonStream::new(call.json_stream(req).await?))
+                    Ok(HostJsonStream::new(call.json_stream(req).await?).tapped(call.tap()))
                 })
             })
             .await;
@@ -77,7 +77,7 @@ impl plugin_streams::Host for HostState {
                         .query("remote", remote)
                         .header(header, value)
                         .json_bytes(body);
-                    Ok(HostJsonStream::new(call.json_stream(req).await?))
+                    Ok(HostJsonStream::new(call.json_stream(req).await?).tapped(call.tap()))
                 })
             })
             .await;
@@ -97,7 +97,7 @@ impl plugin_streams::Host for HostState {
                     call.gate().registry(&name, "name")?;
                     let (header, value) = auth_header(auth.as_ref());
                     let req = Request::post(plugin_path(&name, "/push")).header(header, value);
-                    Ok(HostJsonStream::new(call.json_stream(req).await?))
+                    Ok(HostJsonStream::new(call.json_stream(req).await?).tapped(call.tap()))
                 })
             })
             .await;

@@ -12,6 +12,7 @@ use tokio::{
 };
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 
+use super::observe::Tap;
 use crate::engine::{
     decode::stdcopy::HEADER, BodyReader, Frame, FrameReader, JsonStream, PendingResponse,
     Result as EngineResult,
@@ -142,6 +143,7 @@ pub struct HostJsonStream {
     stream: JsonStream<BodyReader>,
     peeked: Option<EngineResult<Option<Bytes>>>,
     watch: Watch,
+    tap: Option<Tap>,
 }
 
 impl HostJsonStream {
@@ -156,7 +158,14 @@ impl HostJsonStream {
             stream,
             peeked: None,
             watch,
+            tap: None,
         }
+    }
+
+    /// The same, telling `tap` each document (progress is shown from them).
+    pub fn tapped(mut self, tap: Option<Tap>) -> Self {
+        self.tap = tap;
+        self
     }
 
     /// Reads the next document the watch passes on.
@@ -174,6 +183,12 @@ impl HostJsonStream {
                 (Watch::Confirm(c), Ok(None)) => c.end().await,
                 (Watch::Confirm(c), Err(_)) => c.failed = true,
                 _ => {}
+            }
+            match (&mut self.tap, &doc) {
+                (Some(tap), Ok(Some(d))) => tap.document(d),
+                // The end (or an error): the tap is done.
+                (Some(_), _) => self.tap = None,
+                (None, _) => {}
             }
             return doc;
         }
@@ -314,12 +329,23 @@ pub fn close(shared: &SharedSender) {
 pub struct ChannelOutputStream {
     sender: SharedSender,
     what: &'static str,
+    tap: Option<Tap>,
 }
 
 impl ChannelOutputStream {
     /// A stream writing into a shared channel; `what` names it in errors ("upload body", "stdin").
     pub fn new(sender: SharedSender, what: &'static str) -> Self {
-        ChannelOutputStream { sender, what }
+        ChannelOutputStream {
+            sender,
+            what,
+            tap: None,
+        }
+    }
+
+    /// The same, telling `tap` how many bytes are written.
+    pub fn tapped(mut self, tap: Option<Tap>) -> Self {
+        self.tap = tap;
+        self
     }
 
     fn broken(&self) -> StreamError {
@@ -336,8 +362,14 @@ impl OutputStream for ChannelOutputStream {
         let Some(tx) = sender_of(&self.sender) else {
             return Err(StreamError::Closed);
         };
+        let n = bytes.len() as u64;
         match tx.try_send(bytes) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if let Some(tap) = &mut self.tap {
+                    tap.bytes(n);
+                }
+                Ok(())
+            }
             Err(TrySendError::Full(_)) => Err(StreamError::Trap(wasmtime::format_err!(
                 "write to the {} beyond what check-write permitted",
                 self.what

@@ -87,8 +87,8 @@ pub struct RunRequest {
     pub limits: RunLimits,
     /// The policy gate of this run (its policy and the labels it stamps on what the run creates).
     pub gate: Arc<crate::policy::Gate>,
-    /// Where to write one JSON line per Engine API call, if anywhere.
-    pub audit: Option<Arc<crate::policy::audit::AuditLog>>,
+    /// Who is told about each call and watched stream: the audit log (`--audit`), `tug run`'s report.
+    pub observers: Vec<Arc<dyn super::observe::Observer>>,
     /// Secrets masked in the plugin's forwarded output.
     pub masker: crate::policy::audit::Masker,
 }
@@ -409,7 +409,7 @@ async fn run_store(
         limiter: MemoryLimiter::new(req.limits.memory_bytes),
         plugin: req.name.as_str().into(),
         gate: req.gate,
-        audit: req.audit,
+        observers: req.observers.into(),
         registry: Default::default(),
         staging: Default::default(),
     };

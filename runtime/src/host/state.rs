@@ -6,7 +6,8 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::call::{Engines, RegistryState};
-use crate::policy::{audit::AuditLog, Gate};
+use super::observe::Observers;
+use crate::policy::Gate;
 
 /// The name of the engine `tug run` was given.
 pub const DEFAULT_ENGINE: &str = "default";
@@ -26,8 +27,8 @@ pub struct HostState {
     pub plugin: Arc<str>,
     /// The policy gate every call passes.
     pub gate: Arc<Gate>,
-    /// The audit log, when `tug run --audit FILE` asked for one.
-    pub audit: Option<Arc<AuditLog>>,
+    /// Who is told about each call and watched stream (the audit log, `tug run`'s report).
+    pub observers: Observers,
     /// The daemonless `registry` interface: its client (the host's credentials), only through a permit.
     pub registry: RegistryState,
     /// Bytes of new layers staged so far by the `registry` interface, against `registry.staging`.

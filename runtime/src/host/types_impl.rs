@@ -8,6 +8,7 @@ use super::{
     bindings::types::{self, Error as WitError, Frame, StreamKind},
     error::{invalid, HostResult, IntoHost},
     input_streams::WireInputStream,
+    observe::Tap,
     query::QueryExt,
     resources::{self as res, close, ChannelOutputStream},
     state::HostState,
@@ -124,24 +125,25 @@ async fn answer(
 }
 
 /// Marks an upload's body as taken and returns its channel; it can be taken once.
-fn claim_body(up: &mut res::HostUpload) -> Result<res::SharedSender, WitError> {
+fn claim_body(up: &mut res::HostUpload) -> Result<(res::SharedSender, Option<Tap>), WitError> {
     if up.body_taken {
         return Err(WitError::InvalidArgument(
             "the body of this upload was already taken".into(),
         ));
     }
     up.body_taken = true;
-    Ok(up.sender.clone())
+    Ok((up.sender.clone(), up.call.as_ref().and_then(|c| c.tap())))
 }
 
 /// The body output-stream over a claimed channel.
 fn body_stream(
     state: &mut HostState,
-    claimed: Result<res::SharedSender, WitError>,
+    claimed: Result<(res::SharedSender, Option<Tap>), WitError>,
 ) -> HostResult<Resource<DynOutputStream>> {
     match claimed {
-        Ok(sender) => {
-            let stream: DynOutputStream = Box::new(ChannelOutputStream::new(sender, "upload body"));
+        Ok((sender, tap)) => {
+            let stream: DynOutputStream =
+                Box::new(ChannelOutputStream::new(sender, "upload body").tapped(tap));
             Ok(Ok(state.table.push(stream)?))
         }
         Err(e) => Ok(Err(e)),
@@ -198,13 +200,15 @@ impl types::HostProgressUpload for HostState {
             Ok(response) => response.json_stream().await.map_err(WitError::from),
             Err(e) => Err(e),
         };
+        let tap = call.as_ref().and_then(|c| c.tap());
         let result = match call {
             Some(call) => call.end(result),
             None => result,
         };
         match result {
             Ok(s) => {
-                let stream = res::HostJsonStream::watched(s, watch.unwrap_or(res::Watch::None));
+                let stream =
+                    res::HostJsonStream::watched(s, watch.unwrap_or(res::Watch::None)).tapped(tap);
                 Ok(Ok(self.table.push(stream)?))
             }
             Err(e) => Ok(Err(e)),

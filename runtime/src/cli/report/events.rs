@@ -1,0 +1,189 @@
+//! `tug run --json`: one JSON object per line, each with `event` (its kind) and `time` (RFC 3339, UTC):
+//!
+//! | event | when | fields |
+//! |---|---|---|
+//! | `start` | the plugin is about to start | `run`, `plugin`, `policy`, `engine`, `tug` (version) |
+//! | `call` | a call ended | `operation`, `area`, `target`, `decision` (`allow`/`deny`); on a denial `rule`, `field`, `reason`; `duration_ms`, `bytes`; `error` when it failed |
+//! | `object` | a call made or removed an object, or the cleanup removed (or could not remove) one | `action` (`created`/`removed`/`left`), `kind`, `id`, `by` (`plugin`/`cleanup`), `error` |
+//! | `limit` | a limit ended the run | `limit` (`memory`, `cpu_time`, `handles`, `wall_time`), `message` |
+//! | `message` | one of tug's own lines (with `--json` on stderr only) | `level` (`error`/`warning`/`note`), `text` |
+//! | `exit` | tug is about to exit | `code`, `outcome`, `plugin_code`, `duration_ms`, `calls`, `denied`, `message` |
+//!
+//! Every string is masked with the run's secrets. On stderr the events go through the same queue as the
+//! plugin's forwarded output (whose lines, not being a terminal's, start with `[plugin] `), so a line
+//! that starts with `{` is an event.
+
+use std::{
+    borrow::Cow,
+    fs::File,
+    io::Write,
+    os::unix::fs::OpenOptionsExt,
+    sync::Mutex,
+    time::{Duration, SystemTime},
+};
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::{JsonTo, Outcome, Tally};
+use crate::policy::{
+    audit::{rfc3339, AuditEntry, Decision, Masker},
+    operations::Op,
+};
+
+/// Writes events where `--json` said.
+pub struct Writer {
+    file: Option<Mutex<File>>,
+    masker: Masker,
+}
+
+impl Writer {
+    /// Opens the destination (a file is created or truncated, mode 0600).
+    pub fn open(to: &JsonTo, masker: Masker) -> anyhow::Result<Self> {
+        let file = match to {
+            JsonTo::Stderr => None,
+            JsonTo::File(path) => Some(Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .truncate(true)
+                    .mode(0o600)
+                    .open(path)
+                    .map_err(|e| anyhow::anyhow!("--json {}: {e}", path.display()))?,
+            )),
+        };
+        Ok(Writer { file, masker })
+    }
+
+    fn m<'a>(&self, s: &'a str) -> Cow<'a, str> {
+        self.masker.mask(s)
+    }
+
+    /// Writes one event: `event` and `time` first, then `fields` (an object).
+    fn write(&self, event: &str, fields: serde_json::Value) {
+        let mut line = serde_json::Map::new();
+        line.insert("event".into(), event.into());
+        line.insert("time".into(), rfc3339(SystemTime::now()).into());
+        if let serde_json::Value::Object(fields) = fields {
+            line.extend(fields);
+        }
+        let text = serde_json::Value::Object(line).to_string();
+        match &self.file {
+            None => crate::host::output::say(&text),
+            Some(file) => {
+                let mut f = file.lock().unwrap_or_else(|p| p.into_inner());
+                if let Err(e) = f.write_all(format!("{text}\n").as_bytes()) {
+                    tracing::warn!("writing a --json event: {e}");
+                }
+            }
+        }
+    }
+
+    /// `start`.
+    pub fn start(&self, run: &str, plugin: &str, policy: &str, engine: &str) {
+        self.write(
+            "start",
+            json!({
+                "run": run,
+                "plugin": self.m(plugin),
+                "policy": self.m(policy),
+                "engine": self.m(engine),
+                "tug": env!("CARGO_PKG_VERSION"),
+            }),
+        );
+    }
+
+    /// `call`.
+    pub fn call(&self, e: &AuditEntry<'_>) {
+        #[derive(Serialize)]
+        struct Call<'a> {
+            operation: &'a str,
+            area: &'static str,
+            target: Option<Cow<'a, str>>,
+            decision: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            rule: Option<Cow<'a, str>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            field: Option<Option<Cow<'a, str>>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            reason: Option<Cow<'a, str>>,
+            duration_ms: u64,
+            bytes: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error: Option<Cow<'a, str>>,
+        }
+        let (decision, rule, field, reason) = match e.decision {
+            Decision::Allow => ("allow", None, None, None),
+            Decision::Deny { rule, field, reason } => (
+                "deny",
+                Some(self.m(rule)),
+                Some(field.map(|f| self.m(f))),
+                Some(self.m(reason)),
+            ),
+        };
+        let call = Call {
+            operation: e.operation,
+            area: Op::from_id(e.operation).map_or("other", |op| op.area().key()),
+            target: e.target.map(|t| self.m(t)),
+            decision,
+            rule,
+            field,
+            reason,
+            duration_ms: millis(e.duration),
+            bytes: e.bytes,
+            error: e.error.map(|x| self.m(x)),
+        };
+        self.write("call", serde_json::to_value(call).unwrap_or_default());
+    }
+
+    /// `object`.
+    pub fn object(&self, action: &str, kind: &str, id: Option<&str>, by: &str, error: Option<&str>) {
+        let mut fields = json!({
+            "action": action,
+            "kind": kind,
+            "id": id.map(|i| self.m(i)),
+            "by": by,
+        });
+        if let Some(error) = error {
+            fields["error"] = self.m(error).into();
+        }
+        self.write("object", fields);
+    }
+
+    /// `limit`.
+    pub fn limit(&self, limit: &str, message: &str) {
+        self.write("limit", json!({ "limit": limit, "message": self.m(message) }));
+    }
+
+    /// `message`.
+    pub fn message(&self, level: &str, text: &str) {
+        self.write("message", json!({ "level": level, "text": self.m(text) }));
+    }
+
+    /// `exit`.
+    pub fn exit(
+        &self,
+        outcome: Outcome,
+        plugin_code: Option<i32>,
+        elapsed: Duration,
+        tally: &Tally,
+        message: Option<&str>,
+    ) {
+        self.write(
+            "exit",
+            json!({
+                "code": outcome.code(),
+                "outcome": outcome.name(),
+                "plugin_code": plugin_code,
+                "duration_ms": millis(elapsed),
+                "calls": tally.calls,
+                "denied": tally.denied,
+                "message": message.map(|m| self.m(m)),
+            }),
+        );
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
