@@ -59,6 +59,16 @@ fn removed_when_the_plugin_exits_traps_or_times_out() {
         let run = tug_run(&args);
         assert_eq!(run.code(), Some(code), "{mode}\n{}", run.report());
         run.assert_stdout_line(&format!("started {n}"));
+        if mode == "trap" {
+            // The trap and the plugin's backtrace, with its function names.
+            assert!(
+                run.stderr.contains("tug: plugin abandon trapped:")
+                    && run.stderr.contains("wasm backtrace:")
+                    && run.stderr.contains("abandon::run"),
+                "{}",
+                run.report()
+            );
+        }
         let left = exists(&rt, &c, &n);
         force_remove(&rt, &c, &n);
         assert!(!left, "{mode}: container {n} was left behind\n{}", run.report());

@@ -68,11 +68,19 @@ fn a_denied_run_is_reported_everywhere() {
 
     let ev = events(&std::fs::read_to_string(&json).unwrap());
     let first = &ev[0];
-    assert_eq!((first["event"].as_str(), first["plugin"].as_str()), (Some("start"), Some("ci-run")), "{first}");
+    assert_eq!(
+        (first["event"].as_str(), first["plugin"].as_str()),
+        (Some("start"), Some("ci-run")),
+        "{first}"
+    );
     assert_eq!(first["policy"], "untrusted");
     let last = ev.last().unwrap();
     assert_eq!(last["event"], "exit", "{last}");
-    assert_eq!((last["code"].as_u64(), last["outcome"].as_str()), (Some(77), Some("denied")), "{last}");
+    assert_eq!(
+        (last["code"].as_u64(), last["outcome"].as_str()),
+        (Some(77), Some("denied")),
+        "{last}"
+    );
     assert!(last["plugin_code"].as_i64().is_some_and(|c| c != 0), "{last}");
     assert!(last["denied"].as_u64() >= Some(1), "{last}");
     let denial = ev
@@ -81,19 +89,50 @@ fn a_denied_run_is_reported_everywhere() {
         .unwrap_or_else(|| panic!("no denied call in {ev:?}"));
     assert_eq!(denial["operation"], "ImageBuild", "{denial}");
     assert_eq!(denial["area"], "build", "{denial}");
-    assert!(denial["rule"].as_str().is_some_and(|r| r.contains("build")), "{denial}");
-    assert!(denial["reason"].as_str().is_some_and(|r| !r.is_empty()), "{denial}");
+    assert!(
+        denial["rule"].as_str().is_some_and(|r| r.contains("build")),
+        "{denial}"
+    );
+    assert!(
+        denial["reason"].as_str().is_some_and(|r| !r.is_empty()),
+        "{denial}"
+    );
 
     assert!(
-        run.stderr.contains("::warning title=tug%3A plugin ci-run%3A ImageBuild denied::ImageBuild denied by rule "),
+        run.stderr.contains(
+            "::warning title=tug%3A plugin ci-run%3A ImageBuild denied::ImageBuild denied by rule "
+        ),
         "{}",
         run.report()
     );
-    assert!(run.stderr.contains("::error title=tug%3A plugin ci-run denied::plugin ci-run: denied (exit 77, plugin exit "), "{}", run.report());
+    assert!(
+        run.stderr.contains(
+            "::error title=tug%3A plugin ci-run denied::plugin ci-run: denied (exit 77, plugin exit "
+        ),
+        "{}",
+        run.report()
+    );
     let md = std::fs::read_to_string(&step).unwrap();
-    assert!(md.starts_with("### ❌ tug: plugin ci-run: denied (exit 77"), "{md}");
-    assert!(md.contains("\n| build | 0 | 0 | 1 |\n") && md.contains("| ImageBuild | `"), "{md}");
-    assert!(run.stderr.contains("tug: plugin ci-run: denied (exit 77"), "{}", run.report());
+    assert!(
+        md.starts_with("### ❌ tug: plugin ci-run: denied (exit 77"),
+        "{md}"
+    );
+    assert!(
+        md.contains("\n| build | 0 | 0 | 1 |\n") && md.contains("| ImageBuild | `"),
+        "{md}"
+    );
+    assert!(
+        run.stderr.contains("tug: plugin ci-run: denied (exit 77"),
+        "{}",
+        run.report()
+    );
+    assert!(
+        run.stderr.contains(
+            "tug: plugin ci-run failed (exit 1) after the policy denied 1 call(s); the first: ImageBuild (rule operations.build): "
+        ),
+        "{}",
+        run.report()
+    );
     assert!(run.stderr.contains("  denied: ImageBuild — "), "{}", run.report());
 }
 
@@ -112,7 +151,11 @@ fn json_on_stderr_counts_what_the_run_made() {
     let ev = events(&lines.join("\n"));
     assert_eq!(ev[0]["event"], "start");
     let last = ev.last().unwrap();
-    assert_eq!((last["code"].as_u64(), last["outcome"].as_str()), (Some(0), Some("success")), "{last}");
+    assert_eq!(
+        (last["code"].as_u64(), last["outcome"].as_str()),
+        (Some(0), Some("success")),
+        "{last}"
+    );
     let objects = |action: &str, kind: &str| {
         ev.iter()
             .filter(|e| e["event"] == "object" && e["action"] == action && e["kind"] == kind)
@@ -120,14 +163,25 @@ fn json_on_stderr_counts_what_the_run_made() {
     };
     assert!(objects("created", "container") >= 1, "{ev:?}");
     assert!(objects("created", "image") >= 1, "{ev:?}");
-    assert!(objects("removed", "container") + objects("removed", "image") >= 1, "{ev:?}");
     assert!(
-        ev.iter().all(|e| e["event"] != "call" || e["decision"] == "allow"),
+        objects("removed", "container") + objects("removed", "image") >= 1,
+        "{ev:?}"
+    );
+    assert!(
+        ev.iter()
+            .all(|e| e["event"] != "call" || e["decision"] == "allow"),
         "no call is denied under ci: {ev:?}"
     );
     // Nothing else of tug's is text on stderr: every other line is the plugin's.
-    for l in run.stderr.lines().filter(|l| !l.starts_with('{') && !l.is_empty()) {
-        assert!(l.starts_with("[ci-run] "), "a line that is neither an event nor the plugin's: {l:?}");
+    for l in run
+        .stderr
+        .lines()
+        .filter(|l| !l.starts_with('{') && !l.is_empty())
+    {
+        assert!(
+            l.starts_with("[ci-run] "),
+            "a line that is neither an event nor the plugin's: {l:?}"
+        );
     }
 }
 
@@ -153,18 +207,41 @@ fn progress_bars_on_a_terminal_stay_out_of_stdout() {
             .expect("running script (util-linux)");
         let terminal = String::from_utf8_lossy(&out.stdout).into_owned();
         let plugin_out = std::fs::read_to_string(&stdout).unwrap();
-        assert!(out.status.success(), "{command}: {}\n{terminal}\n{plugin_out}", out.status);
+        assert!(
+            out.status.success(),
+            "{command}: {}\n{terminal}\n{plugin_out}",
+            out.status
+        );
         (terminal, plugin_out)
     };
     let (terminal, plugin_out) = run("");
     println!("--- terminal ---\n{terminal}\n--- stdout ---\n{plugin_out}");
     assert!(plugin_out.contains("[images] ok"), "{plugin_out}");
-    assert!(!plugin_out.contains('\u{1b}') && !plugin_out.contains("[=="), "{plugin_out}");
-    for bar in ["push 127.0.0.1:5000/", "pull 127.0.0.1:5000/", "build", "step 1/", "save ", "load"] {
-        assert!(terminal.contains(bar), "no {bar:?} bar on the terminal:\n{terminal}");
+    assert!(
+        !plugin_out.contains('\u{1b}') && !plugin_out.contains("[=="),
+        "{plugin_out}"
+    );
+    for bar in [
+        "push 127.0.0.1:5000/",
+        "pull 127.0.0.1:5000/",
+        "build",
+        "step 1/",
+        "save ",
+        "load",
+    ] {
+        assert!(
+            terminal.contains(bar),
+            "no {bar:?} bar on the terminal:\n{terminal}"
+        );
     }
-    assert!(terminal.contains('\u{1b}') && terminal.contains("[=="), "{terminal}");
+    assert!(
+        terminal.contains('\u{1b}') && terminal.contains("[=="),
+        "{terminal}"
+    );
     let (quiet, plugin_out) = run("--quiet");
     assert!(plugin_out.contains("[images] ok"), "{plugin_out}");
-    assert!(!quiet.contains("push 127.0.0.1:5000/"), "--quiet drew a bar:\n{quiet}");
+    assert!(
+        !quiet.contains("push 127.0.0.1:5000/"),
+        "--quiet drew a bar:\n{quiet}"
+    );
 }

@@ -453,17 +453,16 @@ async fn phases(
     Ok(match outcome {
         HostOutcome::Exited(code) => {
             let code = code.clamp(0, 255) as u8;
-            if code != 0 && report.any_denied() {
+            let (denied, first) = report.denials();
+            if let (true, Some(d)) = (code != 0, first) {
                 // A run whose plugin failed after the policy refused it something.
-                let mut end = End::said(
-                    report,
-                    Outcome::Denied,
-                    "error",
-                    format!(
-                        "tug: plugin {name} failed (exit {code}) after the policy denied it a call; \
-                     the denials are in the audit (--audit, --json, --summary)"
-                    ),
+                let field = d.field.map(|f| format!(", field {f}")).unwrap_or_default();
+                let message = format!(
+                    "tug: plugin {name} failed (exit {code}) after the policy denied {denied} call(s); \
+                     the first: {} (rule {}{field}): {}",
+                    d.operation, d.rule, d.reason
                 );
+                let mut end = End::said(report, Outcome::Denied, "error", message);
                 end.plugin_code = Some(code.into());
                 end
             } else {

@@ -294,9 +294,10 @@ impl Report {
         }
     }
 
-    /// Whether the policy denied any call so far.
-    pub fn any_denied(&self) -> bool {
-        self.tally.lock().unwrap_or_else(|p| p.into_inner()).denied > 0
+    /// How many calls the policy denied so far, and the first of them.
+    pub fn denials(&self) -> (u64, Option<DenialLine>) {
+        let tally = self.tally.lock().unwrap_or_else(|p| p.into_inner());
+        (tally.denied, tally.denials.first().cloned())
     }
 
     /// The run ended: the `exit` event, the GitHub annotations and step summary, the `--summary` table.
