@@ -5,7 +5,7 @@
 
 use std::{collections::BTreeMap, time::Duration};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::{host::observe::StreamTap, policy::operations::Op};
 
@@ -191,12 +191,33 @@ impl StreamTap for Bar {
 }
 
 impl Drop for Bar {
+    /// The stream ended: the bar becomes a line of its own above the bars still running, so it stays
+    /// in the terminal's scrollback (a finished bar would vanish at the next redraw).
     fn drop(&mut self) {
-        if let Some(bar) = &self.bar {
-            if self.kind == Kind::Bytes {
-                bar.set_message("done");
-            }
-            bar.finish();
-        }
+        let Some(bar) = self.bar.take() else {
+            return;
+        };
+        let secs = bar.elapsed().as_secs_f64();
+        let (pos, len) = (bar.position(), bar.length().unwrap_or(0));
+        let done = match self.kind {
+            Kind::Layers if len > 0 => format!("{} of {}", HumanBytes(pos), HumanBytes(len)),
+            Kind::Layers => String::new(),
+            Kind::Steps => format!("step {pos}/{len}"),
+            Kind::Bytes => format!("{}", HumanBytes(self.bytes)),
+        };
+        let message = short(&bar.message(), 60);
+        bar.finish_and_clear();
+        self.bars.remove(&bar);
+        let line = [
+            format!("✓ {}", self.prefix),
+            done,
+            message,
+            format!("({secs:.1} s)"),
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+        let _ = self.bars.println(line);
     }
 }
