@@ -238,6 +238,11 @@ fn progress_bars_on_a_terminal_stay_out_of_stdout() {
         terminal.contains('\u{1b}') && terminal.contains("[=="),
         "{terminal}"
     );
+    // A finished bar stays as a line of its own.
+    assert!(
+        terminal.contains("✓ push 127.0.0.1:5000/") && terminal.contains("✓ build step "),
+        "{terminal}"
+    );
     let (quiet, plugin_out) = run("--quiet");
     assert!(plugin_out.contains("[images] ok"), "{plugin_out}");
     assert!(
