@@ -9,7 +9,7 @@
 //! | `message` | one of tug's own lines (with `--json` on stderr only) | `level` (`error`/`warning`/`note`), `text` |
 //! | `exit` | tug is about to exit | `code`, `outcome`, `plugin_code`, `duration_ms`, `calls`, `denied`, `message` |
 //!
-//! Every string is masked with the run's secrets. On stderr the events go through the same queue as the
+//! The fields come in the order of the table. Every string is masked with the run's secrets. On stderr the events go through the same queue as the
 //! plugin's forwarded output (whose lines, not being a terminal's, start with `[plugin] `), so a line
 //! that starts with `{` is an event.
 
@@ -59,15 +59,18 @@ impl Writer {
         self.masker.mask(s)
     }
 
-    /// Writes one event: `event` and `time` first, then `fields` (an object).
-    fn write(&self, event: &str, fields: serde_json::Value) {
-        let mut line = serde_json::Map::new();
-        line.insert("event".into(), event.into());
-        line.insert("time".into(), rfc3339(SystemTime::now()).into());
-        if let serde_json::Value::Object(fields) = fields {
-            line.extend(fields);
-        }
-        let text = serde_json::Value::Object(line).to_string();
+    /// Writes one event: `event` and `time` first, then `fields` (a serialized object), as one line.
+    fn write(&self, event: &str, fields: impl Serialize) {
+        let head = format!(
+            "{{\"event\":{},\"time\":{}",
+            serde_json::Value::from(event),
+            serde_json::Value::from(rfc3339(SystemTime::now()))
+        );
+        let rest = serde_json::to_string(&fields).unwrap_or_default();
+        let text = match rest.strip_prefix('{').filter(|r| *r != "}") {
+            Some(r) => format!("{head},{r}"),
+            None => format!("{head}}}"),
+        };
         match &self.file {
             None => crate::host::output::say(&text),
             Some(file) => {
@@ -133,7 +136,7 @@ impl Writer {
             bytes: e.bytes,
             error: e.error.map(|x| self.m(x)),
         };
-        self.write("call", serde_json::to_value(call).unwrap_or_default());
+        self.write("call", call);
     }
 
     /// `object`.
