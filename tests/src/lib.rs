@@ -246,6 +246,9 @@ where
     command
         .arg("run")
         .args(args)
+        // Tests that want GitHub Actions' annotations and summary ask for them.
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .envs(env.iter().map(|(k, v)| (*k, *v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -322,8 +322,9 @@ impl Report {
             masker: &self.masker,
         };
         if let Some(step_summary) = &self.options.github {
+            // Annotations are lines GitHub reads as they are, even when `--json` writes events on stderr.
             for line in run.annotations() {
-                self.say("error", &line);
+                crate::host::output::say(&line);
             }
             if let Some(path) = step_summary {
                 if let Err(e) = summary::append(path, &run.markdown()) {
@@ -405,7 +406,7 @@ impl Observer for Report {
             (self.options.github.is_some(), entry.decision)
         {
             let line = summary::denial_annotation(&self.plugin, entry.operation, rule, field, reason);
-            self.say("warning", &self.masker.mask(&line));
+            crate::host::output::say(&self.masker.mask(&line));
         }
     }
 
