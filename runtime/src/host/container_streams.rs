@@ -156,7 +156,10 @@ impl container_streams::Host for HostState {
                         .download(Request::get(container_path(&id, "/archive")).query("path", path))
                         .await?;
                     let stat = path_stat(dl.headers.get("x-docker-container-path-stat"));
-                    Ok((stat, Box::new(BodyInputStream::new(dl.body).tapped(call.tap())) as DynInputStream))
+                    Ok((
+                        stat,
+                        Box::new(BodyInputStream::new(dl.body).tapped(call.tap())) as DynInputStream,
+                    ))
                 })
             })
             .await;

@@ -207,8 +207,7 @@ impl types::HostProgressUpload for HostState {
         };
         match result {
             Ok(s) => {
-                let stream =
-                    res::HostJsonStream::watched(s, watch.unwrap_or(res::Watch::None)).tapped(tap);
+                let stream = res::HostJsonStream::watched(s, watch.unwrap_or(res::Watch::None)).tapped(tap);
                 Ok(Ok(self.table.push(stream)?))
             }
             Err(e) => Ok(Err(e)),
