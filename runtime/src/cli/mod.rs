@@ -9,10 +9,13 @@ use serde_json::Value;
 use crate::engine::{Client, EngineConfig, Request};
 
 pub mod build;
+pub mod check;
 pub mod compile;
 pub mod image;
+pub mod policy_show;
 pub mod report;
 pub mod run;
+pub mod runs;
 
 pub use run::RunArgs;
 
@@ -65,6 +68,30 @@ pub enum Command {
     /// Pull, save, edit and push images straight from and to registries, without a daemon.
     #[command(subcommand)]
     Image(image::ImageCommand),
+    /// Read a plugin's imports before running it: what it can reach, and what the policy does not grant.
+    ///
+    /// The Engine API areas its tug:engine imports reach (each function's operation, from the operation
+    /// table, put to the policy as the gate puts it: granted, read-only or denied) and the host resources
+    /// of its WASI imports (preopens, environment, network, …). Exit code 0 when tug provides every import
+    /// (even if the policy denies some of what the plugin can reach: it says so), 125 when it does not
+    /// (naming the import), or the file is missing, not a component or not a WASI command.
+    Check(check::CheckArgs),
+    /// Show a policy: `tug policy show [PROFILE|FILE]` prints every effective setting, explained.
+    #[command(subcommand)]
+    Policy(policy_show::PolicyCommand),
+    /// List the runs that own objects on the engine, live and orphaned.
+    ///
+    /// For each: run id, plugin, owner pid, host, when its tug started, its state (live, orphaned, kept,
+    /// finished, other-host, unknown) and its objects by kind. Exit code 1 when a list failed, 69 when
+    /// the engine cannot be reached.
+    Runs(runs::RunsArgs),
+    /// Remove what orphaned runs left, as the start-up sweep of `tug run` does; never a live run's.
+    ///
+    /// Orphans are the objects of runs recorded on this host as unfinished whose tug is gone (not
+    /// `--keep` runs, not another host's, not what merely carries a finished run's labels). Exit code 1
+    /// when a list or removal failed, 69 when the engine cannot be reached, 125 when --run names a run
+    /// that may not be swept (the message says why).
+    Sweep(runs::SweepArgs),
 }
 
 /// `tug engine …`.
@@ -89,10 +116,20 @@ impl Cli {
         if let Command::Image(command) = self.command {
             return image::run(command).await;
         }
+        // Nor do `check` and `policy`: they read files.
+        if let Command::Check(args) = self.command {
+            return check::check(args);
+        }
+        if let Command::Policy(command) = self.command {
+            return policy_show::run(command);
+        }
         let client = self.client()?;
         match self.command {
             Command::Compile(_) | Command::Build(_) => unreachable!("handled above"),
             Command::Image(_) => unreachable!("handled above"),
+            Command::Check(_) | Command::Policy(_) => unreachable!("handled above"),
+            Command::Runs(args) => return runs::runs(client, args).await,
+            Command::Sweep(args) => return runs::sweep(client, args).await,
             Command::Run(args) => return run::run_plugin(client, args).await,
             Command::Engine(EngineCommand::Ping) => {
                 let ping = client.ping().await?;

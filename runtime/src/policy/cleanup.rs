@@ -226,7 +226,8 @@ impl Kind {
         matches!(self, Kind::Service | Kind::Secret | Kind::Config)
     }
 
-    fn plural(self) -> &'static str {
+    /// The kind's plural: `containers`, `networks`, ….
+    pub(crate) fn plural(self) -> &'static str {
         match self {
             Kind::Container => "containers",
             Kind::Network => "networks",
@@ -336,10 +337,13 @@ impl fmt::Display for CleanupReport {
 
 /// An object found by a label filter.
 #[derive(Clone, Debug)]
-struct Object {
-    kind: Kind,
-    id: String,
-    labels: BTreeMap<String, String>,
+pub(crate) struct Object {
+    /// What it is.
+    pub(crate) kind: Kind,
+    /// Its id (a volume's name).
+    pub(crate) id: String,
+    /// Its labels (an image's `tug.image.*` read as `tug.*`).
+    pub(crate) labels: BTreeMap<String, String>,
 }
 
 fn labels_of(v: &Value) -> BTreeMap<String, String> {
@@ -356,7 +360,7 @@ fn labels_of(v: &Value) -> BTreeMap<String, String> {
 /// The objects of one kind whose labels match `label` (`tug.run=<id>`, or `tug.run` for any run). Images
 /// carry the run's labels under `tug.image.` (a container inherits its image's labels, and must not
 /// inherit a run's ownership): for them the filter and the labels read are translated.
-async fn list(client: &Client, kind: Kind, label: &str) -> Result<Vec<Object>, Error> {
+pub(crate) async fn list(client: &Client, kind: Kind, label: &str) -> Result<Vec<Object>, Error> {
     let label = match (kind, label.strip_prefix("tug.")) {
         (Kind::Image, Some(rest)) => format!("tug.image.{rest}"),
         _ => label.to_owned(),
@@ -448,7 +452,7 @@ fn unreachable(e: &Error) -> bool {
 
 /// Records a failed list of `kind`; returns `false` when the engine cannot be reached (listing further
 /// kinds would only repeat the error).
-fn list_failed(report: &mut CleanupReport, kind: Kind, e: Error) -> bool {
+pub(crate) fn list_failed(report: &mut CleanupReport, kind: Kind, e: Error) -> bool {
     let go_on = !unreachable(&e);
     report.failed.push(Failure {
         kind,
@@ -462,7 +466,7 @@ fn list_failed(report: &mut CleanupReport, kind: Kind, e: Error) -> bool {
 /// still in use (its container's removal is still going on) is retried with a bounded back-off; an
 /// engine that cannot be reached ends the removals (the caller's report says so once): then it returns
 /// `false`.
-async fn remove_all(client: &Client, objects: Vec<Object>, report: &mut CleanupReport) -> bool {
+pub(crate) async fn remove_all(client: &Client, objects: Vec<Object>, report: &mut CleanupReport) -> bool {
     for kind in Kind::ALL {
         for o in objects.iter().filter(|o| o.kind == kind) {
             let mut result = remove(client, kind, &o.id).await;
@@ -581,41 +585,12 @@ pub async fn remove_names(client: &Client, names: &[(String, Option<String>)]) -
 /// labels are left alone; where liveness cannot be told ([`liveness_supported`]), nothing is removed. A
 /// run's record goes once nothing of it is left.
 pub async fn sweep_orphans(client: &Client) -> CleanupReport {
-    let filters = LABEL_RUN;
-    let host = this_host();
-    let mut report = CleanupReport::default();
     if !liveness_supported() {
         tracing::warn!("cannot read /proc/self/stat: not sweeping what earlier runs left");
-        return report;
+        return CleanupReport::default();
     }
-    let dead: Vec<String> = super::run_records::unfinished()
-        .into_iter()
-        .filter(|r| r.host == host && !owner_alive(&r.owner))
-        .map(|r| r.run_id)
-        .collect();
-    if dead.is_empty() {
-        return report;
-    }
-    let mut orphans = Vec::new();
-    for kind in Kind::ALL {
-        match list(client, kind, filters).await {
-            Ok(objects) => orphans.extend(objects.into_iter().filter(|o| {
-                is_orphan(&o.labels, host) && o.labels.get(LABEL_RUN).is_some_and(|r| dead.contains(r))
-            })),
-            Err(e) => {
-                if !list_failed(&mut report, kind, e) {
-                    return report;
-                }
-            }
-        }
-    }
-    remove_all(client, orphans, &mut report).await;
-    if report.failed.is_empty() {
-        for run in &dead {
-            super::run_records::forget(run);
-        }
-    }
-    report
+    // The decision (`policy/leftovers.rs`) is the one `tug sweep` makes too.
+    super::leftovers::find_orphans(client).await.remove(client).await
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// How much of an Engine API area a plugin may use.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Access {
     /// Nothing.
@@ -74,7 +74,7 @@ impl Area {
 }
 
 /// `[operations]`: access per area.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Operations {
     /// System.
@@ -144,7 +144,7 @@ impl Operations {
 }
 
 /// A list of glob patterns (`*` matches any run of characters, `?` one character).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Patterns {
     /// The patterns.
@@ -197,7 +197,7 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
 pub use super::units::{Bytes, Seconds};
 
 /// `[containers]`: what containers may be.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Containers {
     /// Host paths that may be bind-mounted (and anything below them).
@@ -230,7 +230,7 @@ pub struct Containers {
 }
 
 /// `[quota]`: how many objects one run may own at once.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Quota {
     /// Containers.
@@ -263,7 +263,7 @@ impl Default for Quota {
 }
 
 /// `[visibility]`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Visibility {
     /// Lists, events and prune see objects the run does not own.
@@ -272,7 +272,7 @@ pub struct Visibility {
 }
 
 /// `[wasm]`: limits on the plugin itself.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Wasm {
     /// Linear memory, summed over all of the plugin's memories.
@@ -308,7 +308,7 @@ impl Wasm {
 }
 
 /// A host directory preopened into the plugin.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Preopen {
     /// The host directory.
@@ -325,7 +325,7 @@ fn yes() -> bool {
 }
 
 /// A whole policy.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// The policy's name, for messages and the audit log.
@@ -376,7 +376,7 @@ pub struct Policy {
 }
 
 /// `[registry]`: what the daemonless image functions may read from the host and stage on its disk.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistryRules {
     /// Host directories whose contents may become image layers (canonicalized, symlinks resolved).

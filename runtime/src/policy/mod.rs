@@ -12,6 +12,7 @@ pub mod denial;
 pub mod dockerfile;
 pub mod gate;
 pub mod image_names;
+pub mod leftovers;
 pub mod limits;
 pub mod operations;
 pub mod ownership;

@@ -4,7 +4,7 @@
 
 use std::{fmt, str::FromStr, time::Duration};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The longest duration tug accepts anywhere: a year.
 pub const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
@@ -64,6 +64,32 @@ impl<'de> Deserialize<'de> for Bytes {
             ))),
             Raw::S(s) => s.parse().map_err(serde::de::Error::custom),
         }
+    }
+}
+
+impl fmt::Display for Bytes {
+    /// As a policy file writes it, in the largest unit that divides it: `512MiB`, `100MB`, `5B`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        let units: [(u64, &str); 6] = [
+            (1 << 30, "GiB"),
+            (1_000_000_000, "GB"),
+            (1 << 20, "MiB"),
+            (1_000_000, "MB"),
+            (1 << 10, "KiB"),
+            (1_000, "KB"),
+        ];
+        match units.iter().find(|(m, _)| n >= *m && n % m == 0) {
+            Some((m, unit)) => write!(f, "{}{unit}", n / m),
+            None => write!(f, "{n}B"),
+        }
+    }
+}
+
+impl Serialize for Bytes {
+    /// A string a policy file reads back to the same size.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -127,6 +153,13 @@ impl<'de> Deserialize<'de> for Seconds {
     }
 }
 
+impl Serialize for Seconds {
+    /// The number of seconds, as a policy file writes it.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.0.as_secs_f64())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +198,16 @@ mod tests {
         assert!("-5MiB".parse::<Bytes>().is_err());
         assert!("0B".parse::<Bytes>().unwrap_err().contains("above 0"));
         assert!("0GiB".parse::<Bytes>().is_err());
+        // Written back as a policy file writes them, and read back to the same size.
+        for (text, shown) in [
+            ("512MiB", "512MiB"),
+            ("1024MiB", "1GiB"),
+            ("100MB", "100MB"),
+            ("5B", "5B"),
+        ] {
+            let b: Bytes = text.parse().unwrap();
+            assert_eq!(b.to_string(), shown);
+            assert_eq!(shown.parse::<Bytes>().unwrap(), b);
+        }
     }
 }
