@@ -233,9 +233,10 @@ fn main() {
 }
 
 /// `embedded.rs`: the files `tug build` writes out for a guest toolchain — the WIT contract (`wit/`), the
-/// Python SDK (`sdk/python/`) and the JavaScript SDK (`sdk/js/`, its modules and declarations; not its
-/// toolchain) — as `(path relative to the repository, contents)`, so the binary builds
-/// plugins wherever it is installed.
+/// Python SDK (`sdk/python/`), the JavaScript SDK (`sdk/js/`, its modules and declarations; not its
+/// toolchain) and the Rust SDK (`sdk/rust/src/`, its manifest, and the workspace's manifest and lockfile,
+/// from which `tug new` writes a standalone manifest and the pins of a new crate) — as `(path relative to
+/// the repository, contents)`, so the binary builds plugins wherever it is installed.
 fn embed(manifest: &Path) {
     let root = manifest.join("..");
     let mut files = Vec::new();
@@ -245,9 +246,20 @@ fn embed(manifest: &Path) {
         ("sdk/python", "py"),
         ("sdk/js", "js"),
         ("sdk/js", "ts"),
+        ("sdk/rust/src", "rs"),
     ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
         collect(&root, &root.join(dir), ext, &mut files);
+    }
+    // The Rust SDK's manifest inherits from the workspace's; the workspace's lockfile pins its dependencies.
+    for file in ["Cargo.toml", "Cargo.lock", "sdk/rust/Cargo.toml"] {
+        let path = root.join(file);
+        let abs = path
+            .canonicalize()
+            .expect("an embedded file's path")
+            .to_string_lossy()
+            .into_owned();
+        files.push((file.to_owned(), abs));
     }
     files.sort();
     let mut out = String::from("/// Files `tug build` writes out: (path in the repository, contents).\n");

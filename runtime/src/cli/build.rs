@@ -1,13 +1,21 @@
-//! `tug build SOURCE -o PLUGIN.wasm`: turns a plain script into a tug plugin, with the guest toolchain of
-//! its language, tug's WIT and that language's SDK (both carried in this binary); then precompiles the
-//! component into the compile cache. A build of unchanged inputs is a cache hit (`builds/KEY.wasm` in the
-//! compile cache's directory), so the output is the same file as the first build's.
+//! `tug build [SOURCE] -o PLUGIN.wasm`: turns a plain script, or a directory (a Rust crate, or a script
+//! project as `tug new` makes them), into a tug plugin, with the guest toolchain of its language, tug's
+//! WIT and that language's SDK (both carried in this binary); then precompiles the component into the
+//! compile cache. A script build of unchanged inputs is a cache hit (`builds/KEY.wasm` in the compile
+//! cache's directory), so the output is the same file as the first build's; a Rust build is cargo's, which
+//! rebuilds what changed.
 //!
 //! - `.py`: componentize-py with the pinned packages the setup script installed (docker-py and its
 //!   dependencies) and `--requirements` for more ([`python`]).
 //! - `.js`, `.mjs`, `.ts`, `.mts`: esbuild (which strips TypeScript and bundles the script with what it
 //!   imports, `dockerode` being tug's SDK) and componentize-js ([`js`]); TypeScript is type-checked
 //!   first with the toolchain's `tsc`.
+//! - a directory with a `Cargo.toml` (or that file): `cargo build --release --target wasm32-wasip2`
+//!   ([`rust`]).
+//!
+//! A directory is built by the rule of [`detect`]: `Cargo.toml` → Rust; else `app.py`, `main.py` →
+//! Python; else `package.json`'s `main`, or `index`, `app`, `main` with `.ts`, `.mts`, `.js`, `.mjs` →
+//! JavaScript or TypeScript. Its plugin is `DIR.wasm` beside it (`NAME.wasm` inside it when DIR is `.`).
 //!
 //! The toolchains live in `$TUG_TOOLS_DIR`, else `$XDG_DATA_HOME/tug/tools`, else
 //! `~/.local/share/tug/tools` (what `scripts/setup` fills). Every failure is one line that names the
@@ -25,6 +33,7 @@ use crate::host::{cache::CompileCache, PluginHost};
 
 mod js;
 mod python;
+pub(crate) mod rust;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -34,15 +43,20 @@ mod embedded {
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
     /// The plugin's source: a Python script (`.py`), or a JavaScript (`.js`, `.mjs`) or TypeScript
-    /// (`.ts`, `.mts`) module; its top-level code runs at `tug run` time.
+    /// (`.ts`, `.mts`) module, whose top-level code runs at `tug run` time; or a directory: a Rust crate
+    /// (`Cargo.toml`), or one holding `app.py`/`main.py`, or `package.json`'s `main`, `index.js`,
+    /// `app.js`… (as `tug new` makes them).
+    #[arg(default_value = ".")]
     pub source: PathBuf,
-    /// The component to write (default: the source with `.wasm`).
+    /// The component to write (default: the source with `.wasm`; for a directory `DIR.wasm` beside it,
+    /// or `NAME.wasm` inside it when DIR is `.`).
     #[arg(short, long, value_name = "PLUGIN.wasm")]
     pub output: Option<PathBuf>,
     /// Python only: a pip requirements file of extra pure-Python packages to bundle.
     #[arg(long, value_name = "FILE")]
     pub requirements: Option<PathBuf>,
-    /// Build even if an identical build is cached.
+    /// Build even if an identical build is cached (scripts; a Rust build is cargo's, which rebuilds what
+    /// changed).
     #[arg(long)]
     pub no_cache: bool,
     /// TypeScript only: skip the type check (`tsc --noEmit`, strict, against the SDK's declarations).
@@ -71,15 +85,130 @@ struct Prepared {
     make: Box<dyn FnOnce() -> anyhow::Result<tempfile::TempPath>>,
 }
 
+/// What a directory (or a `Cargo.toml`) holds to build.
+enum Found {
+    /// A script: built as if named on the command line.
+    Script(PathBuf),
+    /// A Rust crate: its directory.
+    Crate(PathBuf),
+}
+
+/// Which plugin a directory holds (the rule of the module documentation): a Rust crate, else a Python
+/// script, else a JavaScript or TypeScript module; a directory with both a Python and a JavaScript entry
+/// is ambiguous.
+fn detect(dir: &Path) -> anyhow::Result<Found> {
+    let shown = dir.display();
+    if dir.join("Cargo.toml").is_file() {
+        return Ok(Found::Crate(dir.to_owned()));
+    }
+    let python = ["app.py", "main.py"]
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file());
+    let package = dir.join("package.json");
+    let main = if package.is_file() {
+        let text = std::fs::read_to_string(&package)
+            .with_context(|| format!("build {shown}: reading {}", package.display()))?;
+        let json: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("build {shown}: {} is not JSON", package.display()))?;
+        match json.get("main") {
+            Some(serde_json::Value::String(main)) => {
+                let path = dir.join(main);
+                if !path.is_file() {
+                    bail!(
+                        "build {shown}: {} says \"main\": {main:?}, which is not a file",
+                        package.display()
+                    );
+                }
+                Some(path)
+            }
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let js = main.or_else(|| {
+        ["index", "app", "main"]
+            .iter()
+            .flat_map(|stem| ["ts", "mts", "js", "mjs"].map(|ext| dir.join(format!("{stem}.{ext}"))))
+            .find(|p| p.is_file())
+    });
+    match (python, js) {
+        (Some(py), Some(js)) => bail!(
+            "build {shown}: both {} and {} could be the plugin; name the one to build (tug build {})",
+            py.display(),
+            js.display(),
+            py.display()
+        ),
+        (Some(script), None) | (None, Some(script)) => Ok(Found::Script(script)),
+        (None, None) => bail!(
+            "build {shown}: no plugin here: a Rust crate has a Cargo.toml, a Python one an app.py or \
+             main.py, a JavaScript one a package.json \"main\" or an index.js, app.js, main.js (or .ts, \
+             .mts, .mjs); `tug new` makes one"
+        ),
+    }
+}
+
+/// The plugin a directory makes by default: `DIR.wasm` beside it, or `NAME.wasm` inside it when it is
+/// named without a name of its own (`.`, `..`).
+fn default_output(dir: &Path) -> anyhow::Result<PathBuf> {
+    let ends_in_name = matches!(
+        dir.components().next_back(),
+        Some(std::path::Component::Normal(_))
+    );
+    if ends_in_name {
+        let name = dir.file_name().expect("a normal last component");
+        return Ok(dir.with_file_name(format!("{}.wasm", name.to_string_lossy())));
+    }
+    let real = std::fs::canonicalize(dir).with_context(|| format!("build {}", dir.display()))?;
+    match real.file_name() {
+        Some(name) => Ok(dir.join(format!("{}.wasm", name.to_string_lossy()))),
+        None => bail!("build {}: name the plugin to write with -o", dir.display()),
+    }
+}
+
 /// Builds the plugin; see the module documentation.
-pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
+pub fn build(mut args: BuildArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let given = args.source.clone();
+    let named_manifest = given.file_name().is_some_and(|n| n == "Cargo.toml") && given.is_file();
+    if given.is_dir() || named_manifest {
+        let dir = if named_manifest {
+            match given.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+                _ => PathBuf::from("."),
+            }
+        } else {
+            given.clone()
+        };
+        let found = detect(&dir)?;
+        if args.output.is_none() {
+            args.output = Some(default_output(&dir)?);
+        }
+        match found {
+            Found::Script(script) => args.source = script,
+            Found::Crate(dir) => {
+                if let Some(r) = &args.requirements {
+                    bail!(
+                        "build {}: --requirements {} is for Python scripts; a Rust crate's dependencies \
+                         are in its Cargo.toml",
+                        given.display(),
+                        r.display()
+                    );
+                }
+                let output = args.output.clone().expect("set above");
+                let built = rust::build(&dir, &dir.display().to_string())?;
+                copy_into_place(&built, &output)?;
+                return finish(&output, started, false);
+            }
+        }
+    }
     let source = &args.source;
     let shown = source.display();
     let ext = source
         .extension()
         .map(|e| e.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let started = Instant::now();
     let prepared = match ext.as_str() {
         "py" => python::prepare(&args)?,
         "js" | "mjs" | "ts" | "mts" => {
@@ -94,7 +223,7 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         }
         _ => bail!(
             "build {shown}: not a Python (.py), JavaScript (.js, .mjs) or TypeScript (.ts, .mts) \
-             source; Rust plugins build with cargo --target wasm32-wasip2"
+             source, nor a directory (a Rust crate's, or one `tug new` made)"
         ),
     };
     let output = args
@@ -116,9 +245,14 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         }
         copy_into_place(&built, &output)?;
     }
+    finish(&output, started, hit)
+}
+
+/// Precompiles the plugin written at `output` and says so; `hit` when the build cache answered.
+fn finish(output: &Path, started: Instant, hit: bool) -> anyhow::Result<ExitCode> {
     // Precompiled, so the first `tug run` maps native code instead of compiling (the build stands if not).
     let precompiled = PluginHost::new().and_then(|host| match host.cache() {
-        Some(_) => host.compile(&output).map(|_| ()),
+        Some(_) => host.compile(output).map(|_| ()),
         None => Ok(()),
     });
     if let Err(e) = precompiled {
@@ -127,7 +261,7 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
             output.display()
         );
     }
-    let size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
     eprintln!(
         "tug: built {} ({:.1} MB) in {:.1} s{}",
         output.display(),

@@ -12,6 +12,7 @@ pub mod build;
 pub mod check;
 pub mod compile;
 pub mod image;
+pub mod new;
 pub mod policy_show;
 pub mod report;
 pub mod run;
@@ -58,10 +59,15 @@ pub enum Command {
     /// Talk to the engine directly, without a plugin.
     #[command(subcommand)]
     Engine(EngineCommand),
-    /// Build a plugin from a Python script (componentize-py with tug's WIT and SDK, docker-py bundled) or
-    /// a JavaScript or TypeScript module (esbuild and componentize-js, tug's dockerode-shaped SDK as
-    /// `dockerode`; TypeScript type-checked first), and precompile it into the compile cache.
+    /// Build a plugin from a Python script (componentize-py with tug's WIT and SDK, docker-py bundled), a
+    /// JavaScript or TypeScript module (esbuild and componentize-js, tug's dockerode-shaped SDK as
+    /// `dockerode`; TypeScript type-checked first) or a directory (a Rust crate: cargo build --release
+    /// --target wasm32-wasip2; or a script project, as `tug new` makes them), and precompile it into the
+    /// compile cache.
     Build(build::BuildArgs),
+    /// Make a plugin skeleton in Rust, Python or JavaScript (a sample that runs a container and prints
+    /// its output, and a README) that `tug build NAME` builds into NAME.wasm.
+    New(new::NewArgs),
     /// Compile plugins ahead of time into the compile cache (`tug run` then maps them instead of
     /// compiling; it also caches what it compiles, unless --no-cache).
     Compile(compile::CompileArgs),
@@ -112,6 +118,9 @@ impl Cli {
         if let Command::Build(args) = self.command {
             return build::build(args);
         }
+        if let Command::New(args) = self.command {
+            return new::new(args);
+        }
         // Registry commands need no engine either.
         if let Command::Image(command) = self.command {
             return image::run(command).await;
@@ -125,7 +134,7 @@ impl Cli {
         }
         let client = self.client()?;
         match self.command {
-            Command::Compile(_) | Command::Build(_) => unreachable!("handled above"),
+            Command::Compile(_) | Command::Build(_) | Command::New(_) => unreachable!("handled above"),
             Command::Image(_) => unreachable!("handled above"),
             Command::Check(_) | Command::Policy(_) => unreachable!("handled above"),
             Command::Runs(args) => return runs::runs(client, args).await,
