@@ -9,7 +9,7 @@
 //! | `message` | one of tug's own lines (with `--json` on stderr only) | `level` (`error`/`warning`/`note`), `text` |
 //! | `exit` | tug is about to exit | `code`, `outcome`, `plugin_code`, `duration_ms`, `calls`, `denied`, `message` |
 //!
-//! The fields come in the order of the table. Every string is masked with the run's secrets. On stderr the events go through the same queue as the
+//! `event` and `time` come first. Every string is masked with the run's secrets. On stderr the events go through the same queue as the
 //! plugin's forwarded output (whose lines, not being a terminal's, start with `[plugin] `), so a line
 //! that starts with `{` is an event.
 
