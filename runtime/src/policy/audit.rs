@@ -73,6 +73,15 @@ struct Line<'a> {
     time: String,
     plugin: Cow<'a, str>,
     run: Cow<'a, str>,
+    #[serde(flatten)]
+    call: CallFields<'a>,
+}
+
+/// A call as tug writes it (the audit line's and `tug run --json`'s `call` event's fields, in this
+/// order), every string masked: `operation`, `target`, `decision`; on a denial `rule`, `field`,
+/// `reason`; `duration_ms`, `bytes`; `error` when an allowed call failed.
+#[derive(Serialize)]
+pub struct CallFields<'a> {
     operation: Cow<'a, str>,
     target: Option<Cow<'a, str>>,
     decision: &'static str,
@@ -86,6 +95,30 @@ struct Line<'a> {
     bytes: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<Cow<'a, str>>,
+}
+
+impl<'a> CallFields<'a> {
+    /// The fields of `entry`, masked with `masker`.
+    pub fn of(masker: &Masker, entry: &AuditEntry<'a>) -> Self {
+        let m = |s: &'a str| masker.mask(s);
+        let (decision, rule, field, reason) = match entry.decision {
+            Decision::Allow => ("allow", None, None, None),
+            Decision::Deny { rule, field, reason } => {
+                ("deny", Some(m(rule)), Some(field.map(m)), Some(m(reason)))
+            }
+        };
+        CallFields {
+            operation: m(entry.operation),
+            target: entry.target.map(m),
+            decision,
+            rule,
+            field,
+            reason,
+            duration_ms: u64::try_from(entry.duration.as_millis()).unwrap_or(u64::MAX),
+            bytes: entry.bytes,
+            error: entry.error.map(m),
+        }
+    }
 }
 
 /// An append-only JSON-lines audit file, shared by every call of a run (or of several runs).
@@ -144,32 +177,11 @@ impl AuditLog {
 
     /// The JSON line (without its newline) an entry becomes.
     pub fn line(&self, time: SystemTime, entry: &AuditEntry<'_>) -> String {
-        fn m<'a>(masker: &Masker, s: &'a str) -> Cow<'a, str> {
-            masker.mask(s)
-        }
-        let mk = &self.masker;
-        let (decision, rule, field, reason) = match entry.decision {
-            Decision::Allow => ("allow", None, None, None),
-            Decision::Deny { rule, field, reason } => (
-                "deny",
-                Some(m(mk, rule)),
-                Some(field.map(|f| m(mk, f))),
-                Some(m(mk, reason)),
-            ),
-        };
         let line = Line {
             time: rfc3339(time),
-            plugin: m(mk, entry.plugin),
-            run: m(mk, entry.run),
-            operation: m(mk, entry.operation),
-            target: entry.target.map(|t| m(mk, t)),
-            decision,
-            rule,
-            field,
-            reason,
-            duration_ms: u64::try_from(entry.duration.as_millis()).unwrap_or(u64::MAX),
-            bytes: entry.bytes,
-            error: entry.error.map(|e| m(mk, e)),
+            plugin: self.masker.mask(entry.plugin),
+            run: self.masker.mask(entry.run),
+            call: CallFields::of(&self.masker, entry),
         };
         // Strings, integers and a &'static str: serializing cannot fail.
         serde_json::to_string(&line).unwrap_or_default()

@@ -27,7 +27,7 @@ use serde_json::json;
 
 use super::{JsonTo, Outcome, Tally};
 use crate::policy::{
-    audit::{rfc3339, AuditEntry, Decision, Masker},
+    audit::{rfc3339, AuditEntry, CallFields, Masker},
     operations::Op,
 };
 
@@ -96,45 +96,17 @@ impl Writer {
         );
     }
 
-    /// `call`.
+    /// `call`: the audit line's fields, and the call's policy area.
     pub fn call(&self, e: &AuditEntry<'_>) {
         #[derive(Serialize)]
         struct Call<'a> {
-            operation: &'a str,
             area: &'static str,
-            target: Option<Cow<'a, str>>,
-            decision: &'static str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            rule: Option<Cow<'a, str>>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            field: Option<Option<Cow<'a, str>>>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            reason: Option<Cow<'a, str>>,
-            duration_ms: u64,
-            bytes: u64,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            error: Option<Cow<'a, str>>,
+            #[serde(flatten)]
+            fields: CallFields<'a>,
         }
-        let (decision, rule, field, reason) = match e.decision {
-            Decision::Allow => ("allow", None, None, None),
-            Decision::Deny { rule, field, reason } => (
-                "deny",
-                Some(self.m(rule)),
-                Some(field.map(|f| self.m(f))),
-                Some(self.m(reason)),
-            ),
-        };
         let call = Call {
-            operation: e.operation,
             area: Op::from_id(e.operation).map_or("other", |op| op.area().key()),
-            target: e.target.map(|t| self.m(t)),
-            decision,
-            rule,
-            field,
-            reason,
-            duration_ms: millis(e.duration),
-            bytes: e.bytes,
-            error: e.error.map(|x| self.m(x)),
+            fields: CallFields::of(&self.masker, e),
         };
         self.write("call", call);
     }
