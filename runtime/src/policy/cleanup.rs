@@ -593,6 +593,15 @@ pub async fn sweep_orphans(client: &Client) -> CleanupReport {
     super::leftovers::find_orphans(client).await.remove(client).await
 }
 
+/// Labels from pairs, for tests.
+#[cfg(test)]
+pub(crate) fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -664,13 +673,6 @@ mod tests {
         // Unreadable labels are never taken for dead owners.
         assert!(owner_alive("nonsense"));
         assert!(owner_alive(""));
-    }
-
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     #[test]

@@ -274,14 +274,7 @@ impl Orphans {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::cleanup::current_owner;
-
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::policy::cleanup::{current_owner, labels};
 
     #[test]
     fn states() {
