@@ -17,7 +17,9 @@ fn project(dir: &Path) {
     .unwrap();
     std::fs::write(
         dir.join("test.sh"),
-        "echo tested\nmkdir -p /work\necho '<testsuite tests=\"1\" failures=\"0\" errors=\"0\"/>' > /work/report.xml\n",
+        // A workflow command in the plugin's output (the tests' output, forwarded): GitHub reads only
+        // those at the start of a line, and tug prefixes every line of the plugin's.
+        "echo tested\necho '::error::injected by the plugin'\necho '::error::injected on stderr' >&2\nmkdir -p /work\necho '<testsuite tests=\"1\" failures=\"0\" errors=\"0\"/>' > /work/report.xml\n",
     )
     .unwrap();
 }
@@ -147,6 +149,10 @@ fn json_on_stderr_counts_what_the_run_made() {
     std::fs::create_dir_all(&out).unwrap();
     let run = tug_run(ci_run(&src, &out, &["--json", "--policy", "ci"]));
     run.assert_success().assert_stdout_line("ci-run: exit code 0");
+    assert!(run.stdout.contains("::error::injected by the plugin"), "{}", run.report());
+    for l in run.stdout.lines().chain(run.stderr.lines()) {
+        assert!(!l.starts_with("::"), "a workflow command of the plugin's at a line's start: {l:?}");
+    }
     let lines: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with('{')).collect();
     let ev = events(&lines.join("\n"));
     assert_eq!(ev[0]["event"], "start");
