@@ -96,12 +96,23 @@ fn style(template: &str) -> ProgressStyle {
         .progress_chars("=> ")
 }
 
-/// At most `n` characters of `s`, with an ellipsis when cut.
+/// At most `n` characters of `s`, with an ellipsis when cut; control characters (a build's output may
+/// hold terminal escapes) become spaces, so a bar's line stays one line of plain text.
 fn short(s: &str, n: usize) -> String {
-    let s = s.trim();
+    let plain: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let s = plain.trim();
     match s.char_indices().nth(n) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn messages_are_one_line_of_plain_text() {
+        assert_eq!(super::short("\u{1b}[2Jstep\r\nnext\t", 80), "[2Jstep  next");
+        assert_eq!(super::short("abcdef", 3), "abc…");
     }
 }
 
