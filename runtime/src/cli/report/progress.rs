@@ -107,15 +107,6 @@ fn short(s: &str, n: usize) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn messages_are_one_line_of_plain_text() {
-        assert_eq!(super::short("\u{1b}[2Jstep\r\nnext\t", 80), "[2Jstep  next");
-        assert_eq!(super::short("abcdef", 3), "abc…");
-    }
-}
-
 impl Bar {
     fn bar(&mut self) -> &ProgressBar {
         let (bars, prefix, kind) = (&self.bars, &self.prefix, self.kind);
@@ -230,5 +221,14 @@ impl Drop for Bar {
         .collect::<Vec<_>>()
         .join(" ");
         let _ = self.bars.println(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn messages_are_one_line_of_plain_text() {
+        assert_eq!(super::short("\u{1b}[2Jstep\r\nnext\t", 80), "[2Jstep  next");
+        assert_eq!(super::short("abcdef", 3), "abc…");
     }
 }
