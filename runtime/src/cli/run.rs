@@ -484,7 +484,11 @@ async fn phases(
             End::said(report, Outcome::Interrupted, "error", message)
         }
         HostOutcome::LimitExceeded(message) => {
-            report.limit(limit_of(&message), &message);
+            // The limit is named after the plugin's name, which may hold any word.
+            let what = message
+                .strip_prefix(&format!("plugin {name} "))
+                .unwrap_or(&message);
+            report.limit(limit_of(what), &message);
             End::said(report, Outcome::Limit, "error", format!("tug: {message}"))
         }
         HostOutcome::Trapped(message) => {

@@ -56,6 +56,9 @@ pub enum Target {
 
 /// One of tug's streams with its writer thread: the queue, its size, and who waits for room.
 struct Sink {
+    /// Which writer's line is open (unterminated) on this stream, if one is: the line-start state is
+    /// the stream's, not each writer's, so no writer's bytes continue another's line.
+    open: Mutex<Option<usize>>,
     tx: Mutex<mpsc::Sender<Vec<u8>>>,
     queued: AtomicUsize,
     waiting: Mutex<Vec<Waker>>,
@@ -73,6 +76,7 @@ impl Sink {
         slot.get_or_init(|| {
             let (tx, rx) = mpsc::channel::<Vec<u8>>();
             let sink = Arc::new(Sink {
+                open: Mutex::new(None),
                 tx: Mutex::new(tx),
                 queued: AtomicUsize::new(0),
                 waiting: Mutex::new(Vec::new()),
@@ -143,6 +147,25 @@ impl Sink {
         }
     }
 
+    /// Queues `bytes` of writer `writer` (0: tug itself), with `prefix` at each line start. A line that
+    /// another writer left open is ended first, so a writer's bytes never continue another's line.
+    fn write_from(&self, writer: usize, prefix: Option<&[u8]>, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::with_capacity(bytes.len() + 1);
+        if open.is_some_and(|w| w != writer) {
+            out.push(b'\n');
+            *open = None;
+        }
+        let mut start = open.is_none();
+        out.extend(prefixed(prefix, &mut start, bytes));
+        *open = (!start).then_some(writer);
+        // Queued under the lock: the order of the queue is the order of the line state.
+        self.push(out);
+    }
+
     fn push(&self, bytes: Vec<u8>) {
         if bytes.is_empty() {
             return;
@@ -175,7 +198,7 @@ pub fn say(line: &str) {
     let mut bytes = Vec::with_capacity(line.len() + 1);
     bytes.extend_from_slice(line.as_bytes());
     bytes.push(b'\n');
-    Sink::of(Target::Stderr).push(bytes);
+    Sink::of(Target::Stderr).write_from(0, None, &bytes);
 }
 
 /// Waits until what plugins wrote has reached tug's stdout and stderr, or `limit` passes (a reader that
@@ -208,7 +231,8 @@ pub struct Forward {
 
 /// What a forwarded stream remembers between writes.
 struct State {
-    at_line_start: bool,
+    /// This stream's number among the writers of its sink.
+    id: usize,
     masker: Masker,
     sink: Arc<Sink>,
     prefix: Option<Arc<[u8]>>,
@@ -218,25 +242,20 @@ impl Drop for State {
     fn drop(&mut self) {
         // A held-back tail that turned out not to be a secret.
         let tail = self.masker.finish();
-        if !tail.is_empty() {
-            let out = prefixed(self.prefix.as_deref(), &mut self.at_line_start, &tail);
-            self.sink.push(out);
-        }
+        self.sink.write_from(self.id, self.prefix.as_deref(), &tail);
     }
 }
 
-/// `bytes` with `prefix` at each line start.
+/// `bytes` with `prefix` at each line start. A line ends at LF and at CR (a CI log reader, GitHub's
+/// among them, also ends a line at a lone CR); the LF of a CRLF gets no prefix of its own.
 fn prefixed(prefix: Option<&[u8]>, start: &mut bool, bytes: &[u8]) -> Vec<u8> {
-    let Some(prefix) = prefix else {
-        return bytes.to_vec();
-    };
-    let mut out = Vec::with_capacity(bytes.len() + prefix.len());
-    for line in bytes.split_inclusive(|b| *b == b'\n') {
-        if *start {
-            out.extend_from_slice(prefix);
+    let mut out = Vec::with_capacity(bytes.len() + prefix.map_or(0, <[u8]>::len));
+    for &b in bytes {
+        if let (true, Some(p)) = (*start && b != b'\n', prefix) {
+            out.extend_from_slice(p);
         }
-        out.extend_from_slice(line);
-        *start = line.ends_with(b"\n");
+        out.push(b);
+        *start = b == b'\n' || b == b'\r';
     }
     out
 }
@@ -255,7 +274,10 @@ impl Forward {
             sink: sink.clone(),
             prefix: prefix.clone(),
             state: Arc::new(Mutex::new(State {
-                at_line_start: true,
+                id: {
+                    static NEXT: AtomicUsize = AtomicUsize::new(1);
+                    NEXT.fetch_add(1, Ordering::Relaxed)
+                },
                 masker,
                 sink,
                 prefix,
@@ -275,8 +297,7 @@ impl Forward {
             masked = state.masker.mask_stream(bytes);
             &masked[..]
         };
-        let out = prefixed(self.prefix.as_deref(), &mut state.at_line_start, bytes);
-        self.sink.push(out);
+        self.sink.write_from(state.id, self.prefix.as_deref(), bytes);
     }
 }
 
@@ -358,5 +379,36 @@ mod tests {
         assert_eq!(prefixed(p, &mut start, b"c\n"), b"c\n");
         assert_eq!(prefixed(p, &mut start, b"d"), b"[p] d");
         assert_eq!(prefixed(None, &mut start, b"x\ny"), b"x\ny");
+        // A lone CR ends a line; CRLF is one line end.
+        let mut start = true;
+        assert_eq!(
+            prefixed(p, &mut start, b"a\r::x\r\nb"),
+            b"[p] a\r[p] ::x\r\n[p] b"
+        );
+    }
+
+    /// A line one writer left open is ended before another writer's bytes (tug's own lines included),
+    /// and the first writer's next bytes start a line of their own, prefixed.
+    #[test]
+    fn writers_never_continue_each_others_lines() {
+        let (tx, rx) = mpsc::channel::<Vec<u8>>();
+        let sink = Sink {
+            open: Mutex::new(None),
+            tx: Mutex::new(tx),
+            queued: AtomicUsize::new(0),
+            waiting: Mutex::new(Vec::new()),
+            drained: tokio::sync::Notify::new(),
+        };
+        let p = Some(&b"[p] "[..]);
+        sink.write_from(1, p, b"x");
+        sink.write_from(0, None, b"tug: said\n");
+        sink.write_from(1, p, b"::error::forged\n");
+        sink.write_from(1, p, b"y");
+        sink.write_from(2, p, b"z\n");
+        let all: Vec<u8> = rx.try_iter().flatten().collect();
+        assert_eq!(
+            String::from_utf8(all).unwrap(),
+            "[p] x\ntug: said\n[p] ::error::forged\n[p] y\n[p] z\n"
+        );
     }
 }

@@ -109,7 +109,11 @@ fn started_at(ticks: u64) -> Option<SystemTime> {
         .trim()
         .parse()
         .ok()?;
-    Some(UNIX_EPOCH + Duration::from_secs(boot) + Duration::from_millis(ticks * 1000 / USER_HZ))
+    // A label anyone with engine access can set: no arithmetic on it may overflow.
+    let since_boot = Duration::from_millis(ticks.checked_mul(1000)? / USER_HZ);
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(boot))?
+        .checked_add(since_boot)
 }
 
 /// The runs that own objects on the engine, and the lists that failed.

@@ -42,15 +42,24 @@ impl Writer {
     pub fn open(to: &JsonTo, masker: Masker) -> anyhow::Result<Self> {
         let file = match to {
             JsonTo::Stderr => None,
-            JsonTo::File(path) => Some(Mutex::new(
-                std::fs::OpenOptions::new()
+            JsonTo::File(path) => {
+                let fail = |e: std::io::Error| anyhow::anyhow!("--json {}: {e}", path.display());
+                let file = std::fs::OpenOptions::new()
                     .create(true)
                     .write(true)
                     .truncate(true)
                     .mode(0o600)
                     .open(path)
-                    .map_err(|e| anyhow::anyhow!("--json {}: {e}", path.display()))?,
-            )),
+                    .map_err(fail)?;
+                // An existing file others may read is made private first, as `--audit`'s is.
+                let meta = file.metadata().map_err(fail)?;
+                if meta.is_file() && std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o077 != 0
+                {
+                    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                        .map_err(fail)?;
+                }
+                Some(Mutex::new(file))
+            }
         };
         Ok(Writer { file, masker })
     }

@@ -230,13 +230,14 @@ impl Report {
         };
         let stderr_tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
         let bars = stderr_tty && !options.quiet && options.json != Some(JsonTo::Stderr);
+        let progress = bars.then(|| progress::Progress::new(masker.clone()));
         Ok(Arc::new(Report {
             plugin: plugin.to_owned(),
             run: run.to_owned(),
             masker,
             tally: Mutex::new(Tally::default()),
             events,
-            progress: bars.then(progress::Progress::new),
+            progress,
             options,
             started: Instant::now(),
         }))
@@ -255,7 +256,7 @@ impl Report {
         }
         match &self.events {
             Some(w) if self.json_on_stderr() => w.message(level, text),
-            _ => crate::host::output::say(text),
+            _ => crate::host::output::say(&self.masker.mask(text)),
         }
     }
 
@@ -405,8 +406,16 @@ impl Observer for Report {
         if let (true, Decision::Deny { rule, field, reason }) =
             (self.options.github.is_some(), entry.decision)
         {
-            let line = summary::denial_annotation(&self.plugin, entry.operation, rule, field, reason);
-            crate::host::output::say(&self.masker.mask(&line));
+            // Masked before it is escaped: an escaped secret would no longer match.
+            let m = |s: &str| self.masker.mask(s).into_owned();
+            let line = summary::denial_annotation(
+                &m(&self.plugin),
+                entry.operation,
+                &m(rule),
+                field.map(m).as_deref(),
+                &m(reason),
+            );
+            crate::host::output::say(&line);
         }
     }
 

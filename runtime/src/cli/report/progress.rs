@@ -7,7 +7,10 @@ use std::{collections::BTreeMap, time::Duration};
 
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::{host::observe::StreamTap, policy::operations::Op};
+use crate::{
+    host::observe::StreamTap,
+    policy::{audit::Masker, operations::Op},
+};
 
 /// A byte transfer gets a bar once this much has passed (a small copy would only flash one).
 const SHOW_AFTER: u64 = 1 << 20;
@@ -15,23 +18,19 @@ const SHOW_AFTER: u64 = 1 << 20;
 /// The bars of a run.
 pub struct Progress {
     bars: MultiProgress,
-}
-
-impl Default for Progress {
-    fn default() -> Self {
-        Self::new()
-    }
+    masker: Masker,
 }
 
 impl Progress {
     /// Bars on stderr, redrawn at most 10 times a second; the plugin's output is written between redraws.
-    pub fn new() -> Self {
+    /// What the bars show of a stream's text is masked with `masker`.
+    pub fn new(masker: Masker) -> Self {
         let bars = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10));
         let shared = bars.clone();
         crate::host::output::suspend_with(Some(Box::new(move |write: &mut dyn FnMut()| {
             shared.suspend(write)
         })));
-        Progress { bars }
+        Progress { bars, masker }
     }
 
     /// A tap drawing the progress of a stream of `op`, if it is one worth a bar.
@@ -55,6 +54,7 @@ impl Progress {
         };
         Some(Box::new(Bar {
             bars: self.bars.clone(),
+            masker: self.masker.clone(),
             bar: None,
             prefix,
             kind,
@@ -84,6 +84,7 @@ struct Bar {
     bars: MultiProgress,
     bar: Option<ProgressBar>,
     prefix: String,
+    masker: Masker,
     kind: Kind,
     /// Per layer: bytes done and in all.
     layers: BTreeMap<String, (u64, u64)>,
@@ -126,7 +127,9 @@ impl Bar {
 
 impl StreamTap for Bar {
     fn document(&mut self, doc: &[u8]) {
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(doc) else {
+        // Secrets masked in the document's text, before anything of it reaches the terminal.
+        let text = String::from_utf8_lossy(doc);
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&self.masker.mask(&text)) else {
             return;
         };
         if let Some(error) = v["error"].as_str() {

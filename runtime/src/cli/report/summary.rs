@@ -135,7 +135,7 @@ impl RunSummary<'_> {
 
     /// The Markdown for `$GITHUB_STEP_SUMMARY`.
     pub fn markdown(&self) -> String {
-        let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        let cell = |s: &str| markdown_cell(self.masker, s);
         let icon = if self.outcome == Outcome::Exited(0) {
             "✅"
         } else {
@@ -157,13 +157,10 @@ impl RunSummary<'_> {
             for d in &self.tally.denials {
                 writeln!(
                     out,
-                    "| {} | `{}` | {} | {} |",
+                    "| {} | {} | {} | {} |",
                     d.operation,
                     cell(&d.rule),
-                    d.field
-                        .as_deref()
-                        .map(|f| format!("`{}`", cell(f)))
-                        .unwrap_or_default(),
+                    d.field.as_deref().map(cell).unwrap_or_default(),
                     cell(&d.reason)
                 )
                 .ok();
@@ -183,8 +180,34 @@ impl RunSummary<'_> {
             }
         }
         out.push('\n');
-        self.masker.mask(&out).into_owned()
+        out
     }
+}
+
+/// The longest text of the plugin's a summary cell holds (GitHub drops a step summary over 1 MiB).
+const CELL_MAX: usize = 300;
+
+/// Text for a Markdown table cell: masked first (an escaped secret would no longer match), control
+/// characters as spaces (a CR or LF would end the table and let the text write Markdown of its own), `|`
+/// and backticks escaped, at most [`CELL_MAX`] characters.
+fn markdown_cell(masker: &Masker, s: &str) -> String {
+    let masked = masker.mask(s);
+    let mut out = String::with_capacity(masked.len().min(CELL_MAX * 2));
+    for (i, c) in masked.chars().enumerate() {
+        if i == CELL_MAX {
+            out.push('…');
+            break;
+        }
+        match c {
+            '|' | '`' | '<' | '>' | '[' | ']' | '*' | '_' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Appends `text` to the file at `path` (GitHub's step summary).
@@ -262,7 +285,7 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("| ContainerCreate | `containers.binds` | `HostConfig.Binds[0]` |"),
+            md.contains("| ContainerCreate | containers.binds | HostConfig.Binds\\[0\\] |"),
             "{md}"
         );
         let t = s.table();
@@ -270,6 +293,11 @@ mod tests {
             t.contains("denied: ContainerCreate — containers.binds HostConfig.Binds[0]"),
             "{t}"
         );
+        // The plugin's text cannot end the table or write Markdown of its own, and is cut.
+        let c = markdown_cell(&masker, &format!("a\r\n### b|`c` s3cret {}", "x".repeat(400)));
+        assert!(c.starts_with("a  \\#\\#\\# b\\|\\`c\\` \\*\\*\\* x") && c.ends_with('…'), "{c}");
+        // CELL_MAX characters of the text, the 9 backslashes of its escapes, the ellipsis.
+        assert_eq!(c.chars().count(), CELL_MAX + 9 + 1, "{c}");
         let w = denial_annotation("p", "ContainerCreate", "containers.binds", None, "no, really: no");
         assert_eq!(
             w,
