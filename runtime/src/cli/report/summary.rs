@@ -295,7 +295,10 @@ mod tests {
         );
         // The plugin's text cannot end the table or write Markdown of its own, and is cut.
         let c = markdown_cell(&masker, &format!("a\r\n### b|`c` s3cret {}", "x".repeat(400)));
-        assert!(c.starts_with("a  \\#\\#\\# b\\|\\`c\\` \\*\\*\\* x") && c.ends_with('…'), "{c}");
+        assert!(
+            c.starts_with("a  \\#\\#\\# b\\|\\`c\\` \\*\\*\\* x") && c.ends_with('…'),
+            "{c}"
+        );
         // CELL_MAX characters of the text, the 9 backslashes of its escapes, the ellipsis.
         assert_eq!(c.chars().count(), CELL_MAX + 9 + 1, "{c}");
         let w = denial_annotation("p", "ContainerCreate", "containers.binds", None, "no, really: no");
