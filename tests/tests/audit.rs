@@ -111,3 +111,29 @@ fn preopened_directories_only() {
         .assert_stdout_line("[abandon] read /etc/hostname: refused");
     assert!(!data.join("in.txt.new").exists());
 }
+
+/// A secret holding characters that JSON and Rust's `Debug` escape (`"`, `\`) is masked in a call's
+/// error text as well: the error is recorded as the engine's message came, then masked, then escaped.
+#[test]
+fn a_secret_with_quotes_is_masked_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let events = dir.path().join("events.jsonl");
+    let secret = r#"q"u0te\d-s3cret"#;
+    let run = tug_run([
+        plugin("abandon").display().to_string(),
+        "--audit".into(),
+        audit.display().to_string(),
+        format!("--json={}", events.display()),
+        "--secret".into(),
+        format!("TOKEN={secret}"),
+        "--".into(),
+        "secret".into(),
+    ]);
+    run.assert_success();
+    for file in [&audit, &events] {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(text.contains("NotFound: "), "{text}");
+        assert!(!text.contains("u0te"), "the secret leaks in {}:\n{text}", file.display());
+    }
+}

@@ -356,7 +356,7 @@ pub fn explanations() -> Vec<(String, Explain)> {
             e(|v, _| {
                 ceiling(
                     v,
-                    "seconds the whole run may take, host calls included (`tug run --timeout` may shorten it)",
+                    "seconds the whole run may take, host calls included (`tug run --timeout` replaces it)",
                     "no limit on the run's wall-clock time but `tug run --timeout`",
                 )
             }),

@@ -268,7 +268,7 @@ impl Call {
             return;
         }
         let message = match error {
-            Some(e) => Some(format!("{e:?}")),
+            Some(e) => Some(error_text(e)),
             None if cancelled => Some("cancelled: the run ended before the call finished".to_owned()),
             None => None,
         };
@@ -301,6 +301,24 @@ impl Call {
     pub fn end<T>(mut self, result: Result<T, WitError>) -> Result<T, WitError> {
         self.record(result.as_ref().err(), false);
         result
+    }
+}
+
+/// A call's error for its record: the WIT case and the message as it came, unescaped, so the masker
+/// finds a secret in it whatever characters the secret holds (`Debug` would escape `"` and `\`).
+fn error_text(e: &WitError) -> String {
+    match e {
+        WitError::NotFound(m) => format!("NotFound: {m}"),
+        WitError::Conflict(m) => format!("Conflict: {m}"),
+        WitError::BadRequest(m) => format!("BadRequest: {m}"),
+        WitError::NotModified => "NotModified".to_owned(),
+        WitError::Denied(d) => format!("Denied: {} ({})", d.reason, d.rule),
+        WitError::Api(a) => format!("Api: {} {}", a.status, a.message),
+        WitError::Transport(m) => format!("Transport: {m}"),
+        WitError::Timeout(m) => format!("Timeout: {m}"),
+        WitError::ApiVersion(m) => format!("ApiVersion: {m}"),
+        WitError::InvalidArgument(m) => format!("InvalidArgument: {m}"),
+        WitError::Integrity(m) => format!("Integrity: {m}"),
     }
 }
 
