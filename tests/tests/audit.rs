@@ -134,6 +134,10 @@ fn a_secret_with_quotes_is_masked_in_errors() {
     for file in [&audit, &events] {
         let text = std::fs::read_to_string(file).unwrap();
         assert!(text.contains("NotFound: "), "{text}");
-        assert!(!text.contains("u0te"), "the secret leaks in {}:\n{text}", file.display());
+        assert!(
+            !text.contains("u0te"),
+            "the secret leaks in {}:\n{text}",
+            file.display()
+        );
     }
 }
