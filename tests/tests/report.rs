@@ -5,7 +5,7 @@
 use std::{ffi::OsString, path::Path, process::Command};
 
 use serde_json::Value;
-use tug_e2e::{plugin, tug, tug_run, tug_run_with, TEST_IMAGE};
+use tug_e2e::{plugin, tug, tug_run_with, TEST_IMAGE};
 
 /// A project for `ci-run`: a Dockerfile and a test script that exits 0.
 fn project(dir: &Path) {
@@ -19,7 +19,7 @@ fn project(dir: &Path) {
         dir.join("test.sh"),
         // A workflow command in the plugin's output (the tests' output, forwarded): GitHub reads only
         // those at the start of a line, and tug prefixes every line of the plugin's.
-        "echo tested\necho '::error::injected by the plugin'\necho '::error::injected on stderr' >&2\nmkdir -p /work\necho '<testsuite tests=\"1\" failures=\"0\" errors=\"0\"/>' > /work/report.xml\n",
+        "echo tested\necho '::error::injected by the plugin'\necho '::error::injected on stderr' >&2\necho 'legacy ##[error]injected'\nmkdir -p /work\necho '<testsuite tests=\"1\" failures=\"0\" errors=\"0\"/>' > /work/report.xml\n",
     )
     .unwrap();
 }
@@ -147,10 +147,20 @@ fn json_on_stderr_counts_what_the_run_made() {
     let (src, out) = (tmp.path().join("project"), tmp.path().join("out"));
     project(&src);
     std::fs::create_dir_all(&out).unwrap();
-    let run = tug_run(ci_run(&src, &out, &["--json", "--policy", "ci"]));
+    // Under GitHub Actions, where the plugin's output must not make workflow commands.
+    let run = tug_run_with(
+        ci_run(&src, &out, &["--json", "--policy", "ci"]),
+        &[("GITHUB_ACTIONS", "true".as_ref())],
+    );
     run.assert_success().assert_stdout_line("ci-run: exit code 0");
     assert!(
         run.stdout.contains("::error::injected by the plugin"),
+        "{}",
+        run.report()
+    );
+    // The legacy form, which the runner finds anywhere in a line, reaches the log defused.
+    assert!(
+        run.stdout.contains("legacy ##\u{200b}[error]injected") && !run.stdout.contains("##[error]"),
         "{}",
         run.report()
     );

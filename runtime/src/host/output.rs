@@ -233,6 +233,10 @@ pub struct Forward {
 struct State {
     /// This stream's number among the writers of its sink.
     id: usize,
+    /// Under GitHub Actions, off a terminal: the `##` of a legacy workflow command is defused.
+    github: bool,
+    /// How many `#` the stream's output ended with (at most 2).
+    hashes: u8,
     masker: Masker,
     sink: Arc<Sink>,
     prefix: Option<Arc<[u8]>>,
@@ -242,8 +246,28 @@ impl Drop for State {
     fn drop(&mut self) {
         // A held-back tail that turned out not to be a secret.
         let tail = self.masker.finish();
+        let tail = defuse(self.github, &mut self.hashes, &tail);
         self.sink.write_from(self.id, self.prefix.as_deref(), &tail);
     }
+}
+
+/// GitHub's runner finds its legacy command form, `##[command]…`, anywhere in a line (the prefix does
+/// not stop it): with `github`, a zero-width space goes between each `##` and `[` of the plugin's output,
+/// across writes (`hashes` carries the `#`s a write ended with).
+fn defuse<'a>(github: bool, hashes: &mut u8, bytes: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+    const ZWSP: &[u8] = "\u{200b}".as_bytes();
+    if !github {
+        return bytes.into();
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    for &b in bytes {
+        if b == b'[' && *hashes >= 2 {
+            out.extend_from_slice(ZWSP);
+        }
+        out.push(b);
+        *hashes = if b == b'#' { (*hashes + 1).min(2) } else { 0 };
+    }
+    out.into()
 }
 
 /// `bytes` with `prefix` at each line start. A line ends at LF and at CR (a CI log reader, GitHub's
@@ -278,6 +302,8 @@ impl Forward {
                     static NEXT: AtomicUsize = AtomicUsize::new(1);
                     NEXT.fetch_add(1, Ordering::Relaxed)
                 },
+                github: prefix.is_some() && std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true"),
+                hashes: 0,
                 masker,
                 sink,
                 prefix,
@@ -297,7 +323,9 @@ impl Forward {
             masked = state.masker.mask_stream(bytes);
             &masked[..]
         };
-        self.sink.write_from(state.id, self.prefix.as_deref(), bytes);
+        let state = &mut *state;
+        let bytes = defuse(state.github, &mut state.hashes, bytes);
+        self.sink.write_from(state.id, self.prefix.as_deref(), &bytes);
     }
 }
 
@@ -385,6 +413,19 @@ mod tests {
             prefixed(p, &mut start, b"a\r::x\r\nb"),
             b"[p] a\r[p] ::x\r\n[p] b"
         );
+    }
+
+    /// Under GitHub, `##[` never reaches the log whole, however the writes split it.
+    #[test]
+    fn legacy_workflow_commands_are_defused() {
+        let mut hashes = 0;
+        let mut out = Vec::new();
+        for part in [&b"a ##[error]x #"[..], b"#", b"[add-mask]y ##"] {
+            out.extend_from_slice(&defuse(true, &mut hashes, part));
+        }
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, "a ##\u{200b}[error]x ##\u{200b}[add-mask]y ##");
+        assert_eq!(&*defuse(false, &mut 0, b"##["), b"##[");
     }
 
     /// A line one writer left open is ended before another writer's bytes (tug's own lines included),
