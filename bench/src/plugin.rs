@@ -71,19 +71,23 @@ impl Runner {
     /// A run request for `args` (a fresh run identity, the trusted policy, no audit).
     pub fn request(&self, args: &[String]) -> RunRequest {
         let identity = RunIdentity::new("bench", false);
+        let gate = Arc::new(Gate::new(
+            self.policy.clone(),
+            identity.run_id.clone(),
+            identity.labels(),
+        ));
         RunRequest {
             name: "bench".into(),
             args: args.to_vec(),
             env: Vec::new(),
-            engines: [(DEFAULT_ENGINE.to_owned(), self.client.clone())]
-                .into_iter()
-                .collect(),
+            engines: [(
+                DEFAULT_ENGINE.to_owned(),
+                tug::host::RunEngine::new(self.client.clone(), gate.clone()),
+            )]
+            .into_iter()
+            .collect(),
             limits: RunLimits::from_policy(&self.policy.wasm),
-            gate: Arc::new(Gate::new(
-                self.policy.clone(),
-                identity.run_id.clone(),
-                identity.labels(),
-            )),
+            gate,
             observers: Vec::new(),
             masker: Masker::new(Vec::<String>::new()),
         }

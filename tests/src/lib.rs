@@ -41,6 +41,7 @@ pub const PLUGINS: &[(&str, &str)] = &[
     ("plugin-ci-run", "ci-run"),
     ("plugin-services", "services"),
     ("plugin-matrix", "matrix"),
+    ("plugin-fleet", "fleet"),
 ];
 
 /// How long one `tug run` may take.

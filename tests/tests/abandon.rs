@@ -30,26 +30,30 @@ async fn run(
 ) -> Outcome {
     let (host, loaded) = loaded;
     let identity = RunIdentity::new("abandon", false);
+    let gate = Arc::new(Gate::new(
+        Arc::new(Policy::profile("untrusted").unwrap()),
+        identity.run_id.clone(),
+        identity.labels(),
+    ));
     host.run(
         loaded,
         RunRequest {
             name: "abandon".into(),
             args: vec![mode.into(), name.into()],
             env: vec![],
-            engines: [(DEFAULT_ENGINE.to_owned(), client.clone())]
-                .into_iter()
-                .collect(),
+            engines: [(
+                DEFAULT_ENGINE.to_owned(),
+                tug::host::RunEngine::new(client.clone(), gate.clone()),
+            )]
+            .into_iter()
+            .collect(),
             limits: RunLimits {
                 wall_time: Some(wall),
                 ..RunLimits::default()
             },
             observers: Vec::new(),
             masker: tug::policy::audit::Masker::new(Vec::<String>::new()),
-            gate: Arc::new(Gate::new(
-                Arc::new(Policy::profile("untrusted").unwrap()),
-                identity.run_id.clone(),
-                identity.labels(),
-            )),
+            gate,
         },
     )
     .await

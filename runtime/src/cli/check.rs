@@ -393,19 +393,19 @@ pub fn analyze(
         });
     }
     if imported.contains("engines.open") {
-        let (granted, detail) = if policy.unrestricted {
-            (true, "any engine tug was given (unrestricted)".to_owned())
-        } else if policy.engines.is_empty() {
-            (
-                false,
-                "none but the run's own engine (policy engines = [])".to_owned(),
-            )
+        // Every engine the run is given is granted: by the command line (`--engine NAME=URL`,
+        // `--context`) or the policy's `[engines]` table.
+        let named: Vec<&str> = policy.engines.keys().map(String::as_str).collect();
+        let detail = if named.is_empty() {
+            "those `tug run` is given by --engine NAME=URL or --context (the policy's [engines] names none)"
+                .to_owned()
         } else {
-            (
-                true,
-                format!("the run's own engine, and {}", policy.engines.join(", ")),
+            format!(
+                "those `tug run` is given by --engine NAME=URL or --context, and the policy's [engines]: {}",
+                named.join(", ")
             )
         };
+        let granted = true;
         host.push(HostGrant {
             what: "other engines".into(),
             imports: vec!["engines.open".into()],

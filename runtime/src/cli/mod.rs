@@ -6,11 +6,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
-use crate::engine::{Client, EngineConfig, Request};
+use crate::engine::{Client, Request};
 
 pub mod build;
 pub mod check;
 pub mod compile;
+pub mod engines;
 pub mod image;
 pub mod new;
 pub mod policy_show;
@@ -24,10 +25,9 @@ pub use run::RunArgs;
 #[derive(Debug, Parser)]
 #[command(name = "tug", version, about)]
 pub struct Cli {
-    /// The engine to use, as a DOCKER_HOST URL (unix://, tcp://, https://, ssh://); default: the
-    /// environment (DOCKER_HOST, DOCKER_CONTEXT, ~/.docker) as docker-py's from_env reads it.
-    #[arg(long, global = true, value_name = "URL")]
-    pub engine: Option<String>,
+    /// The engines: `--engine [NAME=]URL`, `--context [NAME=]CONTEXT`, and TLS material per engine.
+    #[command(flatten)]
+    pub engines: engines::EngineArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -132,6 +132,9 @@ impl Cli {
         if let Command::Policy(command) = self.command {
             return policy_show::run(command);
         }
+        if let Command::Run(args) = self.command {
+            return run::run_plugin(self.engines, args).await;
+        }
         let client = self.client()?;
         match self.command {
             Command::Compile(_) | Command::Build(_) | Command::New(_) => unreachable!("handled above"),
@@ -139,7 +142,7 @@ impl Cli {
             Command::Check(_) | Command::Policy(_) => unreachable!("handled above"),
             Command::Runs(args) => return runs::runs(client, args).await,
             Command::Sweep(args) => return runs::sweep(client, args).await,
-            Command::Run(args) => return run::run_plugin(client, args).await,
+            Command::Run(_) => unreachable!("handled above"),
             Command::Engine(EngineCommand::Ping) => {
                 let ping = client.ping().await?;
                 println!("{ping:?}");
@@ -171,11 +174,10 @@ impl Cli {
         Ok(ExitCode::SUCCESS)
     }
 
+    /// The client of the default engine (the one `--engine URL` or the environment gives).
     fn client(&self) -> anyhow::Result<Client> {
-        let config = match &self.engine {
-            Some(url) => EngineConfig::from_url(url).with_context(|| format!("--engine {url}"))?,
-            None => EngineConfig::from_env()?,
-        };
-        Ok(Client::new(config)?)
+        let set = self.engines.resolve(None)?;
+        let config = set.default_config().clone();
+        Client::new(config).context("the default engine")
     }
 }

@@ -19,10 +19,13 @@ use std::{
 use anyhow::{bail, Context};
 use tokio::sync::watch;
 
-use super::report::{JsonTo, Outcome, Report, ReportOptions};
+use super::{
+    engines::EngineArgs,
+    report::{JsonTo, Outcome, Report, ReportOptions},
+};
 use crate::{
     engine::{Client, InFlight},
-    host::{Outcome as HostOutcome, RunLimits, RunRequest, DEFAULT_ENGINE},
+    host::{Outcome as HostOutcome, RunEngine, RunLimits, RunRequest, DEFAULT_ENGINE},
     policy::{audit::Masker, cleanup, run_records::RunRecord, units::Seconds},
 };
 
@@ -206,7 +209,7 @@ enum Cleanup {
 
 /// Runs a plugin: see the module documentation. tug's last words wait at most [`LAST_WORDS`] for a
 /// stalled reader.
-pub async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCode> {
+pub async fn run_plugin(engines: EngineArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let name = args
         .plugin
         .file_stem()
@@ -220,7 +223,7 @@ pub async fn run_plugin(client: Client, args: RunArgs) -> anyhow::Result<ExitCod
     });
     let options = ReportOptions::from_env(json, args.summary, args.quiet);
     let report = Report::new(&name, &identity.run_id, masker.clone(), options)?;
-    let end = match phases(client, args, &report, identity, env, masker).await {
+    let end = match phases(engines, args, &report, identity, env, masker).await {
         Ok(end) => end,
         Err(e) => {
             let message = format!("tug: plugin {name}: {e:#}");
@@ -283,7 +286,7 @@ fn environment(args: &RunArgs) -> anyhow::Result<(Vec<(String, String)>, Masker)
 }
 
 async fn phases(
-    client: Client,
+    engine_args: EngineArgs,
     args: RunArgs,
     report: &Arc<Report>,
     identity: cleanup::RunIdentity,
@@ -327,46 +330,87 @@ async fn phases(
         ),
     };
     let grace = args.grace.0;
-    let engine = format!("engine {DEFAULT_ENGINE} ({})", client.config().endpoint);
+    let set = engine_args.resolve(Some(&policy))?;
+    for name in &set.missing {
+        say!(
+            report,
+            "warning",
+            "tug: policy {} names engine {name}, but neither its [engines.{name}] nor a flag \
+             (--engine {name}=URL, --context) says where it is: plugin {name} cannot open it",
+            policy.name
+        );
+    }
+    let mut engines = Vec::new();
+    for (engine_name, (config, _)) in set.engines {
+        let client = Client::new(config).with_context(|| format!("engine {engine_name}"))?;
+        engines.push(Engine::new(engine_name, client));
+    }
+    // The default engine first: it decides whether the plugin starts.
+    engines.sort_by_key(|e| e.name != DEFAULT_ENGINE);
+    let all = describe(&engines);
 
-    // Start: the engine must answer before the plugin starts (unless the policy lets it do without).
+    // Start: the engines must answer before the plugin starts (the default one unless the policy lets
+    // the plugin do without; another that does not answer is named, and its calls fail).
     let ping_budget = wall_time.map_or(START_BUDGET, |w| w.min(START_BUDGET));
+    let pings = futures_util::future::join_all(engines.iter().map(|e| async move {
+        match tokio::time::timeout(ping_budget, e.client.ping()).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(err)) => Some(err.to_string()),
+            Err(_) => Some(format!("no answer to /_ping within {ping_budget:?}")),
+        }
+    }));
     let pinged = tokio::select! {
-        r = tokio::time::timeout(ping_budget, client.ping()) => r,
+        r = pings => r,
         () = signals.reached(1) => {
             return Ok(End::said(report, Outcome::Interrupted, "error", format!(
-                "tug: interrupted while reaching {engine}; plugin {name} was not started"
+                "tug: interrupted while reaching {all}; plugin {name} was not started"
             )));
         }
     };
-    let unreachable = match pinged {
-        Ok(Ok(_)) => None,
-        Ok(Err(e)) => Some(e.to_string()),
-        Err(_) => Some(format!("no answer to /_ping within {ping_budget:?}")),
-    };
-    if let Some(why) = &unreachable {
-        if policy.require_engine {
+    for (e, why) in engines.iter_mut().zip(pinged) {
+        e.unreachable = why;
+    }
+    for e in &engines {
+        let Some(why) = &e.unreachable else { continue };
+        let engine = &e.label;
+        if e.name != DEFAULT_ENGINE {
+            say!(
+                report,
+                "warning",
+                "tug: {engine} cannot be reached: {why}; plugin {name}'s calls on it will fail"
+            );
+        } else if policy.require_engine {
             return Ok(End::said(
                 report,
                 Outcome::Unreachable,
                 "error",
                 format!("tug: {engine} cannot be reached: {why}; plugin {name} was not started"),
             ));
+        } else {
+            say!(
+                report,
+                "warning",
+                "tug: {engine} cannot be reached: {why}; policy {} lets plugin {name} start without it",
+                policy.name
+            );
         }
-        say!(
-            report,
-            "warning",
-            "tug: {engine} cannot be reached: {why}; policy {} lets plugin {name} start without it",
-            policy.name
-        );
     }
 
     // Recorded before the run makes anything: if tug is killed, a later tug sweeps what it made.
     let record = RunRecord::begin(&identity);
-    if unreachable.is_none() {
-        // Runs whose tug was killed (SIGKILL) left objects behind: remove them first.
-        tokio::select! {
-            r = tokio::time::timeout(START_BUDGET, cleanup::sweep_orphans(&client)) => match r {
+    // Runs whose tug was killed (SIGKILL) left objects behind: remove them first, on every engine.
+    let sweeps = futures_util::future::join_all(engines.iter().filter(|e| e.unreachable.is_none()).map(
+        |e| async move {
+            (
+                e,
+                tokio::time::timeout(START_BUDGET, cleanup::sweep_orphans(&e.client)).await,
+            )
+        },
+    ));
+    tokio::select! {
+        swept = sweeps => for (e, r) in swept {
+            let engine = &e.label;
+            match r {
                 Ok(swept) if !swept.removed.is_empty() || !swept.failed.is_empty() => {
                     say!(report, "note", "tug: swept what earlier runs left behind on {engine}: {swept}");
                 }
@@ -377,37 +421,45 @@ async fn phases(
                     "tug: the sweep of what earlier runs left on {engine} did not finish within \
                      {START_BUDGET:?}; a later run sweeps the rest"
                 ),
-            },
-            () = signals.reached(1) => {
-                record.finish();
-                return Ok(End::said(report, Outcome::Interrupted, "error", format!(
-                    "tug: interrupted during the start-up sweep of {engine}; plugin {name} was not started"
-                )));
             }
+        },
+        () = signals.reached(1) => {
+            record.finish();
+            return Ok(End::said(report, Outcome::Interrupted, "error", format!(
+                "tug: interrupted during the start-up sweep of {all}; plugin {name} was not started"
+            )));
         }
     }
 
-    // The run: every changing request of the plugin is counted, so the cleanup can wait for it.
-    report.start(&policy.name, &engine);
-    let in_flight = InFlight::new();
+    // The run: every changing request of the plugin is counted, per engine, so the cleanup can wait for
+    // it; each engine's calls pass a gate of its own (its policy, its objects, its quotas).
+    report.start(&policy.name, &all);
     let limits = RunLimits {
         wall_time,
         ..RunLimits::from_policy(&policy.wasm)
     };
-    let gate = Arc::new(crate::policy::Gate::new(
-        Arc::new(policy),
-        identity.run_id.clone(),
-        identity.labels(),
-    ));
+    let policy = Arc::new(policy);
+    for e in &mut engines {
+        e.gate = Some(Arc::new(crate::policy::Gate::new(
+            policy.for_engine(&e.name),
+            identity.run_id.clone(),
+            identity.labels(),
+        )));
+    }
+    let gate = engines[0].gate().clone();
     let request = RunRequest {
         name: name.clone(),
         args: args.args,
         env,
-        engines: [(DEFAULT_ENGINE.to_owned(), client.tracked(in_flight.clone()))]
-            .into_iter()
+        engines: engines
+            .iter()
+            .map(|e| {
+                let client = e.client.tracked(e.in_flight.clone());
+                (e.name.clone(), RunEngine::new(client, e.gate().clone()))
+            })
             .collect(),
         limits,
-        gate: gate.clone(),
+        gate,
         observers,
         masker,
     };
@@ -430,13 +482,30 @@ async fn phases(
         record.finish();
         Cleanup::Done
     } else {
-        let who = Who {
-            plugin: &name,
-            engine: &engine,
-            report,
-        };
-        let skip = signals.reached(more);
-        clean_up(&client, &gate, &in_flight, grace, skip, who, record).await
+        // Every engine's cleanup at once, each within the grace period; the run's record is finished
+        // only when every engine is clean.
+        let cleanups = futures_util::future::join_all(engines.iter().map(|e| {
+            let who = Who {
+                plugin: &name,
+                engine: &e.label,
+                report,
+            };
+            clean_up(
+                &e.client,
+                e.gate(),
+                &e.in_flight,
+                grace,
+                signals.reached(more),
+                who,
+            )
+        }))
+        .await;
+        if cleanups.iter().all(|c| matches!(c, Cleanup::Done)) {
+            record.finish();
+            Cleanup::Done
+        } else {
+            Cleanup::Left
+        }
     };
 
     let outcome = match outcome {
@@ -518,6 +587,51 @@ fn limit_of(message: &str) -> &'static str {
     }
 }
 
+/// One engine of a run, as `tug run` keeps it: its client, whether it answered at the start, the count
+/// of the run's changing requests to it, and its gate.
+struct Engine {
+    name: String,
+    /// `engine NAME (URL)`, for messages.
+    label: String,
+    client: Client,
+    /// Why it did not answer `/_ping` at the start, if it did not.
+    unreachable: Option<String>,
+    in_flight: InFlight,
+    gate: Option<Arc<crate::policy::Gate>>,
+}
+
+impl Engine {
+    fn new(name: String, client: Client) -> Self {
+        Engine {
+            label: format!("engine {name} ({})", client.config().endpoint),
+            name,
+            client,
+            unreachable: None,
+            in_flight: InFlight::new(),
+            gate: None,
+        }
+    }
+
+    /// Its gate (made once the engines answered).
+    fn gate(&self) -> &Arc<crate::policy::Gate> {
+        self.gate.as_ref().expect("the gates are made before the run")
+    }
+}
+
+/// The engines of a run for a message: `engine default (unix://…)`, or `engines default (…), b (…)`.
+fn describe(engines: &[Engine]) -> String {
+    match engines {
+        [one] => one.label.clone(),
+        many => format!(
+            "engines {}",
+            many.iter()
+                .map(|e| format!("{} ({})", e.name, e.client.config().endpoint))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// Who a cleanup's messages name.
 struct Who<'a> {
     plugin: &'a str,
@@ -535,7 +649,6 @@ async fn clean_up(
     grace: Duration,
     skip: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
     who: Who<'_>,
-    record: RunRecord,
 ) -> Cleanup {
     let Who {
         plugin: name,
@@ -547,8 +660,7 @@ async fn clean_up(
         "what is left of run {run} keeps its label tug.run={run}, and the next tug run on this host removes it"
     );
     if in_flight.ever() == 0 && gate.cleanup_names().is_empty() {
-        // The run sent nothing that could have made anything.
-        record.finish();
+        // The run sent nothing to this engine that could have made anything.
         return Cleanup::Done;
     }
     let work = async {
@@ -568,10 +680,7 @@ async fn clean_up(
     };
     tokio::select! {
         r = tokio::time::timeout(grace, work) => match r {
-            Ok((true, report)) if report.failed.is_empty() => {
-                record.finish();
-                Cleanup::Done
-            }
+            Ok((true, report)) if report.failed.is_empty() => Cleanup::Done,
             Ok((settled, report)) => {
                 let waiting = if settled { String::new() } else {
                     format!("{} request(s) still unanswered; ", in_flight.now())

@@ -260,6 +260,23 @@ impl EngineConfig {
         Ok(cfg)
     }
 
+    /// The configuration of a docker CLI context by name, from the docker CLI's config directory
+    /// (`$DOCKER_CONFIG`, else `~/.docker`), as `docker --context NAME` reads it. `default` is the
+    /// docker CLI's default context: `DOCKER_HOST` (with its TLS variables), else the local socket.
+    pub fn from_context(name: &str) -> Result<Self> {
+        if name == "default" {
+            let lookup = |k: &str| match k {
+                "DOCKER_CONTEXT" => None,
+                _ => std::env::var(k).ok(),
+            };
+            if std::env::var_os("DOCKER_HOST").is_none_or(|h| h.is_empty()) {
+                return Ok(EngineConfig::new(Endpoint::Unix(DEFAULT_UNIX_SOCKET.into())));
+            }
+            return Self::from_lookup(lookup, &docker_config_dir());
+        }
+        from_context(&docker_config_dir(), name)
+    }
+
     /// The configuration from this process's environment and the docker CLI's config directory.
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|k| std::env::var(k).ok(), &docker_config_dir())

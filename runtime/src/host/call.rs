@@ -38,11 +38,11 @@ use crate::{
 };
 
 /// An engine the plugin holds a handle to: the capability every Engine API function takes. Its client is
-/// reachable only through a [`Call`].
+/// reachable only through a [`Call`], which checks every call against the engine's own gate.
 #[derive(Clone)]
 pub struct HostEngine {
-    name: String,
-    client: Client,
+    name: Arc<str>,
+    engine: RunEngine,
 }
 
 impl HostEngine {
@@ -52,21 +52,46 @@ impl HostEngine {
     }
 }
 
+/// One engine of a run: its client and the gate its calls pass (the policy it is held to, the objects
+/// the run made on it, its quotas).
+#[derive(Clone)]
+pub struct RunEngine {
+    client: Client,
+    gate: Arc<Gate>,
+}
+
+impl RunEngine {
+    /// An engine reached by `client` whose calls pass `gate`.
+    pub fn new(client: Client, gate: Arc<Gate>) -> Self {
+        RunEngine { client, gate }
+    }
+
+    /// Its client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Its gate.
+    pub fn gate(&self) -> &Arc<Gate> {
+        &self.gate
+    }
+}
+
 /// The engines a run was given, by name (`default`: the one `tug run` was given).
 #[derive(Clone, Default)]
-pub struct Engines(BTreeMap<String, Client>);
+pub struct Engines(BTreeMap<String, RunEngine>);
 
 impl Engines {
     /// The engines of a run.
-    pub fn new(engines: BTreeMap<String, Client>) -> Self {
+    pub fn new(engines: BTreeMap<String, RunEngine>) -> Self {
         Engines(engines)
     }
 
     /// A handle to the engine of that name, if the run was given one.
     pub fn open(&self, name: &str) -> Option<HostEngine> {
-        self.0.get(name).map(|client| HostEngine {
-            name: name.to_owned(),
-            client: client.clone(),
+        self.0.get(name).map(|engine| HostEngine {
+            name: name.into(),
+            engine: engine.clone(),
         })
     }
 
@@ -130,6 +155,8 @@ pub type CallBody<'a, T> = Pin<Box<dyn Future<Output = Result<T, WitError>> + Se
 pub struct Call {
     op: Op,
     gate: Arc<Gate>,
+    /// The engine's name, for an error that comes from reaching it.
+    engine: Option<Arc<str>>,
     observers: super::observe::Observers,
     plugin: Arc<str>,
     target: Option<String>,
@@ -248,6 +275,7 @@ impl Call {
         Call {
             op: self.op,
             gate: self.gate.clone(),
+            engine: self.engine.clone(),
             observers: self.observers.clone(),
             plugin: self.plugin.clone(),
             target: self.target.clone(),
@@ -297,10 +325,27 @@ impl Call {
     }
 
     /// Ends the call with its result: one audit line (a denial names its rule and field; an error is
-    /// recorded as the engine or registry gave it), and the result passed on.
+    /// recorded as the engine or registry gave it), and the result passed on. An engine that could not
+    /// be reached or did not answer in time is named in the error (`engine NAME: …`): a run may hold
+    /// several.
     pub fn end<T>(mut self, result: Result<T, WitError>) -> Result<T, WitError> {
+        let result = match (result, &self.engine) {
+            (Err(WitError::Transport(m)), Some(name)) => Err(WitError::Transport(name_engine(name, m))),
+            (Err(WitError::Timeout(m)), Some(name)) => Err(WitError::Timeout(name_engine(name, m))),
+            (r, _) => r,
+        };
         self.record(result.as_ref().err(), false);
         result
+    }
+}
+
+/// `engine NAME: message`, unless the message already starts so.
+fn name_engine(name: &str, message: String) -> String {
+    let prefix = format!("engine {name}: ");
+    if message.starts_with(&prefix) {
+        message
+    } else {
+        prefix + &message
     }
 }
 
@@ -330,29 +375,31 @@ impl Drop for Call {
 }
 
 /// Where a call goes.
-enum Reach {
-    Engine(Client),
-    EngineAndRegistry(Client),
+enum Reach<'a> {
+    Engine(&'a HostEngine),
+    EngineAndRegistry(&'a HostEngine),
     Registry,
     Local,
 }
 
 impl HostState {
-    fn begin(&self, op: Op, reach: Reach) -> Call {
-        let (client, registry) = match reach {
-            Reach::Engine(c) => (Some(c), None),
-            Reach::EngineAndRegistry(c) => (Some(c), Some(self.registry.client())),
+    /// A permit for `op`: an engine's call passes that engine's gate, the others the run's.
+    fn begin(&self, op: Op, reach: Reach<'_>) -> Call {
+        let (engine, registry) = match reach {
+            Reach::Engine(e) => (Some(e), None),
+            Reach::EngineAndRegistry(e) => (Some(e), Some(self.registry.client())),
             Reach::Registry => (None, Some(self.registry.client())),
             Reach::Local => (None, None),
         };
         Call {
             op,
-            gate: self.gate.clone(),
+            gate: engine.map_or_else(|| self.gate.clone(), |e| e.engine.gate.clone()),
+            engine: engine.map(|e| e.name.clone()),
             observers: self.observers.clone(),
             plugin: self.plugin.clone(),
             target: None,
             start: Instant::now(),
-            client,
+            client: engine.map(|e| e.engine.client.clone()),
             registry,
             bytes: 0,
             recorded: false,
@@ -363,7 +410,7 @@ impl HostState {
     where
         F: for<'a> FnOnce(&'a mut HostState, &'a mut Call) -> CallBody<'a, T>,
     {
-        let result = match self.gate.allow(call.op) {
+        let result = match call.gate.allow(call.op) {
             Ok(()) => body(self, &mut call).await,
             Err(denial) => Err(denial.into()),
         };
@@ -376,8 +423,8 @@ impl HostState {
     where
         F: for<'a> FnOnce(&'a mut HostState, &'a mut Call) -> CallBody<'a, T>,
     {
-        let client = self.table.get(e)?.client.clone();
-        let call = self.begin(op, Reach::Engine(client));
+        let engine = self.table.get(e)?.clone();
+        let call = self.begin(op, Reach::Engine(&engine));
         self.gated(call, body).await
     }
 
@@ -393,8 +440,8 @@ impl HostState {
     where
         F: for<'a> FnOnce(&'a mut HostState, &'a mut Call) -> CallBody<'a, T>,
     {
-        let client = self.table.get(e)?.client.clone();
-        let call = self.begin(op, Reach::EngineAndRegistry(client));
+        let engine = self.table.get(e)?.clone();
+        let call = self.begin(op, Reach::EngineAndRegistry(&engine));
         self.gated(call, body).await
     }
 
@@ -456,9 +503,9 @@ impl Reentry {
 
     /// A permit for the operation, if the policy (still) grants it.
     pub(crate) fn call(&self, state: &HostState) -> Result<(Call, String), WitError> {
-        let mut call = state.begin(self.op, Reach::Engine(self.engine.client.clone()));
+        let mut call = state.begin(self.op, Reach::Engine(&self.engine));
         call.target(&self.target);
-        match state.gate.allow(self.op) {
+        match call.gate.allow(self.op) {
             Ok(()) => Ok((call, self.path.clone())),
             Err(d) => Err(call.end::<()>(Err(d.into())).unwrap_err()),
         }

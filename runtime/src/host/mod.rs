@@ -43,6 +43,7 @@ mod tasks;
 mod types_impl;
 mod volumes;
 
+pub use call::RunEngine;
 pub use run::{CacheMode, HostOptions};
 pub use run::{Outcome, Plugin, PluginHost, RunLimits, RunRequest};
 pub use state::{HostState, DEFAULT_ENGINE};

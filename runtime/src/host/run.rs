@@ -29,10 +29,7 @@ use super::{
     output::{Forward, Target},
     state::HostState,
 };
-use crate::{
-    engine::Client,
-    policy::limits::{CpuBudget, LimitExceeded, MemoryLimiter},
-};
+use crate::policy::limits::{CpuBudget, LimitExceeded, MemoryLimiter};
 
 /// How often running wasm is interrupted to let the host check its deadline.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -81,11 +78,13 @@ pub struct RunRequest {
     pub args: Vec<String>,
     /// Environment variables passed in (none by default).
     pub env: Vec<(String, String)>,
-    /// The engines the run may reach, by name (`default` is the one `tug run` was given).
-    pub engines: BTreeMap<String, Client>,
+    /// The engines the run may reach, by name (`default` is the one `tug run` was given), each with
+    /// the gate its calls pass.
+    pub engines: BTreeMap<String, super::call::RunEngine>,
     /// Limits.
     pub limits: RunLimits,
-    /// The policy gate of this run (its policy and the labels it stamps on what the run creates).
+    /// The run's own gate (its policy and the labels it stamps on what the run creates): the calls
+    /// that reach no engine pass it (an engine's calls pass the engine's gate).
     pub gate: Arc<crate::policy::Gate>,
     /// Who is told about each call and watched stream: the audit log (`--audit`), `tug run`'s report.
     pub observers: Vec<Arc<dyn super::observe::Observer>>,

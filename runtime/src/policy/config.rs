@@ -351,9 +351,11 @@ pub struct Policy {
     /// What lists show.
     #[serde(default)]
     pub visibility: Visibility,
-    /// Engines the plugin may open by name (the run's default engine is always allowed).
-    #[serde(default)]
-    pub engines: Vec<String>,
+    /// `[engines]`: engines the run is given besides its default one, by name (where each is, how to
+    /// reach it, the policy it is held to: `policy/engines.rs`). The older form, a list of names, names
+    /// engines the command line gives.
+    #[serde(default, deserialize_with = "super::engines::deserialize")]
+    pub engines: BTreeMap<String, super::engines::EngineEntry>,
     /// Plugin limits.
     #[serde(default)]
     pub wasm: Wasm,
@@ -373,6 +375,10 @@ pub struct Policy {
     /// Extra key/value settings, reserved for later rules (ignored).
     #[serde(default, skip)]
     pub extra: BTreeMap<String, String>,
+    /// The policy each engine of `[engines]` with a `policy` table is held to (the others are held to
+    /// this one), made when the file is read.
+    #[serde(skip)]
+    pub engine_policies: BTreeMap<String, std::sync::Arc<Policy>>,
 }
 
 /// `[registry]`: what the daemonless image functions may read from the host and stage on its disk.
@@ -435,9 +441,38 @@ pub const PROFILES: &[(&str, &str)] = &[
 impl Policy {
     /// Parses a policy file's text.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let policy: Policy = toml::from_str(text).map_err(|e| one_line(text, &e))?;
+        let mut policy: Policy = toml::from_str(text).map_err(|e| one_line(text, &e))?;
         policy.check_numbers()?;
+        let overrides: Vec<(&String, &toml::Table)> = policy
+            .engines
+            .iter()
+            .filter_map(|(n, e)| e.policy.as_ref().map(|t| (n, t)))
+            .collect();
+        if !overrides.is_empty() {
+            let base: toml::Table = toml::from_str(text).map_err(|e| one_line(text, &e))?;
+            let mut made = BTreeMap::new();
+            for (engine, over) in overrides {
+                let table = super::engines::overlay(&base, engine, over)?;
+                let mut p: Policy = toml::Value::Table(table)
+                    .try_into()
+                    .map_err(|e: toml::de::Error| format!("[engines.{engine}.policy]: {}", e.message()))?;
+                p.check_numbers()
+                    .map_err(|e| format!("[engines.{engine}.policy]: {e}"))?;
+                p.name = format!("{}[engines.{engine}]", policy.name);
+                made.insert(engine.clone(), std::sync::Arc::new(p));
+            }
+            policy.engine_policies = made;
+        }
         Ok(policy)
+    }
+
+    /// The policy engine `name` is held to: its own (`[engines.NAME.policy]` laid over this one), or
+    /// this one.
+    pub fn for_engine(self: &std::sync::Arc<Self>, name: &str) -> std::sync::Arc<Policy> {
+        self.engine_policies
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| self.clone())
     }
 
     /// Numbers the types let through that mean nothing as a ceiling: CPUs that are not a positive finite

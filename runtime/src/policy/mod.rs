@@ -10,6 +10,7 @@ pub mod cleanup;
 pub mod config;
 pub mod denial;
 pub mod dockerfile;
+pub mod engines;
 pub mod gate;
 pub mod image_names;
 pub mod leftovers;
