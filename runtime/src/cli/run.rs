@@ -487,6 +487,7 @@ async fn phases(
         let cleanups = futures_util::future::join_all(engines.iter().map(|e| {
             let who = Who {
                 plugin: &name,
+                name: &e.name,
                 engine: &e.label,
                 report,
             };
@@ -635,6 +636,9 @@ fn describe(engines: &[Engine]) -> String {
 /// Who a cleanup's messages name.
 struct Who<'a> {
     plugin: &'a str,
+    /// The engine's name.
+    name: &'a str,
+    /// `engine NAME (URL)`.
     engine: &'a str,
     report: &'a Report,
 }
@@ -652,6 +656,7 @@ async fn clean_up(
 ) -> Cleanup {
     let Who {
         plugin: name,
+        name: engine_name,
         engine,
         report: run_report,
     } = who;
@@ -675,7 +680,7 @@ async fn clean_up(
     };
     let work = async {
         let (settled, report) = work.await;
-        run_report.cleanup(&report);
+        run_report.cleanup(engine_name, &report);
         (settled, report)
     };
     tokio::select! {

@@ -191,11 +191,7 @@ impl Client {
         let connector = Connector::new(&config)?;
         let http = HttpClient::builder(TokioExecutor::new())
             .pool_idle_timeout(config.pool_idle_timeout)
-            // One idle connection: a plugin calls one at a time, and streams have connections of their
-            // own (`direct.rs`). More would only gather connections that the pool hands back late (it
-            // returns them from another task) while the next call already opened a new one; concurrent
-            // callers pay a connect instead (tens of microseconds on a unix socket).
-            .pool_max_idle_per_host(1)
+            .pool_max_idle_per_host(config.pool_max_idle())
             .pool_timer(TokioTimer::new())
             .build(connector.clone());
         let authority = match &config.endpoint {

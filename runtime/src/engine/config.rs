@@ -230,6 +230,9 @@ pub struct EngineConfig {
     pub pool_idle_timeout: Duration,
     /// Extra arguments for `ssh` on an `ssh://` endpoint (e.g. `-i key`), placed before the host.
     pub ssh_options: Vec<String>,
+    /// How many idle connections the pool keeps; `None`: by endpoint (see
+    /// [`EngineConfig::pool_max_idle`]).
+    pub pool_max_idle: Option<usize>,
 }
 
 impl EngineConfig {
@@ -244,7 +247,21 @@ impl EngineConfig {
             connect_timeout: Duration::from_secs(10),
             pool_idle_timeout: Duration::from_secs(30),
             ssh_options: Vec::new(),
+            pool_max_idle: None,
         }
+    }
+
+    /// How many idle connections the pool keeps. On a unix socket one: a plugin calls one at a time
+    /// and streams have connections of their own (`direct.rs`); more would only gather connections the
+    /// pool hands back late (from another task) while the next call already opened a new one, and a
+    /// connect costs tens of microseconds. Over tcp, TLS and ssh, where a connect costs a handshake (a
+    /// TLS handshake is milliseconds, an ssh one a process and hundreds of them), up to 32: concurrent
+    /// callers (several plugins on one engine) each find one.
+    pub fn pool_max_idle(&self) -> usize {
+        self.pool_max_idle.unwrap_or(match self.endpoint {
+            Endpoint::Unix(_) => 1,
+            Endpoint::Tcp { .. } | Endpoint::Ssh { .. } => 32,
+        })
     }
 
     /// Parses a `DOCKER_HOST`-style URL with the defaults of [`EngineConfig::new`].

@@ -313,6 +313,7 @@ impl Call {
             plugin: &self.plugin,
             run: &self.gate.run_id,
             operation: self.op.id(),
+            engine: self.engine.as_deref(),
             target: self.target.as_deref(),
             decision,
             duration: self.start.elapsed(),

@@ -55,6 +55,9 @@ pub struct AuditEntry<'a> {
     pub run: &'a str,
     /// The Engine API operationId, e.g. `ContainerCreate`.
     pub operation: &'a str,
+    /// The engine the call went to, by the name the run knows it by (none for a call that reaches no
+    /// engine: the daemonless registry, an image being edited).
+    pub engine: Option<&'a str>,
     /// The object the call is about (id or name), if any.
     pub target: Option<&'a str>,
     /// Allowed or denied, and why.
@@ -78,11 +81,14 @@ struct Line<'a> {
 }
 
 /// A call as tug writes it (the audit line's and `tug run --json`'s `call` event's fields, in this
-/// order), every string masked: `operation`, `target`, `decision`; on a denial `rule`, `field`,
+/// order), every string masked: `operation`, `engine` (for an engine's call), `target`, `decision`; on a
+/// denial `rule`, `field`,
 /// `reason`; `duration_ms`, `bytes`; `error` when an allowed call failed.
 #[derive(Serialize)]
 pub struct CallFields<'a> {
     operation: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engine: Option<&'a str>,
     target: Option<Cow<'a, str>>,
     decision: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,6 +115,7 @@ impl<'a> CallFields<'a> {
         };
         CallFields {
             operation: m(entry.operation),
+            engine: entry.engine,
             target: entry.target.map(m),
             decision,
             rule,
@@ -506,6 +513,7 @@ mod tests {
                 plugin: "lifecycle",
                 run: "0123456789abcdef",
                 operation: "ContainerCreate",
+                engine: None,
                 target: None,
                 decision: Decision::Allow,
                 duration: Duration::from_micros(12_345),
@@ -518,6 +526,7 @@ mod tests {
             plugin: "lifecycle",
             run: "0123456789abcdef",
             operation: "ContainerCreate",
+            engine: None,
             target: Some("web"),
             decision: Decision::Deny {
                 rule: "containers.env",
@@ -533,6 +542,7 @@ mod tests {
             plugin: "images",
             run: "0123456789abcdef",
             operation: "ImageCreate",
+            engine: None,
             target: Some("tug-test/busybox:latest"),
             decision: Decision::Deny {
                 rule: "images",
@@ -548,6 +558,7 @@ mod tests {
             plugin: "images",
             run: "0123456789abcdef",
             operation: "ImagePush",
+            engine: None,
             target: Some("127.0.0.1:5000/x"),
             decision: Decision::Allow,
             duration: Duration::from_millis(1500),
@@ -562,6 +573,7 @@ mod tests {
             plugin: "p",
             run: "r",
             operation: "SystemPing",
+            engine: None,
             target: None,
             decision: Decision::Allow,
             duration: Duration::ZERO,
@@ -618,6 +630,7 @@ mod tests {
                             plugin: "p",
                             run: &run,
                             operation: "ContainerList",
+                            engine: None,
                             target: None,
                             decision: Decision::Deny {
                                 rule: "r",

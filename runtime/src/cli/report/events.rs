@@ -121,13 +121,17 @@ impl Writer {
     }
 
     /// `object`.
-    pub fn object(&self, action: &str, kind: &str, id: Option<&str>, by: &str, error: Option<&str>) {
+    pub fn object(&self, o: Object<'_>) {
         let mut fields = json!({
-            "action": action,
-            "kind": kind,
-            "id": id.map(|i| self.m(i)),
-            "by": by,
+            "action": o.action,
+            "kind": o.kind,
+            "id": o.id.map(|i| self.m(i)),
+            "by": o.by,
         });
+        if let Some(engine) = o.engine {
+            fields["engine"] = engine.into();
+        }
+        let error = o.error;
         if let Some(error) = error {
             fields["error"] = self.m(error).into();
         }
@@ -170,4 +174,21 @@ impl Writer {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// An `object` event: `action` (`made`, `removed`, `left`) on an object of `kind` (its `id`) by
+/// `by` (`plugin`, `cleanup`), on `engine`, with the `error` of a removal that failed.
+pub struct Object<'a> {
+    /// `made`, `removed` or `left`.
+    pub action: &'a str,
+    /// `container`, `network`, `volume`, `image`, …
+    pub kind: &'a str,
+    /// Its id or name.
+    pub id: Option<&'a str>,
+    /// `plugin` or `cleanup`.
+    pub by: &'a str,
+    /// The engine it is on, by the name the run knows it by.
+    pub engine: Option<&'a str>,
+    /// Why a removal failed.
+    pub error: Option<&'a str>,
 }

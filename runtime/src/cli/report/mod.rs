@@ -18,6 +18,7 @@ use std::{
     time::Instant,
 };
 
+use self::events::Object;
 use crate::{
     host::observe::{Observer, StreamTap},
     policy::{
@@ -267,14 +268,21 @@ impl Report {
         }
     }
 
-    /// The run's cleanup removed (and failed to remove) what `report` says.
-    pub fn cleanup(&self, report: &CleanupReport) {
+    /// The run's cleanup of `engine` (its name) removed (and failed to remove) what `report` says.
+    pub fn cleanup(&self, engine: &str, report: &CleanupReport) {
         let mut tally = self.tally.lock().unwrap_or_else(|p| p.into_inner());
         for r in &report.removed {
             let kind = kind_name(&r.kind.to_string());
             tally.objects.entry(kind).or_default().cleaned += 1;
             if let Some(w) = &self.events {
-                w.object("removed", kind, Some(&r.id), "cleanup", None);
+                w.object(Object {
+                    action: "removed",
+                    kind,
+                    id: Some(&r.id),
+                    by: "cleanup",
+                    engine: Some(engine),
+                    error: None,
+                });
             }
         }
         for f in &report.failed {
@@ -283,7 +291,14 @@ impl Report {
                 tally.objects.entry(kind).or_default().left += 1;
             }
             if let Some(w) = &self.events {
-                w.object("left", kind, f.id.as_deref(), "cleanup", Some(&f.error));
+                w.object(Object {
+                    action: "left",
+                    kind,
+                    id: f.id.as_deref(),
+                    by: "cleanup",
+                    engine: Some(engine),
+                    error: Some(&f.error),
+                });
             }
         }
     }
@@ -396,7 +411,14 @@ impl Observer for Report {
                 }
                 if let Some(w) = &self.events {
                     let action = if made { "created" } else { "removed" };
-                    w.object(action, kind, entry.target, "plugin", None);
+                    w.object(Object {
+                        action,
+                        kind,
+                        id: entry.target,
+                        by: "plugin",
+                        engine: entry.engine,
+                        error: None,
+                    });
                 }
             }
         }

@@ -1,0 +1,230 @@
+//! Named engines against real daemons: the `fleet` plugin fans one job out over the shared daemon and
+//! daemons of the test's own, given by `--engine NAME=URL`, by a docker CLI context (`--context`) and by
+//! the policy's `[engines]` table; each engine's calls pass its own gate (a per-engine quota); the
+//! run's cleanup and the start-up sweep act on every engine.
+
+use std::{ffi::OsStr, path::Path};
+
+use serde_json::Value;
+use tug_e2e::{dockerd::Dockerd, plugin, tug_run, tug_run_with, workspace_root};
+
+/// The untrusted profile renamed, with `extra` appended (an `[engines]` table).
+fn policy(dir: &Path, extra: &str) -> String {
+    let base = std::fs::read_to_string(workspace_root().join("runtime/src/policy/profiles/untrusted.toml"))
+        .expect("the untrusted profile");
+    let text = base.replacen("name = \"untrusted\"", "name = \"fleet-test\"", 1) + "\n" + extra;
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// A docker CLI config directory with a context `name` whose endpoint is `host`.
+fn context_dir(dir: &Path, name: &str, host: &str) -> std::path::PathBuf {
+    let config = dir.join("docker-config");
+    let id = sha256_hex(name);
+    let meta = config.join("contexts/meta").join(id);
+    std::fs::create_dir_all(&meta).unwrap();
+    std::fs::write(
+        meta.join("meta.json"),
+        serde_json::json!({"Name": name, "Metadata": {}, "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": false}}})
+            .to_string(),
+    )
+    .unwrap();
+    config
+}
+
+fn sha256_hex(s: &str) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(s.as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The run id of a run from its `--json` events file.
+fn run_id(events: &Path) -> String {
+    let text = std::fs::read_to_string(events).expect("the events file");
+    let start: Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["event"] == "start")
+        .expect("a start event");
+    start["run"].as_str().unwrap().to_owned()
+}
+
+/// The containers (all, running or not) labelled with run `run` on the engine at `host`.
+fn containers_of(host: &str, run: &str) -> Vec<String> {
+    let out = std::process::Command::new("docker")
+        .args([
+            "-H",
+            host,
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=tug.run={run}"),
+        ])
+        .output()
+        .expect("docker ps");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The row of engine `name` in fleet's table (the `n`th such row, from 0).
+fn row<'a>(stdout: &'a str, name: &str, n: usize) -> &'a str {
+    stdout
+        .lines()
+        .filter(|l| l.strip_prefix("[fleet] ").unwrap_or(l).split_whitespace().next() == Some(name))
+        .nth(n)
+        .unwrap_or_else(|| panic!("no row {n} for engine {name} in:\n{stdout}"))
+}
+
+#[test]
+fn fleet_fans_out_over_engines_from_flags_contexts_and_the_policy_each_with_its_own_gate() {
+    let (b, c) = (Dockerd::start().unwrap(), Dockerd::start().unwrap());
+    let work = tempfile::tempdir().unwrap();
+    // c comes from the policy's table, with a quota of one container of its own.
+    let policy = policy(
+        work.path(),
+        &format!(
+            "[engines.c]\nurl = {:?}\n[engines.c.policy.quota]\ncontainers = 1\n",
+            c.url()
+        ),
+    );
+    // b comes from a docker CLI context.
+    let config = context_dir(work.path(), "ctxb", &b.url());
+    let events = work.path().join("events.jsonl");
+    let run = tug_run_with(
+        [
+            OsStr::new("--policy"),
+            OsStr::new(&policy),
+            OsStr::new("--context"),
+            OsStr::new("ctxb"),
+            OsStr::new("--json"),
+            events.as_os_str(),
+            plugin("fleet").as_os_str(),
+            OsStr::new("--"),
+            OsStr::new("--engine"),
+            OsStr::new("default"),
+            OsStr::new("--engine"),
+            OsStr::new("ctxb"),
+            OsStr::new("--engine"),
+            OsStr::new("c"),
+            OsStr::new("--engine"),
+            OsStr::new("c"),
+            OsStr::new("--"),
+            OsStr::new("sh"),
+            OsStr::new("-c"),
+            OsStr::new("echo job done"),
+        ],
+        &[("DOCKER_CONFIG", config.as_os_str())],
+    );
+    // One row failed (c's second container is over c's quota): the plugin exits 1 after a denial (77).
+    assert_eq!(run.code(), Some(77), "{}", run.report());
+    for (engine, n) in [("default", 0), ("ctxb", 0), ("c", 0)] {
+        let r = row(&run.stdout, engine, n);
+        assert!(
+            r.contains(" 0 ") && r.ends_with("job done"),
+            "{r}\n{}",
+            run.report()
+        );
+    }
+    let denied = row(&run.stdout, "c", 1);
+    assert!(
+        denied.contains("error:") && denied.contains("quota") && denied.contains("fleet-test[engines.c]"),
+        "{denied}\n{}",
+        run.report()
+    );
+    assert!(run.stdout.contains("fleet: 4 engine(s)"), "{}", run.report());
+    // Nothing of the run is left on any engine.
+    let id = run_id(&events);
+    for host in ["unix:///var/run/docker.sock".to_owned(), b.url(), c.url()] {
+        assert_eq!(containers_of(&host, &id), Vec::<String>::new(), "left on {host}");
+    }
+
+    // A run stopped by its deadline while its jobs run: tug's cleanup removes them from every engine.
+    let events = work.path().join("events2.jsonl");
+    let run = tug_run([
+        OsStr::new("--policy"),
+        OsStr::new(&policy),
+        OsStr::new("--engine"),
+        OsStr::new(&format!("b={}", b.url())),
+        OsStr::new("--timeout"),
+        OsStr::new("6"),
+        OsStr::new("--json"),
+        events.as_os_str(),
+        plugin("fleet").as_os_str(),
+        OsStr::new("--"),
+        OsStr::new("--engine"),
+        OsStr::new("default"),
+        OsStr::new("--engine"),
+        OsStr::new("b"),
+        OsStr::new("--engine"),
+        OsStr::new("c"),
+        OsStr::new("--"),
+        OsStr::new("sleep"),
+        OsStr::new("60"),
+    ]);
+    assert_eq!(run.code(), Some(124), "{}", run.report());
+    let id = run_id(&events);
+    let mut removed_on: Vec<String> = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["event"] == "object" && e["action"] == "removed" && e["by"] == "cleanup")
+        .map(|e| e["engine"].as_str().unwrap_or("?").to_owned())
+        .collect();
+    removed_on.sort();
+    assert_eq!(
+        removed_on,
+        ["b", "c", "default"],
+        "one container removed per engine\n{}",
+        run.report()
+    );
+    for host in ["unix:///var/run/docker.sock".to_owned(), b.url(), c.url()] {
+        assert_eq!(containers_of(&host, &id), Vec::<String>::new(), "left on {host}");
+    }
+}
+
+#[test]
+fn an_engine_the_run_was_not_given_is_named_with_those_it_was() {
+    let run = tug_run([
+        plugin("fleet").as_os_str(),
+        OsStr::new("--"),
+        OsStr::new("--engine"),
+        OsStr::new("nope"),
+        OsStr::new("--"),
+        OsStr::new("true"),
+    ]);
+    assert_eq!(run.code(), Some(1), "{}", run.report());
+    let r = row(&run.stdout, "nope", 0);
+    assert!(
+        r.contains("no engine named \"nope\" was given to this run (given: default)"),
+        "{r}"
+    );
+    // A flag about an engine that is not given is refused before anything starts.
+    let run = tug_run([
+        OsStr::new("--tls-ca"),
+        OsStr::new("zz=/etc/hostname"),
+        plugin("fleet").as_os_str(),
+    ]);
+    assert_eq!(run.code(), Some(125), "{}", run.report());
+    assert!(
+        run.stderr
+            .contains("--tls-ca zz=/etc/hostname: no engine named zz is given (given: default)"),
+        "{}",
+        run.report()
+    );
+}
