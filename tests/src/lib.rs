@@ -42,6 +42,7 @@ pub const PLUGINS: &[(&str, &str)] = &[
     ("plugin-services", "services"),
     ("plugin-matrix", "matrix"),
     ("plugin-fleet", "fleet"),
+    ("plugin-swarm-deploy", "swarm-deploy"),
 ];
 
 /// How long one `tug run` may take.
