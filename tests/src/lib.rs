@@ -15,7 +15,12 @@ use std::time::{Duration, Instant};
 
 pub mod attack;
 pub mod dockerd;
+pub mod host;
+pub mod net;
 pub mod proxy;
+pub mod sshd;
+pub mod swarm_pair;
+pub mod tls;
 
 /// The image the setup script builds locally (a busybox-static rootfs): tests never pull.
 pub const TEST_IMAGE: &str = "tug-test/busybox:latest";
