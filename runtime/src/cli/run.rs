@@ -342,7 +342,9 @@ async fn phases(
     }
     let mut engines = Vec::new();
     for (engine_name, (config, _)) in set.engines {
-        let client = Client::new(config).with_context(|| format!("engine {engine_name}"))?;
+        let client = Client::new(config)
+            .with_context(|| format!("engine {engine_name}"))?
+            .named(&engine_name);
         engines.push(Engine::new(engine_name, client));
     }
     // The default engine first: it decides whether the plugin starts.

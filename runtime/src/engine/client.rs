@@ -48,6 +48,8 @@ pub struct Client {
     /// The run whose changing requests this client counts and carries to their answer (see
     /// [`InFlight`]); none for a client of its own.
     in_flight: Option<InFlight>,
+    /// The name a run knows the engine by, for errors that come while a body is read.
+    name: Option<Arc<str>>,
 }
 
 struct Inner {
@@ -83,6 +85,8 @@ pub struct BodyReader {
     chunk: Bytes,
     /// The connection of a body read on a connection of its own (`direct.rs`), polled before the body.
     driver: Option<super::direct::Driver>,
+    /// What an error while reading says it was reading (`engine b: GET /…/logs on unix:///…`).
+    label: Option<Arc<str>>,
 }
 
 impl BodyReader {
@@ -92,6 +96,7 @@ impl BodyReader {
             stream: Box::pin(stream),
             chunk: Bytes::new(),
             driver: None,
+            label: None,
         }
     }
 
@@ -118,7 +123,12 @@ impl BodyReader {
             match self.stream.as_mut().poll_next(cx) {
                 Poll::Ready(Some(Ok(b))) if b.is_empty() => continue,
                 Poll::Ready(Some(Ok(b))) => return Poll::Ready(Ok(Some(b))),
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                Poll::Ready(Some(Err(e))) => {
+                    return Poll::Ready(Err(match &self.label {
+                        Some(label) => io::Error::new(e.kind(), format!("{label}: {e}")),
+                        None => e,
+                    }))
+                }
                 Poll::Ready(None) => return Poll::Ready(Ok(None)),
                 Poll::Pending => return Poll::Pending,
             }
@@ -209,6 +219,7 @@ impl Client {
                 version: OnceCell::new(),
             }),
             in_flight: None,
+            name: None,
         })
     }
 
@@ -224,6 +235,16 @@ impl Client {
         Client {
             inner: self.inner.clone(),
             in_flight: Some(in_flight),
+            name: self.name.clone(),
+        }
+    }
+
+    /// A clone sharing this client's connections that names the engine `name` in the errors of the
+    /// bodies it reads (a stream that breaks when the daemon dies): a run may hold several engines.
+    pub fn named(&self, name: &str) -> Client {
+        Client {
+            name: Some(name.into()),
+            ..self.clone()
         }
     }
 
@@ -412,7 +433,10 @@ impl Client {
         let body = in_memory(req.body.clone());
         let (resp, driver) = tokio::time::timeout(timeout, super::direct::send(self, req, body))
             .await
-            .map_err(|_| Error::Timeout { what, after: timeout })??;
+            .map_err(|_| Error::Timeout {
+                what: what.clone(),
+                after: timeout,
+            })??;
         let status = resp.status();
         if !(status.is_success() || status.is_informational()) {
             // The error body needs the connection driven while it is read.
@@ -422,9 +446,15 @@ impl Client {
             return Err(err.unwrap_or_else(|| Error::from_status(status, b"")));
         }
         let (parts, body) = resp.into_parts();
+        let mut body = BodyReader::with_driver(body, driver);
+        let on = format!("{what} on {}", self.inner.config.endpoint);
+        body.label = Some(match &self.name {
+            Some(name) => format!("engine {name}: {on}").into(),
+            None => on.into(),
+        });
         Ok(Download {
             headers: parts.headers,
-            body: BodyReader::with_driver(body, driver),
+            body,
         })
     }
 

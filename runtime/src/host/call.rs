@@ -340,14 +340,14 @@ impl Call {
     }
 }
 
-/// `engine NAME: message`, unless the message already starts so.
+/// `engine NAME: message` (without the engine client's own `transport: `, which the error's case
+/// says), unless the message already names the engine.
 fn name_engine(name: &str, message: String) -> String {
     let prefix = format!("engine {name}: ");
-    if message.starts_with(&prefix) {
-        message
-    } else {
-        prefix + &message
+    if message.contains(&prefix) {
+        return message;
     }
+    prefix + message.strip_prefix("transport: ").unwrap_or(&message)
 }
 
 /// A call's error for its record: the WIT case and the message as it came, unescaped, so the masker
