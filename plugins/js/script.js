@@ -1,6 +1,7 @@
 // The runtime contract of a JavaScript plugin: arguments, exit codes, uncaught errors, top-level await.
 // `tug run script.wasm -- <mode> [N]`; prints `argv [...]` first. `handles N`: streams opened and released
-// N times over.
+// N times over. `engine NAME`: the engine the run was given as NAME (`Docker.open`; `default` is the run's
+// default engine).
 import Docker from 'dockerode';
 
 console.log(`argv ${JSON.stringify(process.argv.slice(2))}`);
@@ -46,6 +47,11 @@ switch (mode) {
     }
     await c.remove();
     console.log(`handles ${n} rounds ${frames} frames`);
+    break;
+  }
+  case 'engine': {
+    const info = await Docker.open(n).info();
+    console.log(`engine ${n}: ${info.DockerRootDir}`);
     break;
   }
   default:

@@ -39,7 +39,7 @@ fn a_script_runs_as_python_runs_it() {
         raised.stderr.contains("Traceback (most recent call last)")
             && raised
                 .stderr
-                .contains(r#"File "script.py", line 16, in <module>"#)
+                .contains(r#"File "script.py", line 19, in <module>"#)
             && !raised.stderr.contains("_script.py"),
         "the traceback is the script's own\n{}",
         raised.report()
@@ -103,7 +103,7 @@ fn a_script_runs_as_python_runs_it() {
     assert!(
         raised
             .stderr
-            .contains(&format!(r#"File "renamed_{stamp}.py", line 16"#)),
+            .contains(&format!(r#"File "renamed_{stamp}.py", line 19"#)),
         "{}",
         raised.report()
     );
@@ -377,5 +377,35 @@ fn a_scripts_own_modules_and_newer_syntax_are_built() {
     assert!(
         said.contains("newer_bad.py:3:") && said.contains("never closed"),
         "{said}"
+    );
+}
+
+/// docker-py reaches the engines the run was given by name (`base_url="tug://NAME"`), each the daemon
+/// tug was told: the shared one and one of the test's own.
+#[test]
+fn docker_py_opens_an_engine_by_name() {
+    named_engines(&built("script"));
+}
+
+/// Runs `wasm -- engine NAME` for the default engine and one of the test's own daemons given as `b`:
+/// each prints the data-root of the daemon it reached (`trusted`: `info` unredacted).
+fn named_engines(wasm: &std::path::Path) {
+    let d = tug_e2e::dockerd::Dockerd::start().unwrap();
+    let plugin = wasm.display().to_string();
+    let b = format!("b={}", d.url());
+    let own_root = d.dir().join("data").display().to_string();
+    let run = tug_run([
+        "--policy", "trusted", "--engine", &b, &plugin, "--", "engine", "b",
+    ]);
+    run.assert_success()
+        .assert_stdout_line(&format!("engine b: {own_root}"));
+    let run = tug_run([
+        "--policy", "trusted", "--engine", &b, &plugin, "--", "engine", "default",
+    ]);
+    run.assert_success();
+    assert!(
+        !run.stdout.contains(&own_root) && run.stdout.contains("engine default: /"),
+        "{}",
+        run.report()
     );
 }
