@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 pub mod attack;
 pub mod dockerd;
+pub mod engines;
 pub mod host;
 pub mod net;
 pub mod proxy;

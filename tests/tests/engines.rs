@@ -6,16 +6,15 @@
 use std::{ffi::OsStr, path::Path};
 
 use serde_json::Value;
-use tug_e2e::{dockerd::Dockerd, plugin, tug_run, tug_run_with, workspace_root};
+use tug_e2e::{
+    dockerd::Dockerd,
+    engines::{args, containers_of, fleet_row as row, policy_file, run_id},
+    plugin, tug_run, tug_run_with,
+};
 
-/// The untrusted profile renamed, with `extra` appended (an `[engines]` table).
+/// The untrusted profile as policy `fleet-test`, with `extra` appended.
 fn policy(dir: &Path, extra: &str) -> String {
-    let base = std::fs::read_to_string(workspace_root().join("runtime/src/policy/profiles/untrusted.toml"))
-        .expect("the untrusted profile");
-    let text = base.replacen("name = \"untrusted\"", "name = \"fleet-test\"", 1) + "\n" + extra;
-    let path = dir.join("policy.toml");
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
+    policy_file(dir, "untrusted", "fleet-test", extra)
 }
 
 /// A docker CLI config directory with a context `name` whose endpoint is `host`.
@@ -49,46 +48,6 @@ fn sha256_hex(s: &str) -> String {
         .next()
         .unwrap()
         .to_owned()
-}
-
-/// The run id of a run from its `--json` events file.
-fn run_id(events: &Path) -> String {
-    let text = std::fs::read_to_string(events).expect("the events file");
-    let start: Value = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|e| e["event"] == "start")
-        .expect("a start event");
-    start["run"].as_str().unwrap().to_owned()
-}
-
-/// The containers (all, running or not) labelled with run `run` on the engine at `host`.
-fn containers_of(host: &str, run: &str) -> Vec<String> {
-    let out = std::process::Command::new("docker")
-        .args([
-            "-H",
-            host,
-            "ps",
-            "-aq",
-            "--filter",
-            &format!("label=tug.run={run}"),
-        ])
-        .output()
-        .expect("docker ps");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The row of engine `name` in fleet's table (the `n`th such row, from 0).
-fn row<'a>(stdout: &'a str, name: &str, n: usize) -> &'a str {
-    stdout
-        .lines()
-        .filter(|l| l.strip_prefix("[fleet] ").unwrap_or(l).split_whitespace().next() == Some(name))
-        .nth(n)
-        .unwrap_or_else(|| panic!("no row {n} for engine {name} in:\n{stdout}"))
 }
 
 #[test]
@@ -156,27 +115,28 @@ fn fleet_fans_out_over_engines_from_flags_contexts_and_the_policy_each_with_its_
 
     // A run stopped by its deadline while its jobs run: tug's cleanup removes them from every engine.
     let events = work.path().join("events2.jsonl");
-    let run = tug_run([
-        OsStr::new("--policy"),
-        OsStr::new(&policy),
-        OsStr::new("--engine"),
-        OsStr::new(&format!("b={}", b.url())),
-        OsStr::new("--timeout"),
-        OsStr::new("6"),
-        OsStr::new("--json"),
-        events.as_os_str(),
-        plugin("fleet").as_os_str(),
-        OsStr::new("--"),
-        OsStr::new("--engine"),
-        OsStr::new("default"),
-        OsStr::new("--engine"),
-        OsStr::new("b"),
-        OsStr::new("--engine"),
-        OsStr::new("c"),
-        OsStr::new("--"),
-        OsStr::new("sleep"),
-        OsStr::new("60"),
-    ]);
+    let b_engine = format!("b={}", b.url());
+    let run = tug_run(args(&[
+        "--policy",
+        &policy,
+        "--engine",
+        &b_engine,
+        "--timeout",
+        "6",
+        "--json",
+        events.to_str().unwrap(),
+        plugin("fleet").to_str().unwrap(),
+        "--",
+        "--engine",
+        "default",
+        "--engine",
+        "b",
+        "--engine",
+        "c",
+        "--",
+        "sleep",
+        "60",
+    ]));
     assert_eq!(run.code(), Some(124), "{}", run.report());
     let id = run_id(&events);
     let mut removed_on: Vec<String> = std::fs::read_to_string(&events)
@@ -200,14 +160,9 @@ fn fleet_fans_out_over_engines_from_flags_contexts_and_the_policy_each_with_its_
 
 #[test]
 fn an_engine_the_run_was_not_given_is_named_with_those_it_was() {
-    let run = tug_run([
-        plugin("fleet").as_os_str(),
-        OsStr::new("--"),
-        OsStr::new("--engine"),
-        OsStr::new("nope"),
-        OsStr::new("--"),
-        OsStr::new("true"),
-    ]);
+    let fleet = plugin("fleet");
+    let fleet = fleet.to_str().unwrap();
+    let run = tug_run(args(&[fleet, "--", "--engine", "nope", "--", "true"]));
     assert_eq!(run.code(), Some(1), "{}", run.report());
     let r = row(&run.stdout, "nope", 0);
     assert!(
@@ -215,11 +170,7 @@ fn an_engine_the_run_was_not_given_is_named_with_those_it_was() {
         "{r}"
     );
     // A flag about an engine that is not given is refused before anything starts.
-    let run = tug_run([
-        OsStr::new("--tls-ca"),
-        OsStr::new("zz=/etc/hostname"),
-        plugin("fleet").as_os_str(),
-    ]);
+    let run = tug_run(args(&["--tls-ca", "zz=/etc/hostname", fleet]));
     assert_eq!(run.code(), Some(125), "{}", run.report());
     assert!(
         run.stderr

@@ -2,53 +2,31 @@
 //! the test's own (`tests/src/dockerd.rs`, `sshd.rs`, `swarm_pair.rs`): the `fleet` and `swarm-deploy`
 //! plugins run against them through `tug run`.
 
-use std::ffi::OsString;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use tug_e2e::{dockerd::Dockerd, plugin, sshd::Sshd, swarm_pair::SwarmPair, tug_run, workspace_root};
+use tug_e2e::{
+    dockerd::Dockerd,
+    engines::{args, fleet_row, policy_file, run_id},
+    plugin,
+    sshd::Sshd,
+    swarm_pair::SwarmPair,
+    tug_run,
+};
 
-/// The untrusted profile renamed, with `extra` appended (an `[engines]` table).
+/// A profile as policy `remote-test`, with `extra` appended.
 fn policy(dir: &Path, profile: &str, extra: &str) -> String {
-    let file = format!("runtime/src/policy/profiles/{profile}.toml");
-    let base = std::fs::read_to_string(workspace_root().join(file)).expect("the profile");
-    let text = base.replacen(&format!("name = \"{profile}\""), "name = \"remote-test\"", 1) + "\n" + extra;
-    let path = dir.join("policy.toml");
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
+    policy_file(dir, profile, "remote-test", extra)
 }
 
-fn args(list: &[&str]) -> Vec<OsString> {
-    list.iter().map(OsString::from).collect()
-}
-
-/// The row of engine `name` in fleet's table.
+/// Engine `name`'s row in fleet's table.
 fn row<'a>(stdout: &'a str, name: &str) -> &'a str {
-    stdout
-        .lines()
-        .map(|l| l.strip_prefix("[fleet] ").unwrap_or(l))
-        .find(|l| l.split_whitespace().next() == Some(name) && !l.starts_with('['))
-        .unwrap_or_else(|| panic!("no row for engine {name} in:\n{stdout}"))
+    fleet_row(stdout, name, 0)
 }
 
-/// The containers labelled with run `run` on a daemon.
+/// The containers of run `run` on a daemon of the test's own.
 fn containers_of(d: &Dockerd, run: &str) -> Vec<String> {
-    d.docker(&["ps", "-aq", "--filter", &format!("label=tug.run={run}")])
-        .expect("docker ps")
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
-}
-
-fn run_id(events: &Path) -> String {
-    std::fs::read_to_string(events)
-        .expect("the events file")
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|e| e["event"] == "start")
-        .and_then(|e| e["run"].as_str().map(str::to_owned))
-        .expect("a start event with the run id")
+    tug_e2e::engines::containers_of(&d.url(), run)
 }
 
 #[test]
@@ -239,6 +217,21 @@ fn killing_an_engine_mid_run_fails_its_row_only_and_the_next_run_sweeps_what_it_
         1,
         "the killed engine kept the run's container"
     );
+    // The restarted daemon stops the container it finds running (its shell ignores SIGTERM: 10 s);
+    // meanwhile a removal would wait for that stop.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !d
+        .docker(&["ps", "-q", "--filter", &format!("label=tug.run={id}")])
+        .unwrap_or_default()
+        .trim()
+        .is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the restarted daemon never stopped the container"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let run = tug_run(args(&[
         "--engine",
         &format!("k={}", d.url()),

@@ -359,28 +359,5 @@ fn the_sdk_releases_its_handles() {
 /// was told: the shared one and one of the test's own.
 #[test]
 fn dockerode_opens_an_engine_by_name() {
-    named_engines(&js_plugin("script.js"));
-}
-
-/// Runs `wasm -- engine NAME` for the default engine and one of the test's own daemons given as `b`:
-/// each prints the data-root of the daemon it reached (`trusted`: `info` unredacted).
-fn named_engines(wasm: &std::path::Path) {
-    let d = tug_e2e::dockerd::Dockerd::start().unwrap();
-    let plugin = wasm.display().to_string();
-    let b = format!("b={}", d.url());
-    let own_root = d.dir().join("data").display().to_string();
-    let run = tug_run([
-        "--policy", "trusted", "--engine", &b, &plugin, "--", "engine", "b",
-    ]);
-    run.assert_success()
-        .assert_stdout_line(&format!("engine b: {own_root}"));
-    let run = tug_run([
-        "--policy", "trusted", "--engine", &b, &plugin, "--", "engine", "default",
-    ]);
-    run.assert_success();
-    assert!(
-        !run.stdout.contains(&own_root) && run.stdout.contains("engine default: /"),
-        "{}",
-        run.report()
-    );
+    tug_e2e::engines::assert_opens_named_engines(&js_plugin("script.js"));
 }

@@ -384,28 +384,5 @@ fn a_scripts_own_modules_and_newer_syntax_are_built() {
 /// tug was told: the shared one and one of the test's own.
 #[test]
 fn docker_py_opens_an_engine_by_name() {
-    named_engines(&built("script"));
-}
-
-/// Runs `wasm -- engine NAME` for the default engine and one of the test's own daemons given as `b`:
-/// each prints the data-root of the daemon it reached (`trusted`: `info` unredacted).
-fn named_engines(wasm: &std::path::Path) {
-    let d = tug_e2e::dockerd::Dockerd::start().unwrap();
-    let plugin = wasm.display().to_string();
-    let b = format!("b={}", d.url());
-    let own_root = d.dir().join("data").display().to_string();
-    let run = tug_run([
-        "--policy", "trusted", "--engine", &b, &plugin, "--", "engine", "b",
-    ]);
-    run.assert_success()
-        .assert_stdout_line(&format!("engine b: {own_root}"));
-    let run = tug_run([
-        "--policy", "trusted", "--engine", &b, &plugin, "--", "engine", "default",
-    ]);
-    run.assert_success();
-    assert!(
-        !run.stdout.contains(&own_root) && run.stdout.contains("engine default: /"),
-        "{}",
-        run.report()
-    );
+    tug_e2e::engines::assert_opens_named_engines(&built("script"));
 }

@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use tug_sdk::docker::{ready, Container, Docker, Error, Logs, RunOptions};
+use tug_sdk::docker::{ready, take_lines, Container, Docker, Error, Logs, RunOptions};
 use tug_sdk::types::StreamKind;
 use tug_sdk::{container_streams, containers};
 
@@ -219,22 +219,12 @@ fn follow(jobs: &mut [Job]) {
 /// Prints the whole lines of a job's buffer (all of it when `end`), each prefixed by `[engine]`;
 /// keeps the unfinished rest and the last stdout line.
 fn print_lines(job: &mut Job, which: usize, end: bool) {
-    let buf = &mut job.partial[which];
-    let cut = if end {
-        buf.len()
-    } else {
-        buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
-    };
-    if cut == 0 {
-        return;
-    }
-    let text: Vec<u8> = buf.drain(..cut).collect();
-    for line in String::from_utf8_lossy(&text).lines() {
+    for line in take_lines(&mut job.partial[which], end) {
         if which == 1 {
             eprintln!("[{}] {line}", job.engine);
         } else {
             println!("[{}] {line}", job.engine);
-            job.last = line.to_owned();
+            job.last = line;
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use tug_sdk::docker::{ready, Container, Docker, Error, Logs, RunOptions};
+use tug_sdk::docker::{ready, take_lines, Container, Docker, Error, Logs, RunOptions};
 use tug_sdk::types::StreamKind;
 use tug_sdk::{container_streams, containers};
 
@@ -155,16 +155,7 @@ fn follow(jobs: &mut [Job]) -> Result<(), Error> {
 /// Prints the whole lines of `buf` (all of it when `end`), each prefixed by `[image]`, to stdout or
 /// stderr; keeps the unfinished rest.
 fn print_lines(image: &str, which: usize, buf: &mut Vec<u8>, end: bool) {
-    let cut = if end {
-        buf.len()
-    } else {
-        buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
-    };
-    if cut == 0 {
-        return;
-    }
-    let text: Vec<u8> = buf.drain(..cut).collect();
-    for line in String::from_utf8_lossy(&text).lines() {
+    for line in take_lines(buf, end) {
         if which == 1 {
             eprintln!("[{image}] {line}");
         } else {

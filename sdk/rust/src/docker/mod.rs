@@ -49,7 +49,7 @@ pub use error::{Error, Result};
 pub use images::{BuildOutput, Image, Images};
 pub use netvol::{Network, Networks, Volume, Volumes};
 pub use plugins::{Plugin, Plugins};
-pub use streams::{ready, Docs, Logs, Waitable};
+pub use streams::{ready, take_lines, Docs, Logs, Waitable};
 pub use swarm::{Config, Configs, Node, Nodes, Secret, Secrets, Service, Services, Swarm, Task, Tasks};
 
 use crate::engines::{self, Engine};

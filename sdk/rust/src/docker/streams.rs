@@ -247,6 +247,30 @@ impl Iterator for Logs {
     }
 }
 
+/// Takes the whole lines off the front of `buf` (all of it when `end`: the stream ended), as text (a
+/// line that is not UTF-8 is decoded lossily); the unfinished rest stays for the next piece. For output
+/// that comes in frames that do not follow lines (`Logs` frames of a process that writes in pieces).
+///
+/// ```
+/// let mut buf = b"one\ntw".to_vec();
+/// assert_eq!(tug_sdk::docker::take_lines(&mut buf, false), ["one"]);
+/// buf.extend_from_slice(b"o");
+/// assert_eq!(tug_sdk::docker::take_lines(&mut buf, true), ["two"]);
+/// assert!(buf.is_empty());
+/// ```
+pub fn take_lines(buf: &mut Vec<u8>, end: bool) -> Vec<String> {
+    let cut = if end {
+        buf.len()
+    } else {
+        buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+    };
+    let text: Vec<u8> = buf.drain(..cut).collect();
+    String::from_utf8_lossy(&text)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::stream_error;
