@@ -147,6 +147,51 @@ fn an_engine_over_ssh_runs_a_job_and_streams_its_logs() {
     assert!(row(&run.stdout, "s").ends_with("over ssh"), "{}", run.report());
 }
 
+/// One run of `fleet` over every kind of engine at once: the shared daemon on its unix socket, a TLS
+/// engine from flags, an ssh engine and a unix one from the policy's table.
+#[test]
+fn fleet_runs_on_unix_tls_and_ssh_engines_in_one_run() {
+    let (t, u) = (Dockerd::start_tls().unwrap(), Dockerd::start().unwrap());
+    let sshd = Sshd::start(&u.url()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let p = policy(
+        work.path(),
+        "untrusted",
+        &format!(
+            "[engines.s]\nurl = {:?}\nssh_options = {:?}\n[engines.u]\nurl = {:?}\n",
+            sshd.url(),
+            sshd.options(),
+            u.url()
+        ),
+    );
+    let tls = t.tls().unwrap().client_dir().display().to_string();
+    let fleet = plugin("fleet");
+    let mut a = args(&[
+        "--policy",
+        &p,
+        "--engine",
+        &format!("t={}", t.https_url().unwrap()),
+        "--tls-dir",
+        &format!("t={tls}"),
+        fleet.to_str().unwrap(),
+        "--",
+    ]);
+    for e in ["default", "t", "s", "u"] {
+        a.extend(args(&["--engine", e]));
+    }
+    a.extend(args(&["--", "sh", "-c", "echo ran here"]));
+    let run = tug_run(&a);
+    run.assert_success();
+    for e in ["default", "t", "s", "u"] {
+        let r = row(&run.stdout, e);
+        assert!(
+            r.contains(" 0 ") && r.ends_with("ran here"),
+            "{r}\n{}",
+            run.report()
+        );
+    }
+}
+
 #[test]
 fn killing_an_engine_mid_run_fails_its_row_only_and_the_next_run_sweeps_what_it_kept() {
     let mut d = Dockerd::start().unwrap();
