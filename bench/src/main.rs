@@ -2,15 +2,18 @@
 //! `docs/benchmarks.svg` (see the method section of that file).
 //!
 //! ```text
-//! cargo run --release -p tug-bench [-- --only p1,p2,p3,p4,p5,p6,p7] [--reps N] [--quick] [--out DIR]
+//! cargo run --release -p tug-bench [-- --only p1,p2,p3,p4,p5,p6,p7,p8,p8b] [--reps N] [--quick] [--out DIR]
 //! ```
 //!
 //! Needs the daemon on /var/run/docker.sock and the image `tug-test/busybox:latest` (`scripts/setup`),
 //! `curl`, `docker`, `python3` (docker-py is installed into `target/bench-venv`), and the wasm32-wasip2
 //! target. `tug-bench density N pooling|ondemand [WASM CACHE ARGS…]` is the child process of P5 and P6.
 //! `tug-bench rusage CMD ARGS…` measures a process for P6. P6 (Python plugins) also needs the Python
-//! toolchain `scripts/setup` installs for `tug build`; P7 (JavaScript plugins) the Node toolchain.
+//! toolchain `scripts/setup` installs for `tug build`; P7 (JavaScript plugins) the Node toolchain. P8
+//! (a TLS engine) and P8b (fan-out with `fleet`) start private daemons (`tug_e2e::dockerd`): root.
+//! With `--only`, the phases that ran are merged into the existing `benchmarks.md` (`report::merge`).
 
+mod engines;
 mod external;
 mod js;
 mod native;
@@ -66,7 +69,8 @@ fn root() -> PathBuf {
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("probe") {
-        // Native logs of container ID on a current-thread runtime (`probe ID 1`) or the default one.
+        // Native logs of container ID (`archive:ID`: its /big archive natively; `plugin:ID`: through the
+        // bench plugin) on a current-thread runtime (`probe ID 1`), one worker (2) or the default one.
         let rt = if args.get(2).is_some_and(|a| a == "1") {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -83,6 +87,19 @@ fn main() -> anyhow::Result<()> {
         let got = rt.block_on(async {
             tokio::spawn(async move {
                 let client = Client::from_env()?;
+                if let Some(archive) = id.strip_prefix("plugin:") {
+                    // The bench plugin's `archive` (as P2 b), in-process as `tug run` runs it.
+                    let dir = root().join("target");
+                    let wasm = dir.join("bench-plugins/wasm32-wasip2/release/bench.wasm");
+                    let options = HostOptions {
+                        cache: CacheMode::Dir(dir.join("bench-cache")),
+                        pooling: None,
+                    };
+                    let runner = Runner::new(&wasm, options, client)?;
+                    let chunk = (1u64 << 20).to_string();
+                    let out = runner.run(&["archive", archive, "/big", &chunk]).await?;
+                    return plugin::stream_result(&out);
+                }
                 match id.strip_prefix("archive:") {
                     Some(archive) => native::archive(&client, archive, "/big").await,
                     None => native::logs(&client, &id, false).await,
@@ -196,6 +213,12 @@ async fn bench(o: Options) -> anyhow::Result<()> {
         if wants(&o, "p7") {
             js::p7(&o, &runner, &wasm, &client, &mut r).await?;
         }
+        if wants(&o, "p8") {
+            engines::p8(&o, &wasm, &cache, &mut r).await?;
+        }
+        if wants(&o, "p8b") {
+            tokio::task::block_in_place(|| engines::p8b(&o, &mut r))?;
+        }
         anyhow::Ok(())
     }
     .await;
@@ -203,10 +226,19 @@ async fn bench(o: Options) -> anyhow::Result<()> {
     result?;
     about(&client, &py, &mut r).await;
     std::fs::create_dir_all(&o.out)?;
-    let md = report::markdown(&r, "cargo run --release -p tug-bench");
-    std::fs::write(o.out.join("benchmarks.md"), &md)?;
-    std::fs::write(o.out.join("benchmarks.svg"), report::svg(&r.targets()))?;
-    for t in r.targets() {
+    let mut md = report::markdown(&r, "cargo run --release -p tug-bench");
+    let path = o.out.join("benchmarks.md");
+    let mut targets = r.targets();
+    if !o.only.is_empty() {
+        // Some phases: the others' sections and targets stay as the earlier runs wrote them.
+        if let Ok(old) = std::fs::read_to_string(&path) {
+            md = report::merge::merge(&old, &md, &o.only);
+            targets = report::merge::targets_of(&md);
+        }
+    }
+    std::fs::write(&path, &md)?;
+    std::fs::write(o.out.join("benchmarks.svg"), report::svg(&targets))?;
+    for t in targets {
         println!(
             "{:<60} {:>9.3}{} target {} {:.2} {}",
             t.what,
@@ -447,6 +479,47 @@ async fn stream_rounds(
     Ok(best.into_iter().map(|b| b.expect("at least one round")).collect())
 }
 
+/// P2 (b): `rounds` rounds of every client reading `case`, in turn, curl first. Each client's median
+/// round (by MB/s), and per client other than curl each round's MB/s ÷ curl's in the same round.
+async fn archive_rounds(
+    rounds: usize,
+    case: Case<'_>,
+    runner: &Runner,
+    client: &Client,
+    py: &DockerPy,
+) -> anyhow::Result<(Vec<Throughput>, Vec<(String, Vec<f64>)>)> {
+    let mut all: Vec<Vec<Throughput>> = STREAM_CLIENTS.iter().map(|_| Vec::new()).collect();
+    for round in 0..rounds.max(1) {
+        for (i, who) in STREAM_CLIENTS.iter().enumerate() {
+            all[i].push(stream_once(who, &case, runner, client, py).await?);
+        }
+        let curl = all[0][round].mbps();
+        let line: Vec<String> = STREAM_CLIENTS
+            .iter()
+            .zip(&all)
+            .map(|(who, v)| format!("{who} {:.3}", v[round].mbps() / curl))
+            .collect();
+        eprintln!("P2 (b) round {}: ÷ curl: {}", round + 1, line.join(", "));
+    }
+    let pairs = STREAM_CLIENTS
+        .iter()
+        .zip(&all)
+        .skip(1)
+        .map(|(who, v)| {
+            let ratios = v.iter().zip(&all[0]).map(|(t, c)| t.mbps() / c.mbps());
+            ((*who).to_owned(), ratios.collect())
+        })
+        .collect();
+    let median = all
+        .into_iter()
+        .map(|mut v| {
+            v.sort_by(|a, b| a.mbps().total_cmp(&b.mbps()));
+            v.swap_remove(v.len() / 2)
+        })
+        .collect();
+    Ok((median, pairs))
+}
+
 async fn p2(
     o: &Options,
     runner: &Runner,
@@ -465,7 +538,8 @@ async fn p2(
     let script = format!("dd if=/dev/zero of=/big bs=1M count={}", o.archive_mib);
     let archive = fixture(client, &script, true).await?;
     external::curl(API, &format!("/containers/{archive}/archive?path=/big"), None)?;
-    r.p2[1] = stream_rounds(o.reps + 1, Case::Archive(&archive), runner, client, py).await?;
+    let rounds = if o.quick { 3 } else { o.reps + 5 };
+    (r.p2[1], r.p2b_pairs) = archive_rounds(rounds, Case::Archive(&archive), runner, client, py).await?;
     remove(client, &archive).await?;
 
     eprintln!(

@@ -68,6 +68,11 @@ impl Runner {
         })
     }
 
+    /// The client runs go to.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// A run request for `args` (a fresh run identity, the trusted policy, no audit).
     pub fn request(&self, args: &[String]) -> RunRequest {
         let identity = RunIdentity::new("bench", false);

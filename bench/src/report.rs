@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
+pub mod engines;
 pub mod js;
+pub mod merge;
 pub mod python;
 
 /// Per-call latencies of one client (P1).
@@ -92,6 +94,10 @@ pub struct Results {
     pub p6: python::PyResults,
     /// P7: JavaScript plugins.
     pub p7: js::JsResults,
+    /// P2 (b): per client other than curl, each round's MB/s ÷ curl's in the same round.
+    pub p2b_pairs: Vec<(String, Vec<f64>)>,
+    /// P8: a TLS engine and fan-out.
+    pub p8: engines::EngineResults,
     /// Extra paragraphs (profiles, breakdowns), appended under their heading.
     pub notes: Vec<(String, String)>,
 }
@@ -171,7 +177,20 @@ impl Results {
             }
         }
         let tp = |i: usize, who: &str| find(&self.p2[i], |r| &r.client, who).map(Throughput::mbps);
+        if let Some((_, pairs)) = self.p2b_pairs.iter().find(|(c, _)| c == "plugin") {
+            t.push(Target {
+                name: "P2b archive".into(),
+                what: "P2b archive: plugin ÷ curl (MB/s, median of per-round ratios)".into(),
+                value: engines::median(pairs),
+                target: 0.95,
+                at_most: false,
+                unit: "×",
+            });
+        }
         for (i, label) in [(0, "P2a logs"), (1, "P2b archive"), (2, "P2c follow")] {
+            if i == 1 && !self.p2b_pairs.is_empty() {
+                continue;
+            }
             if let (Some(p), Some(c)) = (tp(i, "plugin"), tp(i, "curl")) {
                 t.push(Target {
                     name: label.into(),
@@ -233,6 +252,7 @@ impl Results {
         }
         self.p6.targets(&mut t);
         self.p7.targets(&mut t);
+        self.p8.targets(&mut t);
         t
     }
 }
@@ -329,6 +349,9 @@ pub fn markdown(r: &Results, command: &str) -> String {
                 t.daemon_cpu
             );
         }
+        if i == 1 && !r.p2b_pairs.is_empty() {
+            p2b_pairs(w, &r.p2b_pairs);
+        }
     }
     for (i, title) in [
         "P3: 100 × (create, start, wait, remove), sequential",
@@ -397,6 +420,7 @@ pub fn markdown(r: &Results, command: &str) -> String {
     }
     python::markdown(w, &r.p6);
     js::markdown(w, &r.p7);
+    engines::markdown(w, &r.p8);
     let analysis =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("analysis.md"))
             .unwrap_or_default();
@@ -430,8 +454,10 @@ const METHOD: &str = "\
   tug's client, the child process for curl and docker-py) and of dockerd during the read, from \
   `/proc/PID/stat` (10 ms ticks). With 2 cores, a daemon near 1 CPU-second per second is the limit.
 - **Order.** Clients take turns: P1 in 5 rounds of 400 calls each, P2 in rounds of one read each (the \
-  best of 3 rounds per client, 4 for the archive), P3 in 5 chunks of 20 lifecycles; so the daemon's drift \
-  (and other load on the machine) spreads over all clients.
+  best of 3 rounds per client for (a) and (c); for the archive, (b), 7 rounds, the median round per \
+  client shown, and the target taken on the median of the per-round ratios plugin ÷ curl), P3 in 5 \
+  chunks of 20 lifecycles; so the daemon's drift (and other load on the machine) spreads over all \
+  clients.
 - **P3**: 100 × (create, start, wait, remove) of `busybox true`. Concurrency 8: the native client and \
   docker-py use 8 tasks or threads taking rounds from a shared counter; plugins use 8 plugin instances \
   running at once in one host (a WASI 0.2 plugin's host calls are synchronous for the plugin, so one \
@@ -440,6 +466,28 @@ const METHOD: &str = "\
   `tug build` and run in the sandbox against the same script on the host's Python, in the same run; its \
   method is in its section.
 ";
+
+/// The paired ratios of P2 (b): each round's MB/s ÷ curl's in the same round, per client.
+fn p2b_pairs(w: &mut String, pairs: &[(String, Vec<f64>)]) {
+    let _ = writeln!(
+        w,
+        "\nThe rows above are each client's median round (by MB/s). Paired ratios: in each round every \
+         client reads once, curl first; a client's MB/s ÷ curl's in the same round (the daemon's drift \
+         between rounds cancels), over the rounds:\n\n\
+         | client | rounds | ÷ curl, median | min–max |\n|---|---|---|---|"
+    );
+    for (client, v) in pairs {
+        let (lo, hi) = engines::spread(v);
+        let _ = writeln!(
+            w,
+            "| {client} | {} | {:.3} | {:.3}–{:.3} |",
+            v.len(),
+            engines::median(v),
+            lo,
+            hi
+        );
+    }
+}
 
 /// `docs/benchmarks.svg`: one bar per target, its length how far inside (≥ 1, green) or outside (red) the
 /// target the value is.
