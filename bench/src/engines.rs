@@ -4,11 +4,7 @@
 //! fan-out, the `fleet` plugin running one job on one engine and on three (the shared daemon and two
 //! private ones), as `tug run` processes of the release binary.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-    time::Instant,
-};
+use std::{path::Path, process::Command, time::Instant};
 
 use anyhow::{bail, Context};
 use tug::{
@@ -163,30 +159,6 @@ async fn p8_on(o: &Options, d: &Dockerd, wasm: &Path, cache: &Path, r: &mut Resu
     Ok(())
 }
 
-/// Builds the fleet plugin (release, into `target/bench-plugins`) and returns the `.wasm` path.
-fn build_fleet(root: &Path) -> anyhow::Result<PathBuf> {
-    let target = root.join("target").join("bench-plugins");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(root)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "-p",
-            "plugin-fleet",
-        ])
-        .arg("--target-dir")
-        .arg(&target)
-        .status()
-        .context("running cargo to build the fleet plugin")?;
-    if !status.success() {
-        bail!("building the fleet plugin failed: {status}");
-    }
-    Ok(target.join("wasm32-wasip2").join("release").join("fleet.wasm"))
-}
-
 /// One `tug run` of fleet on `engines` (`default` is the shared daemon): (wall seconds, fleet's own
 /// seconds from its last line `fleet: N engine(s) in S s`).
 fn fleet_once(tug: &Tug, fleet: &Path, engines: &[(&str, String)], job: &str) -> anyhow::Result<(f64, f64)> {
@@ -231,7 +203,7 @@ pub fn p8b(o: &Options, r: &mut Results) -> anyhow::Result<()> {
     let root = crate::root();
     eprintln!("P8 (b): building the release tug binary and the fleet plugin");
     let tug = Tug::build(&root, &root.join("target").join("bench-fleet"))?;
-    let fleet = build_fleet(&root)?;
+    let fleet = crate::plugin::build_example(&root, "plugin-fleet", "fleet")?;
     eprintln!("P8 (b): starting two private daemons");
     let b = Dockerd::start().map_err(anyhow::Error::msg)?;
     let c = Dockerd::start().map_err(anyhow::Error::msg)?;

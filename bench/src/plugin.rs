@@ -18,18 +18,17 @@ use tug::{
 /// Builds the bench plugin (release, into `target/bench-plugins`, a target directory of its own so that
 /// the build does not wait for the lock `cargo run` holds) and returns the `.wasm` path.
 pub fn build(root: &Path) -> anyhow::Result<PathBuf> {
+    build_example(root, "plugin-bench", "bench")
+}
+
+/// Builds the example plugin `package` (binary `bin`) as [`build`] builds the bench plugin, and returns
+/// the `.wasm` path.
+pub fn build_example(root: &Path, package: &str, bin: &str) -> anyhow::Result<PathBuf> {
     let target = root.join("target").join("bench-plugins");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(root)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "-p",
-            "plugin-bench",
-        ])
+        .args(["build", "--release", "--target", "wasm32-wasip2", "-p", package])
         .arg("--target-dir")
         .arg(&target)
         // As a plugin would be shipped: no debug sections (the workspace's release profile keeps line
@@ -37,11 +36,14 @@ pub fn build(root: &Path) -> anyhow::Result<PathBuf> {
         .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
         .env("CARGO_PROFILE_RELEASE_STRIP", "true")
         .status()
-        .context("running cargo to build the bench plugin")?;
+        .with_context(|| format!("running cargo to build {package}"))?;
     if !status.success() {
-        bail!("building the bench plugin failed: {status}");
+        bail!("building {package} failed: {status}");
     }
-    Ok(target.join("wasm32-wasip2").join("release").join("bench.wasm"))
+    Ok(target
+        .join("wasm32-wasip2")
+        .join("release")
+        .join(format!("{bin}.wasm")))
 }
 
 /// A host with the bench plugin loaded.
