@@ -70,18 +70,12 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("probe") {
         // Native logs of container ID (`archive:ID`: its /big archive natively; `plugin:ID`: through the
-        // bench plugin) on a current-thread runtime (`probe ID 1`), one worker (2) or the default one.
-        let rt = if args.get(2).is_some_and(|a| a == "1") {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?
-        } else if args.get(2).is_some_and(|a| a == "2") {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()?
-        } else {
+        // bench plugin) on tug's runtime (`tug::cli::runtime`), or on tokio's multi-threaded one (`probe
+        // ID mt`), to compare them.
+        let rt = if args.get(2).is_some_and(|a| a == "mt") {
             tokio::runtime::Runtime::new()?
+        } else {
+            tug::cli::runtime()?
         };
         let id = args.get(1).context("probe ID")?.clone();
         let got = rt.block_on(async {
@@ -113,7 +107,9 @@ fn main() -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("rusage") {
         return python::rusage_child(&args[1..]);
     }
-    let rt = tokio::runtime::Runtime::new()?;
+    // The runtime `tug` runs on, so that the plugin and tug's native client are measured as `tug run`
+    // runs them.
+    let rt = tug::cli::runtime()?;
     if args.first().map(String::as_str) == Some("density") {
         let n = args.get(1).context("density N MODE")?.parse()?;
         // `density N MODE WASM CACHE ARGS…`: another plugin than the bench plugin (P6).
@@ -479,7 +475,8 @@ async fn stream_rounds(
     Ok(best.into_iter().map(|b| b.expect("at least one round")).collect())
 }
 
-/// P2 (b): `rounds` rounds of every client reading `case`, in turn, curl first. Each client's median
+/// P2 (b): `rounds` rounds of every client reading `case`, in turn, curl first and last by turns. Each
+/// client's median
 /// round (by MB/s), and per client other than curl each round's MB/s ÷ curl's in the same round.
 async fn archive_rounds(
     rounds: usize,
@@ -490,8 +487,18 @@ async fn archive_rounds(
 ) -> anyhow::Result<(Vec<Throughput>, Vec<(String, Vec<f64>)>)> {
     let mut all: Vec<Vec<Throughput>> = STREAM_CLIENTS.iter().map(|_| Vec::new()).collect();
     for round in 0..rounds.max(1) {
-        for (i, who) in STREAM_CLIENTS.iter().enumerate() {
-            all[i].push(stream_once(who, &case, runner, client, py).await?);
+        // Curl first in even rounds and last in odd ones, so that a drift of the machine (this one is a
+        // VM whose CPU time is stolen in bursts) weighs on every client alike.
+        let mut order: Vec<usize> = (0..STREAM_CLIENTS.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        let mut got: Vec<Option<Throughput>> = STREAM_CLIENTS.iter().map(|_| None).collect();
+        for i in order {
+            got[i] = Some(stream_once(STREAM_CLIENTS[i], &case, runner, client, py).await?);
+        }
+        for (v, t) in all.iter_mut().zip(got) {
+            v.push(t.expect("every client ran"));
         }
         let curl = all[0][round].mbps();
         let line: Vec<String> = STREAM_CLIENTS
@@ -538,7 +545,7 @@ async fn p2(
     let script = format!("dd if=/dev/zero of=/big bs=1M count={}", o.archive_mib);
     let archive = fixture(client, &script, true).await?;
     external::curl(API, &format!("/containers/{archive}/archive?path=/big"), None)?;
-    let rounds = if o.quick { 3 } else { o.reps + 5 };
+    let rounds = if o.quick { 3 } else { o.reps + 7 };
     (r.p2[1], r.p2b_pairs) = archive_rounds(rounds, Case::Archive(&archive), runner, client, py).await?;
     remove(client, &archive).await?;
 

@@ -472,19 +472,18 @@ fn p2b_pairs(w: &mut String, pairs: &[(String, Vec<f64>)]) {
     let _ = writeln!(
         w,
         "\nThe rows above are each client's median round (by MB/s). Paired ratios: in each round every \
-         client reads once, curl first; a client's MB/s ÷ curl's in the same round (the daemon's drift \
-         between rounds cancels), over the rounds:\n\n\
-         | client | rounds | ÷ curl, median | min–max |\n|---|---|---|---|"
+         client reads once, curl first in odd rounds and last in even ones; a client's MB/s ÷ curl's in \
+         the same round (the daemon's drift between rounds cancels), over the rounds:\n\n\
+         | client | rounds | ÷ curl, median | middle half | min–max |\n|---|---|---|---|---|"
     );
     for (client, v) in pairs {
         let (lo, hi) = engines::spread(v);
+        let (q1, q3) = engines::quartiles(v);
         let _ = writeln!(
             w,
-            "| {client} | {} | {:.3} | {:.3}–{:.3} |",
+            "| {client} | {} | {:.3} | {q1:.3}–{q3:.3} | {lo:.3}–{hi:.3} |",
             v.len(),
             engines::median(v),
-            lo,
-            hi
         );
     }
 }

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    let rt = match tokio::runtime::Runtime::new() {
+    let rt = match tug::cli::runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tug: cannot start the async runtime: {e}");

@@ -69,6 +69,17 @@ pub fn median(v: &[f64]) -> f64 {
     }
 }
 
+/// The first and third quartiles of `v` (nearest rank): the middle half of the values lies between them.
+pub fn quartiles(v: &[f64]) -> (f64, f64) {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let i = ((s.len() as f64 * q).ceil() as usize).clamp(1, s.len().max(1)) - 1;
+        s.get(i).copied().unwrap_or(f64::NAN)
+    };
+    (at(0.25), at(0.75))
+}
+
 /// (min, max) of `v`.
 pub fn spread(v: &[f64]) -> (f64, f64) {
     v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
