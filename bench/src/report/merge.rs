@@ -143,15 +143,23 @@ pub fn merge(old: &str, new: &str, ran: &[String]) -> String {
             out.push((s.heading.clone(), text));
         }
     }
-    // Sections only `new` has go before the next of `new`'s sections that is placed.
+    // A section only `new` has goes right after the section `new` has before it (as a new P2 (d) follows
+    // P2 (c)), or, when it is `new`'s first, before the first of `new`'s that is placed.
     for (i, s) in new_s.iter().enumerate() {
         if out.iter().any(|(h, _)| *h == s.heading) {
             continue;
         }
-        let at = new_s[i + 1..]
+        let after = new_s[..i]
             .iter()
+            .rev()
             .find_map(|n| out.iter().position(|(h, _)| *h == n.heading))
-            .unwrap_or(out.len());
+            .map(|p| p + 1);
+        let before = || {
+            new_s[i + 1..]
+                .iter()
+                .find_map(|n| out.iter().position(|(h, _)| *h == n.heading))
+        };
+        let at = after.or_else(before).unwrap_or(out.len());
         out.insert(at, (s.heading.clone(), s.text.clone()));
     }
     let mut md = pre;
@@ -194,4 +202,85 @@ pub fn targets_of(md: &str) -> Vec<Target> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD: &str = "# Benchmarks\n\nold intro\n\n## Targets\n\n| target | measured | target | met |\n|---|---|---|---|\n\
+        | /version median: plugin ÷ native | 1.105× | ≤ 1.10× | ✗ |\n\
+        | P2b archive: plugin ÷ curl | 0.798× | ≥ 0.95× | ✗ |\n\
+        | P4 Rust cold start, median ms | 0.413 ms | ≤ 2.00 ms | ✓ |\n\n\
+        ## Machine and versions\n\n| what | version |\n|---|---|\n| docker-py | 7.1.0 |\n| node | v20 |\n\n\
+        ## P1: `/version` round trip\n\nold p1\n\n## P2 (b): a 1 GiB archive\n\nold p2b\n\n\
+        ## P4: cold start\n\nold p4\n\n## Analysis: by hand\n\nkept words\n";
+
+    const NEW: &str = "# Benchmarks\n\nnew intro\n\n## Targets\n\n| target | measured | target | met |\n|---|---|---|---|\n\
+        | P2b archive: plugin ÷ curl | 0.990× | ≥ 0.95× | ✓ |\n\n\
+        ## Machine and versions\n\n| what | version |\n|---|---|\n| docker-py | not measured |\n| node | v22 |\n\n\
+        ## P2 (b): a 1 GiB archive\n\nnew p2b\n\n## P2 (d): a new table\n\nnew p2d\n";
+
+    /// A run of P2 replaces P2's sections and target row, keeps the other phases', the hand-written
+    /// analysis and a version it did not measure, and places a section only it has after its neighbour.
+    #[test]
+    fn a_partial_run_replaces_only_its_phases() {
+        let md = merge(OLD, NEW, &["p2".to_owned()]);
+        assert!(md.starts_with("# Benchmarks\n\nnew intro\n"), "{md}");
+        assert!(md.contains("| P2b archive: plugin ÷ curl | 0.990× |"), "{md}");
+        assert!(!md.contains("0.798×"), "{md}");
+        assert!(
+            md.contains("| /version median: plugin ÷ native | 1.105× |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| P4 Rust cold start, median ms | 0.413 ms |"),
+            "{md}"
+        );
+        // Target rows stay in phase order.
+        let (p1, p2, p4) = (
+            md.find("/version median").unwrap(),
+            md.find("P2b archive").unwrap(),
+            md.find("P4 Rust").unwrap(),
+        );
+        assert!(p1 < p2 && p2 < p4, "{md}");
+        assert!(
+            md.contains("| docker-py | 7.1.0 |") && md.contains("| node | v22 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("old p1") && md.contains("old p4") && md.contains("kept words"),
+            "{md}"
+        );
+        assert!(md.contains("new p2b") && !md.contains("old p2b"), "{md}");
+        let (b, d, p4s) = (
+            md.find("new p2b").unwrap(),
+            md.find("new p2d").unwrap(),
+            md.find("old p4").unwrap(),
+        );
+        assert!(b < d && d < p4s, "{md}");
+    }
+
+    /// The chart's targets come back from the table with their values, directions and units.
+    #[test]
+    fn targets_are_read_back_from_the_table() {
+        let t = targets_of(OLD);
+        assert_eq!(t.len(), 3);
+        assert_eq!(t[0].name, "/version median");
+        assert!((t[0].value - 1.105).abs() < 1e-9 && (t[0].target - 1.10).abs() < 1e-9 && t[0].at_most);
+        assert!(!t[1].at_most && t[1].unit == "×");
+        assert_eq!((t[2].unit, t[2].value), (" ms", 0.413));
+    }
+
+    /// The paired ratios' summaries.
+    #[test]
+    fn median_quartiles_and_spread() {
+        use crate::report::engines::{median, quartiles, spread};
+        let v = [0.9, 1.2, 0.7, 1.0, 1.1, 0.95, 1.05, 0.85];
+        assert!((median(&v) - 0.975).abs() < 1e-9);
+        assert_eq!(quartiles(&v), (0.85, 1.05));
+        assert_eq!(spread(&v), (0.7, 1.2));
+        assert_eq!(quartiles(&[2.0]), (2.0, 2.0));
+        assert!(median(&[]).is_nan() && quartiles(&[]).0.is_nan());
+    }
 }
