@@ -329,14 +329,18 @@ async fn sweep_removes_only_orphans_of_this_host() {
     .await;
 
     // Each run was recorded as begun, as `tug run` records its own (the sweep takes only recorded runs).
+    let engines = [client.config().endpoint.to_string()];
     let record = |run: &str, owner: &str, host: &str| {
-        RunRecord::begin(&cleanup::RunIdentity {
-            run_id: run.to_owned(),
-            plugin: "cleanup-test".into(),
-            owner: owner.to_owned(),
-            host: host.to_owned(),
-            keep: false,
-        })
+        RunRecord::begin(
+            &cleanup::RunIdentity {
+                run_id: run.to_owned(),
+                plugin: "cleanup-test".into(),
+                owner: owner.to_owned(),
+                host: host.to_owned(),
+                keep: false,
+            },
+            &engines,
+        )
     };
     let records = vec![
         record(&orphan_run, &dead, host),

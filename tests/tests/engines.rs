@@ -179,3 +179,105 @@ fn an_engine_the_run_was_not_given_is_named_with_those_it_was() {
         run.report()
     );
 }
+
+/// A tug killed (SIGKILL) in a run on two engines leaves a job on each. A later run given only the default
+/// engine sweeps what was left there — and what was left on b still waits, recorded, for a run given b,
+/// which sweeps it. (A sweep of one engine used to forget the whole run.) The runs have a state directory
+/// of their own, so no other tug on the host sweeps for them.
+#[test]
+fn a_killed_runs_leftovers_on_each_engine_wait_for_a_sweep_of_that_engine() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let b = Dockerd::start().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let state = work.path().join("state");
+    let events = work.path().join("events.jsonl");
+    let b_engine = format!("b={}", b.url());
+    let mut child = Command::new(tug_e2e::tug())
+        .args(["run", "--engine", &b_engine, "--json"])
+        .arg(&events)
+        .arg(plugin("fleet"))
+        .args(["--", "--engine", "default", "--engine", "b", "--", "sleep", "60"])
+        .env("TUG_STATE_DIR", &state)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let default = "unix:///var/run/docker.sock".to_owned();
+    let t0 = Instant::now();
+    let id = loop {
+        let id = std::fs::read_to_string(&events)
+            .ok()
+            .filter(|t| t.contains("\"start\""))
+            .map(|_| run_id(&events));
+        if let Some(id) = id {
+            if !containers_of(&default, &id).is_empty() && !containers_of(&b.url(), &id).is_empty() {
+                break id;
+            }
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the jobs never started on both engines"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let record = state.join("runs").join(&id);
+    let text = std::fs::read_to_string(&record).expect("the killed run's record");
+    assert!(
+        text.contains(&format!("engine {}", b.url())) && text.contains(&format!("engine {default}")),
+        "{text}"
+    );
+
+    // A run on the default engine only: it sweeps the default engine's job, and b stays on the record.
+    let env = [("TUG_STATE_DIR", state.as_os_str())];
+    let fleet = plugin("fleet");
+    let run = tug_run_with(
+        args(&[fleet.to_str().unwrap(), "--", "--engine", "default", "--", "true"]),
+        &env,
+    );
+    run.assert_success();
+    assert!(
+        run.stderr
+            .contains("swept what earlier runs left behind on engine default"),
+        "{}",
+        run.report()
+    );
+    assert_eq!(containers_of(&default, &id), Vec::<String>::new());
+    assert_eq!(
+        containers_of(&b.url(), &id).len(),
+        1,
+        "b's job waits for a sweep of b"
+    );
+    let text = std::fs::read_to_string(&record).expect("the record stays while b is not swept");
+    assert!(
+        text.contains(&format!("engine {}", b.url())) && !text.contains(&format!("engine {default}")),
+        "{text}"
+    );
+
+    // A run given b sweeps b, and the record goes.
+    let run = tug_run_with(
+        args(&[
+            "--engine",
+            &b_engine,
+            fleet.to_str().unwrap(),
+            "--",
+            "--engine",
+            "b",
+            "--",
+            "true",
+        ]),
+        &env,
+    );
+    run.assert_success();
+    assert!(
+        run.stderr
+            .contains("swept what earlier runs left behind on engine b"),
+        "{}",
+        run.report()
+    );
+    assert_eq!(containers_of(&b.url(), &id), Vec::<String>::new());
+    assert!(!record.exists(), "the record goes with the last engine swept");
+}

@@ -399,7 +399,11 @@ async fn phases(
     }
 
     // Recorded before the run makes anything: if tug is killed, a later tug sweeps what it made.
-    let record = RunRecord::begin(&identity);
+    let endpoints: Vec<String> = engines
+        .iter()
+        .map(|e| e.client.config().endpoint.to_string())
+        .collect();
+    let record = RunRecord::begin(&identity, &endpoints);
     // Runs whose tug was killed (SIGKILL) left objects behind: remove them first, on every engine.
     let sweeps = futures_util::future::join_all(engines.iter().filter(|e| e.unreachable.is_none()).map(
         |e| async move {
@@ -507,6 +511,12 @@ async fn phases(
             record.finish();
             Cleanup::Done
         } else {
+            // What is left waits on its own engines only: a clean engine is crossed off the record.
+            for (e, c) in engines.iter().zip(&cleanups) {
+                if matches!(c, Cleanup::Done) {
+                    record.clean_on(&e.client.config().endpoint.to_string());
+                }
+            }
             Cleanup::Left
         }
     };

@@ -258,8 +258,8 @@ impl Orphans {
         out
     }
 
-    /// Removes them (unless a list could not reach the engine); once nothing failed, the records of the
-    /// dead runs go.
+    /// Removes them (unless a list could not reach the engine); once nothing failed, this engine is
+    /// crossed off the dead runs' records (a record goes with the last of its run's engines).
     pub async fn remove(self, client: &Client) -> CleanupReport {
         let mut report = self.report;
         if !self.reachable {
@@ -267,8 +267,9 @@ impl Orphans {
         }
         remove_all(client, self.objects, &mut report).await;
         if report.failed.is_empty() {
+            let endpoint = client.config().endpoint.to_string();
             for run in &self.dead {
-                run_records::forget(run);
+                run_records::swept(run, &endpoint);
             }
         }
         report
