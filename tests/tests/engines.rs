@@ -257,6 +257,40 @@ fn a_killed_runs_leftovers_on_each_engine_wait_for_a_sweep_of_that_engine() {
         "{text}"
     );
 
+    // `tug runs` and `tug sweep` act on every engine given: the run is listed, orphaned, on b only, and
+    // a dry run names b's job and its engine.
+    let tug_cmd = |cmd: &[&str]| {
+        let out = Command::new(tug_e2e::tug())
+            .args(["--engine", &b_engine])
+            .args(cmd)
+            .env("TUG_STATE_DIR", &state)
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, out, err) = tug_cmd(&["runs", "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let listed: Vec<Value> = serde_json::from_str::<Value>(&out)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone();
+    let mine: Vec<(&str, &str)> = listed
+        .iter()
+        .filter(|r| r["run"] == id.as_str())
+        .map(|r| (r["engine"].as_str().unwrap(), r["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(mine, [("b", "orphaned")], "{out}");
+    let (code, out, err) = tug_cmd(&["sweep", "--dry-run"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.lines().any(|l| l.starts_with("would remove container")
+            && l.contains(&format!("(run {id})"))
+            && l.ends_with("on engine b")),
+        "{out}"
+    );
+
     // A run given b sweeps b, and the record goes.
     let run = tug_run_with(
         args(&[

@@ -99,17 +99,18 @@ pub enum Command {
     /// Show a policy: `tug policy show [PROFILE|FILE]` prints every effective setting, explained.
     #[command(subcommand)]
     Policy(policy_show::PolicyCommand),
-    /// List the runs that own objects on the engine, live and orphaned.
+    /// List the runs that own objects on the engines (every one given), live and orphaned.
     ///
     /// For each: run id, plugin, owner pid, host, when its tug started, its state (live, orphaned, kept,
     /// finished, other-host, unknown) and its objects by kind. Exit code 1 when a list failed, 69 when
-    /// the engine cannot be reached.
+    /// an engine cannot be reached.
     Runs(runs::RunsArgs),
-    /// Remove what orphaned runs left, as the start-up sweep of `tug run` does; never a live run's.
+    /// Remove what orphaned runs left on the engines (every one given), as the start-up sweep of `tug
+    /// run` does; never a live run's.
     ///
     /// Orphans are the objects of runs recorded on this host as unfinished whose tug is gone (not
     /// `--keep` runs, not another host's, not what merely carries a finished run's labels). Exit code 1
-    /// when a list or removal failed, 69 when the engine cannot be reached, 125 when --run names a run
+    /// when a list or removal failed, 69 when an engine cannot be reached, 125 when --run names a run
     /// that may not be swept (the message says why).
     Sweep(runs::SweepArgs),
 }
@@ -149,13 +150,20 @@ impl Cli {
         if let Command::Run(args) = self.command {
             return run::run_plugin(self.engines, args).await;
         }
+        if matches!(self.command, Command::Runs(_) | Command::Sweep(_)) {
+            let targets = self.targets()?;
+            return match self.command {
+                Command::Runs(args) => runs::runs(targets, args).await,
+                Command::Sweep(args) => runs::sweep(targets, args).await,
+                _ => unreachable!("matched above"),
+            };
+        }
         let client = self.client()?;
         match self.command {
             Command::Compile(_) | Command::Build(_) | Command::New(_) => unreachable!("handled above"),
             Command::Image(_) => unreachable!("handled above"),
             Command::Check(_) | Command::Policy(_) => unreachable!("handled above"),
-            Command::Runs(args) => return runs::runs(client, args).await,
-            Command::Sweep(args) => return runs::sweep(client, args).await,
+            Command::Runs(_) | Command::Sweep(_) => unreachable!("handled above"),
             Command::Run(_) => unreachable!("handled above"),
             Command::Engine(EngineCommand::Ping) => {
                 let ping = client.ping().await?;
@@ -186,6 +194,22 @@ impl Cli {
             }
         }
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// Every engine the flags give (`default` first), for `runs` and `sweep`.
+    fn targets(&self) -> anyhow::Result<Vec<runs::Target>> {
+        let set = self.engines.resolve(None)?;
+        let mut out = Vec::new();
+        for (name, (config, _)) in set.engines {
+            let client = Client::new(config).with_context(|| format!("engine {name}"))?;
+            let target = runs::Target { name, client };
+            if target.name == crate::host::DEFAULT_ENGINE {
+                out.insert(0, target);
+            } else {
+                out.push(target);
+            }
+        }
+        Ok(out)
     }
 
     /// The client of the default engine (the one `--engine URL` or the environment gives).

@@ -3,9 +3,13 @@
 //! (`policy/leftovers.rs`): only objects of runs recorded on this host as unfinished whose tug is gone —
 //! never a live run's, a `--keep` run's, another host's, or what merely carries a finished run's labels.
 //!
+//! Both act on every engine the command is given (`tug --engine b=URL --context c sweep`: the default
+//! engine, b and c), one after the other; with more than one, each line and JSON entry names its engine.
+//!
 //! Exit codes: 0 when done (also when there was nothing to sweep); 1 when a list or a removal failed
-//! (each failure is named); 69 when the engine cannot be reached; 125 for a bad invocation, including a
-//! `--run` that names a run the sweep may not touch (the message says why: live, kept, …).
+//! (each failure is named); 69 when an engine cannot be reached (the others are still listed or swept);
+//! 125 for a bad invocation, including a `--run` that names a run the sweep may not touch (the message
+//! says why: live, kept, …).
 
 use std::{process::ExitCode, time::Duration};
 
@@ -16,7 +20,7 @@ use crate::{
     engine::Client,
     policy::{
         audit::rfc3339,
-        cleanup::{liveness_supported, CleanupReport, Failure, Kind, LABEL_RUN},
+        cleanup::{liveness_supported, Failure, Kind, LABEL_RUN},
         leftovers::{find_orphans, list_runs, RunObjects, RunState},
         run_records::state_dir,
     },
@@ -47,28 +51,58 @@ pub struct SweepArgs {
     pub json: bool,
 }
 
-/// The engine as messages name it.
-fn engine_name(client: &Client) -> String {
-    format!("engine {}", client.config().endpoint)
+/// An engine of the command: its name (`default`, or the name `--engine NAME=URL` gave) and its client.
+pub struct Target {
+    /// The engine's name.
+    pub name: String,
+    /// Its client.
+    pub client: Client,
+}
+
+impl Target {
+    /// The engine as messages name it: `engine default (unix:///var/run/docker.sock)`.
+    fn label(&self) -> String {
+        format!("engine {} ({})", self.name, self.client.config().endpoint)
+    }
+}
+
+/// The worse of two exit codes: 69 (an engine cannot be reached) over 1 (a failure) over 0.
+fn worse(a: ExitCode, b: ExitCode) -> ExitCode {
+    let rank = |c: ExitCode| {
+        if c == ExitCode::from(69) {
+            2
+        } else if c == ExitCode::SUCCESS {
+            0
+        } else {
+            1
+        }
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
 }
 
 /// Pings the engine; `Some(69)` (said on stderr) when it cannot be reached.
-async fn unreachable(client: &Client) -> Option<ExitCode> {
-    let why = match tokio::time::timeout(PING_BUDGET, client.ping()).await {
+async fn unreachable(target: &Target) -> Option<ExitCode> {
+    let why = match tokio::time::timeout(PING_BUDGET, target.client.ping()).await {
         Ok(Ok(_)) => return None,
         Ok(Err(e)) => e.to_string(),
         Err(_) => format!("no answer to /_ping within {PING_BUDGET:?}"),
     };
-    eprintln!("tug: {} cannot be reached: {why}", engine_name(client));
+    eprintln!("tug: {} cannot be reached: {why}", target.label());
     Some(ExitCode::from(69))
 }
 
-/// Says what could not be listed or removed; exit code 1 when anything was.
-fn failures(failed: &[Failure]) -> ExitCode {
+/// Says what could not be listed or removed (on `on`, when the command has several engines); exit
+/// code 1 when anything was.
+fn failures(failed: &[Failure], on: Option<&str>) -> ExitCode {
+    let on = on.map(|l| format!(" on {l}")).unwrap_or_default();
     for f in failed {
         match &f.id {
-            Some(id) => eprintln!("tug: removing {} {id}: {}", f.kind, f.error),
-            None => eprintln!("tug: listing {}: {}", f.kind.plural(), f.error),
+            Some(id) => eprintln!("tug: removing {} {id}{on}: {}", f.kind, f.error),
+            None => eprintln!("tug: listing {}{on}: {}", f.kind.plural(), f.error),
         }
     }
     if failed.is_empty() {
@@ -121,39 +155,56 @@ fn run_json(run: &RunObjects) -> Value {
     })
 }
 
-/// `tug runs`: the runs that own objects on the engine.
-pub async fn runs(client: Client, args: RunsArgs) -> anyhow::Result<ExitCode> {
-    if let Some(code) = unreachable(&client).await {
-        return Ok(code);
-    }
-    let listing = list_runs(&client).await;
+/// `tug runs`: the runs that own objects on each engine.
+pub async fn runs(targets: Vec<Target>, args: RunsArgs) -> anyhow::Result<ExitCode> {
+    let several = targets.len() > 1;
+    let mut code = ExitCode::SUCCESS;
     let mut out = String::new();
-    if args.json {
-        let runs: Vec<Value> = listing.runs.iter().map(run_json).collect();
-        out = format!("{}\n", serde_json::to_string_pretty(&runs)?);
-    } else if listing.runs.is_empty() {
-        out = format!("no tug run owns objects on {}\n", engine_name(&client));
-    } else {
-        out.push_str(&format!(
-            "{:<16}  {:<14}  {:>8}  {:<16}  {:<20}  {:<10}  OBJECTS\n",
-            "RUN", "PLUGIN", "PID", "HOST", "STARTED", "STATE"
-        ));
-        for run in &listing.runs {
-            let pid = run.pid().map(|p| p.to_string());
-            out.push_str(&format!(
-                "{:<16}  {:<14}  {:>8}  {:<16}  {:<20}  {:<10}  {}\n",
-                run.run_id,
-                run.plugin.as_deref().unwrap_or("?"),
-                pid.as_deref().unwrap_or("?"),
-                run.host.as_deref().unwrap_or("?"),
-                when(run).as_deref().unwrap_or("?"),
-                run.state.word(),
-                counts(run)
-            ));
+    let mut all_json: Vec<Value> = Vec::new();
+    for target in &targets {
+        if let Some(c) = unreachable(target).await {
+            code = worse(code, c);
+            continue;
         }
+        let listing = list_runs(&target.client).await;
+        if args.json {
+            all_json.extend(listing.runs.iter().map(|r| {
+                let mut v = run_json(r);
+                v["engine"] = json!(target.name);
+                v
+            }));
+        } else if listing.runs.is_empty() {
+            out.push_str(&format!("no tug run owns objects on {}\n", target.label()));
+        } else {
+            if several {
+                out.push_str(&format!("{}:\n", target.label()));
+            }
+            out.push_str(&format!(
+                "{:<16}  {:<14}  {:>8}  {:<16}  {:<20}  {:<10}  OBJECTS\n",
+                "RUN", "PLUGIN", "PID", "HOST", "STARTED", "STATE"
+            ));
+            for run in &listing.runs {
+                let pid = run.pid().map(|p| p.to_string());
+                out.push_str(&format!(
+                    "{:<16}  {:<14}  {:>8}  {:<16}  {:<20}  {:<10}  {}\n",
+                    run.run_id,
+                    run.plugin.as_deref().unwrap_or("?"),
+                    pid.as_deref().unwrap_or("?"),
+                    run.host.as_deref().unwrap_or("?"),
+                    when(run).as_deref().unwrap_or("?"),
+                    run.state.word(),
+                    counts(run)
+                ));
+            }
+        }
+        let label = target.label();
+        code = worse(code, failures(&listing.failed, several.then_some(label.as_str())));
+    }
+    if args.json {
+        out = format!("{}\n", serde_json::to_string_pretty(&all_json)?);
     }
     emit(&out);
-    Ok(failures(&listing.failed))
+    Ok(code)
 }
 
 /// Why `tug sweep --run` refuses a run that is not orphaned.
@@ -191,8 +242,11 @@ fn is_run_id(s: &str) -> bool {
     s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// `tug sweep`: removes what orphaned runs left (or lists it, with `--dry-run`).
-pub async fn sweep(client: Client, args: SweepArgs) -> anyhow::Result<ExitCode> {
+/// What a sweep removed (or would): kind, id, run, engine name.
+type Swept = Vec<(Kind, String, String, String)>;
+
+/// `tug sweep`: removes what orphaned runs left on each engine (or lists it, with `--dry-run`).
+pub async fn sweep(targets: Vec<Target>, args: SweepArgs) -> anyhow::Result<ExitCode> {
     if let Some(id) = &args.run {
         if !is_run_id(id) {
             anyhow::bail!("--run {id}: not a run id (16 hex digits, as `tug runs` lists them)");
@@ -204,61 +258,87 @@ pub async fn sweep(client: Client, args: SweepArgs) -> anyhow::Result<ExitCode> 
              nothing"
         );
     }
-    if let Some(code) = unreachable(&client).await {
+    let several = targets.len() > 1;
+    let mut code = ExitCode::SUCCESS;
+    let (mut done, mut failed): (Swept, Vec<(Failure, String)>) = (Vec::new(), Vec::new());
+    // With --run: whether any engine holds the run or its record; refused at once if one says it may not
+    // be swept.
+    let mut known = false;
+    for target in &targets {
+        if let Some(c) = unreachable(target).await {
+            code = worse(code, c);
+            continue;
+        }
+        let client = &target.client;
+        let mut orphans = find_orphans(client).await;
+        if let Some(id) = &args.run {
+            let listing = list_runs(client).await;
+            match listing.runs.iter().find(|r| &r.run_id == id) {
+                Some(run) if run.state != RunState::Orphaned => anyhow::bail!("{}", refusal(run)),
+                None if !orphans.dead.contains(id) => {
+                    let label = target.label();
+                    code = worse(code, failures(&listing.failed, several.then_some(&label)));
+                    continue;
+                }
+                _ => known = true,
+            }
+            orphans = orphans.only(id);
+        }
+        let found: Vec<(Kind, String, String)> = orphans
+            .list()
+            .into_iter()
+            .map(|(k, id, run)| (k, id.to_owned(), run.to_owned()))
+            .collect();
+        let report = if args.dry_run {
+            orphans.report
+        } else {
+            orphans.remove(client).await
+        };
+        let here: Vec<(Kind, String, String)> = if args.dry_run {
+            found
+        } else {
+            report
+                .removed
+                .iter()
+                .map(|r| (r.kind, r.id.clone(), r.run.clone()))
+                .collect()
+        };
+        done.extend(
+            here.into_iter()
+                .map(|(k, id, run)| (k, id, run, target.name.clone())),
+        );
+        let label = target.label();
+        code = worse(code, failures(&report.failed, several.then_some(&label)));
+        failed.extend(report.failed.into_iter().map(|f| (f, target.name.clone())));
+    }
+    if let (Some(id), false) = (&args.run, known) {
+        if code == ExitCode::SUCCESS {
+            let on: Vec<String> = targets.iter().map(Target::label).collect();
+            anyhow::bail!(
+                "run {id} owns no objects on {} and is not recorded as unfinished on this host \
+                 (`tug runs` lists the runs that own objects)",
+                on.join(", ")
+            );
+        }
         return Ok(code);
     }
-    let mut orphans = find_orphans(&client).await;
-    if let Some(id) = &args.run {
-        let listing = list_runs(&client).await;
-        match listing.runs.iter().find(|r| &r.run_id == id) {
-            Some(run) if run.state != RunState::Orphaned => anyhow::bail!("{}", refusal(run)),
-            None if !orphans.dead.contains(id) => {
-                if !listing.failed.is_empty() {
-                    return Ok(failures(&listing.failed));
-                }
-                anyhow::bail!(
-                    "run {id} owns no objects on {} and is not recorded as unfinished on this host \
-                     (`tug runs` lists the runs that own objects)",
-                    engine_name(&client)
-                );
-            }
-            _ => {}
-        }
-        orphans = orphans.only(id);
-    }
-    let found: Vec<(Kind, String, String)> = orphans
-        .list()
-        .into_iter()
-        .map(|(k, id, run)| (k, id.to_owned(), run.to_owned()))
-        .collect();
-    let report = if args.dry_run {
-        orphans.report
-    } else {
-        orphans.remove(&client).await
-    };
-    let done: Vec<(Kind, String, String)> = if args.dry_run {
-        found
-    } else {
-        report
-            .removed
-            .iter()
-            .map(|r| (r.kind, r.id.clone(), r.run.clone()))
-            .collect()
-    };
-    print_sweep(&args, &done, &report);
-    Ok(failures(&report.failed))
+    print_sweep(&args, &done, &failed, several);
+    Ok(code)
 }
 
-fn print_sweep(args: &SweepArgs, done: &[(Kind, String, String)], report: &CleanupReport) {
+fn print_sweep(args: &SweepArgs, done: &Swept, failed: &[(Failure, String)], several: bool) {
     if args.json {
         let objects: Vec<Value> = done
             .iter()
-            .map(|(k, id, run)| json!({ "kind": k.to_string(), "id": id, "run": run }))
+            .map(|(k, id, run, engine)| {
+                json!({ "kind": k.to_string(), "id": id, "run": run, "engine": engine })
+            })
             .collect();
-        let failed: Vec<Value> = report
-            .failed
+        let failed: Vec<Value> = failed
             .iter()
-            .map(|f| json!({ "kind": f.kind.to_string(), "id": f.id, "error": f.error }))
+            .map(|(f, engine)| {
+                json!({ "kind": f.kind.to_string(), "id": f.id, "error": f.error, "engine": engine })
+            })
             .collect();
         let out = json!({ "dry_run": args.dry_run, "objects": objects, "failed": failed });
         emit(&format!(
@@ -269,10 +349,15 @@ fn print_sweep(args: &SweepArgs, done: &[(Kind, String, String)], report: &Clean
     }
     let verb = if args.dry_run { "would remove" } else { "removed" };
     let mut out = String::new();
-    for (kind, id, run) in done {
-        out.push_str(&format!("{verb} {kind} {id} (run {run})\n"));
+    for (kind, id, run, engine) in done {
+        let on = if several {
+            format!(" on engine {engine}")
+        } else {
+            String::new()
+        };
+        out.push_str(&format!("{verb} {kind} {id} (run {run}){on}\n"));
     }
-    if done.is_empty() && report.failed.is_empty() {
+    if done.is_empty() && failed.is_empty() {
         let whose = match &args.run {
             Some(id) => format!("run {id} left nothing"),
             None => "no run recorded on this host as unfinished has lost its tug".to_owned(),
