@@ -52,6 +52,7 @@ switch (mode) {
   case 'engine': {
     const info = await Docker.open(n).info();
     console.log(`engine ${n}: ${info.DockerRootDir}`);
+    console.log(`engines: ${Docker.engineNames().join(', ')}`);
     break;
   }
   default:

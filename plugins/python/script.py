@@ -20,4 +20,6 @@ if args[:1] == ["raise"]:
 if args[:1] == ["engine"]:
     client = docker.DockerClient(base_url=f"tug://{args[1]}")
     print(f"engine {args[1]}: {client.info()['DockerRootDir']}")
+    import tug
+    print(f"engines: {', '.join(tug.engine_names())}")
 print("done")

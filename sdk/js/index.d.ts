@@ -292,6 +292,8 @@ export class Docker {
   constructor(opts?: DockerOptions);
   /** A Docker on the engine the host configured under `name`. */
   static open(name: string): Docker;
+  /** The names of the engines the run was given, `default` first: each opens with `Docker.open(name)`. */
+  static engineNames(): string[];
   modem: Modem;
   engineInfo(): Promise<{ name: string; apiVersion: string }>;
 

@@ -68,7 +68,8 @@ pub fn containers_of(host: &str, run: &str) -> Vec<String> {
 }
 
 /// Runs `wasm -- engine NAME` (a script plugin that prints `engine NAME: DATA-ROOT` of the engine it
-/// opened by name) for the default engine and for a daemon of the test's own given as `b`, under
+/// opened by name, then `engines: NAMES` of the run) for the default engine and for a daemon of the
+/// test's own given as `b`, under
 /// `trusted` (`info` unredacted): each reaches the daemon tug was told.
 pub fn assert_opens_named_engines(wasm: &Path) {
     let d = Dockerd::start().unwrap();
@@ -79,7 +80,8 @@ pub fn assert_opens_named_engines(wasm: &Path) {
         "--policy", "trusted", "--engine", &b, &plugin, "--", "engine", "b",
     ]));
     run.assert_success()
-        .assert_stdout_line(&format!("engine b: {own_root}"));
+        .assert_stdout_line(&format!("engine b: {own_root}"))
+        .assert_stdout_line("engines: default, b");
     let run = tug_run(args(&[
         "--policy", "trusted", "--engine", &b, &plugin, "--", "engine", "default",
     ]));

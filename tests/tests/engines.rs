@@ -291,21 +291,17 @@ fn a_killed_runs_leftovers_on_each_engine_wait_for_a_sweep_of_that_engine() {
         "{out}"
     );
 
-    // A run given b sweeps b, and the record goes.
+    // A run given b sweeps b, and the record goes. (fleet without `--engine` runs on every engine the
+    // run was given: `engines.names`.)
     let run = tug_run_with(
-        args(&[
-            "--engine",
-            &b_engine,
-            fleet.to_str().unwrap(),
-            "--",
-            "--engine",
-            "b",
-            "--",
-            "true",
-        ]),
+        args(&["--engine", &b_engine, fleet.to_str().unwrap(), "--", "--", "true"]),
         &env,
     );
     run.assert_success();
+    for engine in ["default", "b"] {
+        assert!(row(&run.stdout, engine, 0).contains(" 0 "), "{}", run.report());
+    }
+    assert!(run.stdout.contains("fleet: 2 engine(s)"), "{}", run.report());
     assert!(
         run.stderr
             .contains("swept what earlier runs left behind on engine b"),

@@ -83,7 +83,8 @@ fn args() -> Result<Args, Error> {
         }
     }
     if a.engines.is_empty() {
-        a.engines.push("default".into());
+        // Every engine the run was given.
+        a.engines = Docker::engine_names();
     }
     if a.command.is_empty() {
         return Err(Error::InvalidArgument(

@@ -32,6 +32,17 @@ impl engines::Host for HostState {
         };
         Ok(Ok(self.table.push(engine)?))
     }
+
+    async fn names(&mut self) -> wasmtime::Result<Vec<String>> {
+        // Names only (what the plugin's own arguments could name anyway): no engine is reached, so there
+        // is no call to gate or audit.
+        let mut names: Vec<String> = self.engines.names().map(str::to_owned).collect();
+        if let Some(i) = names.iter().position(|n| n == DEFAULT_ENGINE) {
+            let d = names.remove(i);
+            names.insert(0, d);
+        }
+        Ok(names)
+    }
 }
 
 impl engines::HostEngine for HostState {

@@ -350,6 +350,9 @@ export class Docker {
   }
   /** A Docker on the engine the host configured under `name`. */
   static open(name) { return new Docker({ engine: name }); }
+  /** The names of the engines the run was given (`engines.names`), `default` first: each opens with
+   * `Docker.open(name)`. */
+  static engineNames() { return INTERFACES.engines.names(); }
   _call(key, ...args) { return call(engine(this._engineName), key, ...args); }
 
   /** The engine's name as tug knows it, and the API version tug speaks to it. */

@@ -28,7 +28,7 @@ from . import errors, handles, registry
 from ._bindings import MISSING as _MISSING
 from ._bindings import monotonic_clock as _clock
 from ._bindings import poll as _poll
-from .client import Engine, engine
+from .client import Engine, engine, engine_names
 from .errors import (
     APIError,
     Conflict,
@@ -39,6 +39,7 @@ from .errors import (
 
 __all__ = [
     "engine",
+    "engine_names",
     "Engine",
     "wait",
     "registry",

@@ -22,7 +22,7 @@ except ImportError as _e:  # pragma: no cover - outside a component
     MODULES = {}
     MISSING = _e
 
-__all__ = ["cpt", "poll", "monotonic_clock", "MODULES", "MISSING", "engine", "require"]
+__all__ = ["cpt", "poll", "monotonic_clock", "MODULES", "MISSING", "engine", "engine_names", "require"]
 
 _by_name = {}
 
@@ -41,3 +41,9 @@ def engine(name=None):
     if name not in _by_name:
         _by_name[name] = _engines.default() if name is None else _engines.open(name)
     return _by_name[name]
+
+
+def engine_names():
+    """The names of the engines the run was given (``engines.names``), ``default`` first."""
+    require()
+    return list(_engines.names())

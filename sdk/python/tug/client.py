@@ -317,3 +317,9 @@ def engine(name=None):
     if name not in _engines:
         _engines[name] = Engine(name)
     return _engines[name]
+
+
+def engine_names():
+    """The names of the engines the run was given, ``default`` first: each opens with :func:`engine`
+    (``tug.engine(name)``) or docker-py's ``DockerClient(base_url="tug://NAME")``."""
+    return _bindings.engine_names()

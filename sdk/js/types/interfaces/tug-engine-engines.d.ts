@@ -9,6 +9,11 @@ declare module 'tug:engine/engines@0.1.0' {
    * An engine by the name the host configured for it.
    */
   export function open(name: string): Engine;
+  /**
+   * The names of the engines this run was given, `default` first, then by name: each opens with
+   * `open`. Names only: where an engine is and how tug reaches it stay with the host.
+   */
+  export function names(): Array<string>;
   export type Error = import('tug:engine/types@0.1.0').Error;
   
   export class Engine implements Disposable {

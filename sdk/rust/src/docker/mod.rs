@@ -81,6 +81,12 @@ impl Docker {
         Ok(Self::from_engine(engines::open(name)?))
     }
 
+    /// The names of the engines the run was given (`engines.names`), `default` first: each opens with
+    /// [`Docker::open`].
+    pub fn engine_names() -> Vec<String> {
+        engines::names()
+    }
+
     /// Wraps an engine handle obtained from the WIT functions.
     pub fn from_engine(engine: Engine) -> Self {
         Docker {
