@@ -22,7 +22,11 @@ const UNGATED: &[(&str, &str)] = &[
     ),
     (
         "engines.open",
-        "hands out an engine capability the policy's `engines` list grants (no call to it)",
+        "hands out an engine capability the run was given (no call to it)",
+    ),
+    (
+        "engines.names",
+        "the names of the engines the run was given, held by the host (no call to any)",
     ),
     ("engines.engine.name", "the handle's name, held by the host"),
     ("types.json-stream.next", "reads a stream a permitted call opened"),
